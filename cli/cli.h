@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/* The ktriage command: one file per subcommand, one line each in main.c. */
+#ifndef KTRIAGE_CLI_H
+#define KTRIAGE_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <json-c/json.h>
+
+#include "ktriage/error.h"
+
+/* Exit statuses: 0 done, 1 the dump or the system failed us, 2 bad usage. */
+enum { KT_EXIT_OK = 0, KT_EXIT_FAILURE = 1, KT_EXIT_USAGE = 2 };
+
+struct kt_command {
+	const char *name;
+	const char *args;
+	const char *summary;
+	int (*run)(int argc, char **argv);
+};
+
+/* Print "ktriage: <message>" on stderr and return the exit status for it. */
+int kt_cli_fail(struct kt_error *err);
+int kt_cli_usage(const char *command, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Print a JSON value, pretty, followed by a newline, and free it. */
+void kt_cli_print_json(struct json_object *value);
+
+/*
+ * Common option parsing: --json, and the single DUMP operand.  Returns 0, or
+ * an exit status after printing usage.
+ */
+struct kt_cli_opts {
+	bool json;
+	const char *dump;
+	const char *vmlinux; /* --vmlinux FILE: optional DWARF */
+	const char *btf;     /* --btf FILE */
+};
+int kt_cli_parse_dump_opts(const char *command, int argc, char **argv,
+			   struct kt_cli_opts *opts);
+
+int kt_cmd_info(int argc, char **argv);
+int kt_cmd_check(int argc, char **argv);
+
+#endif

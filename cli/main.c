@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: MIT
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const struct kt_command commands[] = {
+	{ "info", "DUMP [--json]", "identify a dump: format, compression, kernel, completeness", kt_cmd_info },
+	{ "check", "DUMP [--json]", "decode every page and digest the memory (is my vmcore intact?)", kt_cmd_check },
+};
+
+#define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void usage(FILE *out)
+{
+	fprintf(out, "Usage: ktriage COMMAND [ARGS]\n\n"
+		     "Triage Linux kernel crash dumps without debuginfo.\n\n"
+		     "Commands:\n");
+	for (size_t i = 0; i < NR_COMMANDS; i++)
+		fprintf(out, "  %-8s %-24s %s\n", commands[i].name,
+			commands[i].args, commands[i].summary);
+	fprintf(out, "\nktriage COMMAND --help for a command's options.\n");
+}
+
+int kt_cli_fail(struct kt_error *err)
+{
+	fprintf(stderr, "ktriage: %s\n", kt_error_string(err));
+	int status = err && err->code == KT_ERR_USAGE ? KT_EXIT_USAGE
+						      : KT_EXIT_FAILURE;
+	kt_error_free(err);
+	return status;
+}
+
+int kt_cli_usage(const char *command, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "ktriage %s: ", command);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	for (size_t i = 0; i < NR_COMMANDS; i++)
+		if (strcmp(commands[i].name, command) == 0)
+			fprintf(stderr, "Usage: ktriage %s %s\n", command,
+				commands[i].args);
+	return KT_EXIT_USAGE;
+}
+
+void kt_cli_print_json(struct json_object *value)
+{
+	puts(json_object_to_json_string_ext(value, JSON_C_TO_STRING_PRETTY |
+						   JSON_C_TO_STRING_SPACED |
+						   JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(value);
+}
+
+int kt_cli_parse_dump_opts(const char *command, int argc, char **argv,
+			   struct kt_cli_opts *opts)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "vmlinux", required_argument, NULL, 'v' },
+		{ "btf", required_argument, NULL, 'b' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	memset(opts, 0, sizeof(*opts));
+	optind = 1;
+	int c;
+	while ((c = getopt_long(argc, argv, "+jh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			opts->json = true;
+			break;
+		case 'v':
+			opts->vmlinux = optarg;
+			break;
+		case 'b':
+			opts->btf = optarg;
+			break;
+		case 'h':
+			for (size_t i = 0; i < NR_COMMANDS; i++)
+				if (strcmp(commands[i].name, command) == 0)
+					printf("Usage: ktriage %s %s\n%s\n",
+					       command, commands[i].args,
+					       commands[i].summary);
+			exit(KT_EXIT_OK);
+		default:
+			return kt_cli_usage(command, "unknown option");
+		}
+	}
+	if (optind != argc - 1)
+		return kt_cli_usage(command, optind >= argc ? "no dump given"
+							    : "one dump at a time");
+	opts->dump = argv[optind];
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return KT_EXIT_USAGE;
+	}
+	const char *name = argv[1];
+	if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0 ||
+	    strcmp(name, "help") == 0) {
+		usage(stdout);
+		return KT_EXIT_OK;
+	}
+	if (strcmp(name, "--version") == 0) {
+		printf("ktriage %s\n", KT_VERSION);
+		return KT_EXIT_OK;
+	}
+	for (size_t i = 0; i < NR_COMMANDS; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return commands[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "ktriage: unknown command '%s'\n", name);
+	usage(stderr);
+	return KT_EXIT_USAGE;
+}
