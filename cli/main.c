@@ -9,7 +9,8 @@
 
 static const struct kt_command commands[] = {
 	{ "info", "DUMP [--json]", "identify a dump: format, compression, kernel, completeness", kt_cmd_info },
-	{ "check", "DUMP [--json]", "decode every page and digest the memory (is my vmcore intact?)", kt_cmd_check },
+	{ "sym", "DUMP SYMBOL|ADDRESS...", "look up symbols in the dump's own kallsyms", kt_cmd_sym },
+	{ "check", "DUMP... [--json] [--pfns START-END]", "decode every page and digest the memory (is my vmcore intact?)", kt_cmd_check },
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: MIT
+/* ktriage sym: symbol to address and back, from the dump's own kallsyms. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "ktriage/kernel.h"
+
+static void print_address(struct kt_kernel *kernel, uint64_t address)
+{
+	struct kt_symbol sym;
+	uint64_t offset;
+	struct kt_error *err = kt_symbol_at(kernel, address, &sym, &offset);
+	if (err) {
+		printf("%016llx: %s\n", (unsigned long long)address, kt_error_string(err));
+		kt_error_free(err);
+		return;
+	}
+	printf("%016llx (%c) %s+0x%llx", (unsigned long long)address, sym.type,
+	       sym.name, (unsigned long long)offset);
+	if (sym.module)
+		printf(" [%s]", sym.module);
+	putchar('\n');
+}
+
+int kt_cmd_sym(int argc, char **argv)
+{
+	if (argc < 3)
+		return kt_cli_usage("sym", "need a dump and a symbol or address");
+	struct kt_dump *dump;
+	struct kt_error *err = kt_dump_open(argv[1], &dump);
+	if (err)
+		return kt_cli_fail(err);
+	struct kt_kernel *kernel;
+	err = kt_kernel_open(dump, NULL, &kernel);
+	if (err) {
+		kt_dump_close(dump);
+		return kt_cli_fail(err);
+	}
+	int status = KT_EXIT_OK;
+	for (int i = 2; i < argc; i++) {
+		char *end;
+		uint64_t address = strtoull(argv[i], &end, 16);
+		if (*argv[i] && !*end && strlen(argv[i]) > 8) {
+			print_address(kernel, address);
+			continue;
+		}
+		err = kt_symbol_address(kernel, argv[i], &address);
+		if (err) {
+			fprintf(stderr, "ktriage: %s\n", kt_error_string(err));
+			kt_error_free(err);
+			status = KT_EXIT_FAILURE;
+			continue;
+		}
+		print_address(kernel, address);
+	}
+	kt_kernel_close(kernel);
+	kt_dump_close(dump);
+	return status;
+}

@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The kernel's own symbol table, decoded from memory (kernel/kallsyms.c,
+ * scripts/kallsyms.c).  VMCOREINFO has carried SYMBOL(kallsyms_*) since
+ * 6.0.  Names are token-compressed: each entry is a length (one byte, or
+ * two when the first has bit 7 set, since 6.1) and that many token
+ * indices; the first character of the expanded name is the type letter.
+ * Addresses are kallsyms_relative_base + offset, or with
+ * ABSOLUTE_PERCPU a non-negative offset is itself the (per-CPU) address
+ * and a negative one is relative_base - 1 - offset.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "symtab.h"
+
+#define MAX_SYMBOLS (1u << 21)
+#define MAX_NAMES_BYTES (64u << 20)
+#define TOKEN_TABLE_MAX (64u << 10)
+#define MAX_NAME 512
+
+struct kallsyms_tables {
+	uint64_t names, num_syms, token_table, token_index, offsets,
+		relative_base;
+};
+
+static struct kt_error *find_tables(struct kt_kernel *k,
+				    struct kallsyms_tables *t)
+{
+	static const char *const names[] = {
+		"kallsyms_names",       "kallsyms_num_syms",
+		"kallsyms_token_table", "kallsyms_token_index",
+		"kallsyms_offsets",     "kallsyms_relative_base",
+	};
+	uint64_t *slots[] = { &t->names,       &t->num_syms,
+			      &t->token_table, &t->token_index,
+			      &t->offsets,     &t->relative_base };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!kt_vmcoreinfo_symbol(k->vmcoreinfo, names[i], slots[i]))
+			return kt_error_create(KT_ERR_NOT_FOUND,
+					       "VMCOREINFO has no SYMBOL(%s) (kernel older than 6.0?)",
+					       names[i]);
+	return NULL;
+}
+
+struct tokens {
+	char table[TOKEN_TABLE_MAX + 1];
+	uint16_t index[256];
+	size_t size;
+};
+
+static struct kt_error *read_tokens(struct kt_kernel *k,
+				    const struct kallsyms_tables *t,
+				    struct tokens *tok)
+{
+	struct kt_error *err = kt_kernel_read(k, t->token_index, tok->index,
+					      sizeof(tok->index));
+	if (err)
+		return kt_error_wrap(err, "kallsyms_token_index");
+	/* The table ends where the index begins, when laid out as usual. */
+	tok->size = TOKEN_TABLE_MAX;
+	if (t->token_index > t->token_table &&
+	    t->token_index - t->token_table < TOKEN_TABLE_MAX)
+		tok->size = (size_t)(t->token_index - t->token_table);
+	err = kt_kernel_read(k, t->token_table, tok->table, tok->size);
+	if (err)
+		return kt_error_wrap(err, "kallsyms_token_table");
+	tok->table[tok->size] = '\0';
+	return NULL;
+}
+
+/* Expand one entry's tokens into name; returns its length or -1. */
+static int expand(const struct tokens *tok, const uint8_t *entry, size_t len,
+		  char *name)
+{
+	size_t out = 0;
+	for (size_t i = 0; i < len; i++) {
+		uint16_t at = tok->index[entry[i]];
+		if (at >= tok->size)
+			return -1;
+		const char *s = tok->table + at;
+		size_t n = strnlen(s, tok->size - at);
+		if (out + n >= MAX_NAME)
+			return -1;
+		memcpy(name + out, s, n);
+		out += n;
+	}
+	name[out] = '\0';
+	return (int)out;
+}
+
+static uint64_t symbol_address(int32_t offset, uint64_t relative_base,
+			       bool absolute_percpu)
+{
+	if (!absolute_percpu)
+		return relative_base + (uint32_t)offset;
+	if (offset >= 0)
+		return (uint64_t)offset;
+	return relative_base - 1 - (uint64_t)(int64_t)offset;
+}
+
+/* ABSOLUTE_PERCPU kernels (x86-64 SMP) store text as negative offsets. */
+static bool uses_absolute_percpu(const int32_t *offsets, uint32_t count)
+{
+	for (uint32_t i = 0; i < count; i++)
+		if (offsets[i] < 0)
+			return true;
+	return false;
+}
+
+static struct kt_error *decode(const struct tokens *tok, const uint8_t *names,
+			       size_t names_size, const int32_t *offsets,
+			       uint32_t count, uint64_t relative_base,
+			       struct kt_symtab *table)
+{
+	bool absolute = uses_absolute_percpu(offsets, count);
+	size_t pos = 0;
+	char name[MAX_NAME];
+	for (uint32_t i = 0; i < count; i++) {
+		if (pos >= names_size)
+			return kt_error_create(KT_ERR_FORMAT,
+					       "kallsyms: names end after %u of %u symbols",
+					       i, count);
+		size_t len = names[pos++];
+		if (len & 0x80) {
+			if (pos >= names_size)
+				return kt_error_create(KT_ERR_FORMAT,
+						       "kallsyms: symbol %u: truncated length", i);
+			len = (len & 0x7f) | ((size_t)names[pos++] << 7);
+		}
+		if (len == 0 || len > names_size - pos)
+			return kt_error_create(KT_ERR_FORMAT,
+					       "kallsyms: symbol %u: length %zu is out of range",
+					       i, len);
+		int n = expand(tok, names + pos, len, name);
+		pos += len;
+		if (n < 2)
+			return kt_error_create(KT_ERR_FORMAT,
+					       "kallsyms: symbol %u: bad token", i);
+		uint64_t address = symbol_address(offsets[i], relative_base,
+						   absolute);
+		struct kt_error *err = kt_symtab_add(table, name + 1,
+						     (size_t)n - 1, address,
+						     name[0]);
+		if (err)
+			return err;
+	}
+	return NULL;
+}
+
+struct kt_error *kt_kallsyms_load(struct kt_kernel *k, struct kt_symtab *table)
+{
+	struct kallsyms_tables t;
+	struct kt_error *err = find_tables(k, &t);
+	if (err)
+		return err;
+	uint32_t count;
+	uint64_t relative_base;
+	err = kt_kernel_read_u32(k, t.num_syms, &count);
+	if (!err)
+		err = kt_kernel_read_u64(k, t.relative_base, &relative_base);
+	if (err)
+		return kt_error_wrap(err, "kallsyms");
+	if (count == 0 || count > MAX_SYMBOLS)
+		return kt_error_create(KT_ERR_INVALID,
+				       "kallsyms_num_syms %u is implausible", count);
+	/* The names run up to the markers, which precede the token table. */
+	if (t.token_table <= t.names || t.token_table - t.names > MAX_NAMES_BYTES)
+		return kt_error_create(KT_ERR_INVALID,
+				       "kallsyms_names 0x%llx and kallsyms_token_table 0x%llx are not in the usual order",
+				       (unsigned long long)t.names,
+				       (unsigned long long)t.token_table);
+	size_t names_size = (size_t)(t.token_table - t.names);
+	struct tokens *tok = malloc(sizeof(*tok));
+	uint8_t *names = malloc(names_size);
+	int32_t *offsets = malloc((size_t)count * sizeof(*offsets));
+	if (!tok || !names || !offsets)
+		err = &kt_error_out_of_memory;
+	if (!err)
+		err = read_tokens(k, &t, tok);
+	if (!err)
+		err = kt_kernel_read(k, t.names, names, names_size);
+	if (!err)
+		err = kt_kernel_read(k, t.offsets, offsets,
+				     (size_t)count * sizeof(*offsets));
+	if (!err)
+		err = decode(tok, names, names_size, offsets, count,
+			     relative_base, table);
+	free(tok);
+	free(names);
+	free(offsets);
+	return err;
+}

@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The kernel model's foundations, in bootstrap order: VMCOREINFO, the
+ * kernel image mapping, kallsyms, the direct map, BTF, per-CPU offsets.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define MAX_WARNINGS 256
+
+void kt_kernel_warn(struct kt_kernel *k, const char *fmt, ...)
+{
+	if (k->nr_warnings >= MAX_WARNINGS)
+		return;
+	char **n = realloc(k->warnings, (k->nr_warnings + 1) * sizeof(*n));
+	if (!n)
+		return;
+	k->warnings = n;
+	va_list ap;
+	va_start(ap, fmt);
+	if (vasprintf(&k->warnings[k->nr_warnings], fmt, ap) >= 0)
+		k->nr_warnings++;
+	va_end(ap);
+}
+
+size_t kt_kernel_warning_count(const struct kt_kernel *k)
+{
+	return k->nr_warnings;
+}
+
+const char *kt_kernel_warning(const struct kt_kernel *k, size_t i)
+{
+	return i < k->nr_warnings ? k->warnings[i] : NULL;
+}
+
+static struct kt_error *load_vmcoreinfo(struct kt_kernel *k)
+{
+	size_t len;
+	const char *text = kt_dump_vmcoreinfo(k->dump, &len);
+	if (!text || !len)
+		return kt_error_create(KT_ERR_NOT_FOUND,
+				       "%s: no VMCOREINFO in the dump: the kernel cannot be found without it",
+				       kt_dump_info(k->dump)->path);
+	struct kt_error *err = kt_vmcoreinfo_parse(text, len, &k->vmcoreinfo);
+	if (err)
+		return kt_error_wrap(err, "%s", kt_dump_info(k->dump)->path);
+	k->release = kt_vmcoreinfo_get(k->vmcoreinfo, "OSRELEASE");
+	uint64_t v;
+	k->page_size = kt_dump_info(k->dump)->page_size;
+	if (kt_vmcoreinfo_u64(k->vmcoreinfo, "PAGESIZE", 10, &v) && v != k->page_size)
+		kt_kernel_warn(k, "VMCOREINFO PAGESIZE %llu differs from the dump's %u",
+			       (unsigned long long)v, k->page_size);
+	if (kt_vmcoreinfo_u64(k->vmcoreinfo, "KERNELOFFSET", 16, &v))
+		k->kernel_offset = v;
+	if (!kt_vmcoreinfo_number(k->vmcoreinfo, "phys_base", &k->phys_base))
+		k->phys_base = 0;
+	return NULL;
+}
+
+static struct kt_error *choose_arch(struct kt_kernel *k)
+{
+	const char *machine = kt_dump_info(k->dump)->utsname_machine;
+	if (*machine && strcmp(machine, "x86_64") != 0)
+		return kt_error_create(KT_ERR_UNSUPPORTED,
+				       "%s: architecture %s is not supported yet",
+				       kt_dump_info(k->dump)->path, machine);
+	k->arch = &kt_arch_x86_64;
+	return NULL;
+}
+
+/*
+ * __per_cpu_offset[] and nr_cpu_ids: each CPU's copy of a per-CPU variable
+ * is at the variable's address plus its CPU's offset.
+ */
+static void load_per_cpu(struct kt_kernel *k)
+{
+	uint64_t nr_addr, offsets;
+	uint32_t nr = 0;
+	if (kt_symbol_address(k, "nr_cpu_ids", &nr_addr) == NULL)
+		kt_kernel_read_u32(k, nr_addr, &nr);
+	if (nr == 0 || nr > KT_MAX_CPUS) {
+		kt_kernel_warn(k, "nr_cpu_ids %u is implausible; assuming 1", nr);
+		nr = 1;
+	}
+	struct kt_error *err = kt_symbol_address(k, "__per_cpu_offset", &offsets);
+	k->per_cpu_offset = calloc(nr, sizeof(*k->per_cpu_offset));
+	if (err || !k->per_cpu_offset) {
+		kt_error_free(err);
+		kt_kernel_warn(k, "__per_cpu_offset not found: per-CPU data unreadable");
+		k->nr_cpus = 0;
+		return;
+	}
+	err = kt_kernel_read(k, offsets, k->per_cpu_offset, nr * sizeof(uint64_t));
+	if (err) {
+		kt_kernel_warn(k, "%s", kt_error_string(err));
+		kt_error_free(err);
+		nr = 0;
+	}
+	k->nr_cpus = nr;
+}
+
+struct kt_error *kt_kernel_open(struct kt_dump *dump,
+				const struct kt_kernel_options *options,
+				struct kt_kernel **out)
+{
+	struct kt_kernel *k = calloc(1, sizeof(*k));
+	if (!k)
+		return &kt_error_out_of_memory;
+	k->dump = dump;
+	if (options)
+		k->options = *options;
+	struct kt_error *err = load_vmcoreinfo(k);
+	if (!err)
+		err = choose_arch(k);
+	if (!err)
+		err = k->arch->init(k);
+	if (!err)
+		err = kt_symbols_init(k);
+	if (!err && k->arch->late_init)
+		err = k->arch->late_init(k);
+	if (!err)
+		err = kt_types_init(k);
+	if (err) {
+		kt_kernel_close(k);
+		return err;
+	}
+	load_per_cpu(k);
+	*out = k;
+	return NULL;
+}
+
+void kt_kernel_close(struct kt_kernel *k)
+{
+	if (!k)
+		return;
+	kt_modules_destroy(k);
+	kt_tasks_destroy(k);
+	kt_log_destroy(k);
+	kt_types_destroy(k);
+	kt_symbols_destroy(k);
+	if (k->arch && k->arch->destroy)
+		k->arch->destroy(k);
+	kt_vmcoreinfo_free(k->vmcoreinfo);
+	free(k->per_cpu_offset);
+	for (size_t i = 0; i < k->nr_warnings; i++)
+		free(k->warnings[i]);
+	free(k->warnings);
+	free(k);
+}
+
+struct kt_dump *kt_kernel_dump(const struct kt_kernel *k)
+{
+	return k->dump;
+}
+
+const struct kt_vmcoreinfo *kt_kernel_vmcoreinfo(const struct kt_kernel *k)
+{
+	return k->vmcoreinfo;
+}
+
+const char *kt_kernel_release(const struct kt_kernel *k)
+{
+	return k->release ? k->release : "";
+}
+
+struct kt_error *kt_kernel_symbol(struct kt_kernel *k, const char *name,
+				  uint64_t *address)
+{
+	if (kt_vmcoreinfo_symbol(k->vmcoreinfo, name, address))
+		return NULL;
+	if (!k->symbols)
+		return kt_error_create(KT_ERR_NOT_FOUND,
+				       "symbol %s: not in VMCOREINFO, and kallsyms is not read yet",
+				       name);
+	return kt_symbol_address(k, name, address);
+}
+
+unsigned kt_kernel_nr_cpus(const struct kt_kernel *k)
+{
+	return k->nr_cpus;
+}
+
+struct kt_error *kt_kernel_per_cpu(struct kt_kernel *k, uint64_t addr,
+				   unsigned cpu, uint64_t *out)
+{
+	if (cpu >= k->nr_cpus)
+		return kt_error_create(KT_ERR_USAGE,
+				       "CPU %u: only %u CPUs are possible", cpu,
+				       k->nr_cpus);
+	*out = addr + k->per_cpu_offset[cpu];
+	return NULL;
+}
+
+/* TEMPORARY until log.c lands (weak, overridden by log.c). */
+__attribute__((weak)) void kt_log_destroy(struct kt_kernel *k)
+{
+}

@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Symbols: one table sorted by address with a hash on names, filled from
+ * the kernel's own kallsyms or, when given, a System.map or a vmlinux.
+ * Module symbols are asked of the module list (modules.c).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "symtab.h"
+
+#define MAX_POOL (256u << 20)
+
+struct ksym {
+	uint64_t address;
+	uint32_t name; /* offset into the pool */
+	char type;
+};
+
+struct kt_symtab {
+	struct ksym *syms;
+	size_t count, cap;
+	char *pool;
+	size_t pool_len, pool_cap;
+	uint32_t *hash; /* index + 1 into syms, 0 when empty */
+	size_t hash_size;
+};
+
+struct kt_symbols {
+	struct kt_symtab *table;
+	uint64_t text_start, text_end; /* _stext.._etext */
+};
+
+struct kt_symtab *kt_symtab_create(void)
+{
+	return calloc(1, sizeof(struct kt_symtab));
+}
+
+void kt_symtab_destroy(struct kt_symtab *t)
+{
+	if (!t)
+		return;
+	free(t->syms);
+	free(t->pool);
+	free(t->hash);
+	free(t);
+}
+
+static bool grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+	if (need <= *cap)
+		return true;
+	size_t ncap = *cap ? *cap : 1024;
+	while (ncap < need)
+		ncap *= 2;
+	void *n = realloc(*p, ncap * elem);
+	if (!n)
+		return false;
+	*p = n;
+	*cap = ncap;
+	return true;
+}
+
+struct kt_error *kt_symtab_add(struct kt_symtab *t, const char *name,
+			       size_t name_len, uint64_t address, char type)
+{
+	if (t->pool_len + name_len + 1 > MAX_POOL)
+		return kt_error_create(KT_ERR_INVALID, "symbol names exceed %u bytes",
+				       MAX_POOL);
+	if (!grow((void **)&t->syms, &t->cap, t->count + 1, sizeof(*t->syms)) ||
+	    !grow((void **)&t->pool, &t->pool_cap, t->pool_len + name_len + 1, 1))
+		return &kt_error_out_of_memory;
+	memcpy(t->pool + t->pool_len, name, name_len);
+	t->pool[t->pool_len + name_len] = '\0';
+	t->syms[t->count++] = (struct ksym){ address, (uint32_t)t->pool_len, type };
+	t->pool_len += name_len + 1;
+	return NULL;
+}
+
+static int compare_address(const void *a, const void *b)
+{
+	const struct ksym *x = a, *y = b;
+	if (x->address != y->address)
+		return x->address < y->address ? -1 : 1;
+	/* Prefer global names (upper-case type) for an address. */
+	return (x->type >= 'a') - (y->type >= 'a');
+}
+
+static uint64_t hash_name(const char *s)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 1099511628211ull;
+	return h;
+}
+
+struct kt_error *kt_symtab_finish(struct kt_symtab *t)
+{
+	qsort(t->syms, t->count, sizeof(*t->syms), compare_address);
+	t->hash_size = 1;
+	while (t->hash_size < t->count * 2)
+		t->hash_size *= 2;
+	t->hash = calloc(t->hash_size, sizeof(*t->hash));
+	if (!t->hash)
+		return &kt_error_out_of_memory;
+	for (size_t i = 0; i < t->count; i++) {
+		size_t h = hash_name(t->pool + t->syms[i].name) & (t->hash_size - 1);
+		/* The first of duplicate names wins (lowest address, global). */
+		while (t->hash[h]) {
+			if (strcmp(t->pool + t->syms[t->hash[h] - 1].name,
+				   t->pool + t->syms[i].name) == 0)
+				break;
+			h = (h + 1) & (t->hash_size - 1);
+		}
+		if (!t->hash[h])
+			t->hash[h] = (uint32_t)(i + 1);
+	}
+	return NULL;
+}
+
+size_t kt_symtab_count(const struct kt_symtab *t)
+{
+	return t ? t->count : 0;
+}
+
+bool kt_symtab_lookup_name(const struct kt_symtab *t, const char *name,
+			   uint64_t *address)
+{
+	if (!t || !t->hash_size)
+		return false;
+	size_t h = hash_name(name) & (t->hash_size - 1);
+	while (t->hash[h]) {
+		const struct ksym *s = &t->syms[t->hash[h] - 1];
+		if (strcmp(t->pool + s->name, name) == 0) {
+			*address = s->address;
+			return true;
+		}
+		h = (h + 1) & (t->hash_size - 1);
+	}
+	return false;
+}
+
+bool kt_symtab_lookup_address(const struct kt_symtab *t, uint64_t address,
+			      struct kt_symbol *symbol)
+{
+	if (!t || !t->count || address < t->syms[0].address)
+		return false;
+	size_t lo = 0, hi = t->count;
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (t->syms[mid].address <= address)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	/* Among symbols at one address, sorting put the preferred first. */
+	while (lo > 0 && t->syms[lo - 1].address == t->syms[lo].address)
+		lo--;
+	const struct ksym *s = &t->syms[lo];
+	size_t next = lo + 1;
+	while (next < t->count && t->syms[next].address == s->address)
+		next++;
+	*symbol = (struct kt_symbol){
+		.name = t->pool + s->name,
+		.address = s->address,
+		.size = next < t->count ? t->syms[next].address - s->address : 0,
+		.type = s->type,
+	};
+	return true;
+}
+
+static struct kt_error *load_table(struct kt_kernel *k, struct kt_symtab *t)
+{
+	if (k->options.vmlinux) {
+		struct kt_error *err = kt_vmlinux_symbols_load(k, k->options.vmlinux, t);
+		if (!err)
+			return NULL;
+		kt_kernel_warn(k, "%s; using kallsyms", kt_error_string(err));
+		kt_error_free(err);
+	}
+	if (k->options.system_map) {
+		struct kt_error *err = kt_system_map_load(k, k->options.system_map, t);
+		if (!err)
+			return NULL;
+		kt_kernel_warn(k, "%s; using kallsyms", kt_error_string(err));
+		kt_error_free(err);
+	}
+	return kt_kallsyms_load(k, t);
+}
+
+struct kt_error *kt_symbols_init(struct kt_kernel *k)
+{
+	struct kt_symbols *s = calloc(1, sizeof(*s));
+	if (!s)
+		return &kt_error_out_of_memory;
+	s->table = kt_symtab_create();
+	if (!s->table) {
+		free(s);
+		return &kt_error_out_of_memory;
+	}
+	struct kt_error *err = load_table(k, s->table);
+	if (!err)
+		err = kt_symtab_finish(s->table);
+	if (err) {
+		kt_symtab_destroy(s->table);
+		free(s);
+		return kt_error_wrap(err, "%s", kt_dump_info(k->dump)->path);
+	}
+	k->symbols = s;
+	kt_symtab_lookup_name(s->table, "_stext", &s->text_start);
+	kt_symtab_lookup_name(s->table, "_etext", &s->text_end);
+	return NULL;
+}
+
+void kt_symbols_destroy(struct kt_kernel *k)
+{
+	if (!k->symbols)
+		return;
+	kt_symtab_destroy(k->symbols->table);
+	free(k->symbols);
+	k->symbols = NULL;
+}
+
+struct kt_error *kt_symbol_address(struct kt_kernel *k, const char *name,
+				   uint64_t *address)
+{
+	if (k->symbols && kt_symtab_lookup_name(k->symbols->table, name, address))
+		return NULL;
+	if (kt_vmcoreinfo_symbol(k->vmcoreinfo, name, address))
+		return NULL;
+	return kt_error_create(KT_ERR_NOT_FOUND, "symbol %s not found", name);
+}
+
+struct kt_error *kt_symbol_at(struct kt_kernel *k, uint64_t address,
+			      struct kt_symbol *symbol, uint64_t *offset)
+{
+	struct kt_symbols *s = k->symbols;
+	if (s && address >= s->text_start && address < s->text_end &&
+	    kt_symtab_lookup_address(s->table, address, symbol)) {
+		*offset = address - symbol->address;
+		return NULL;
+	}
+	if (kt_module_symbol_at(k, address, symbol, offset))
+		return NULL;
+	/* Data symbols of the kernel image. */
+	if (s && kt_symtab_lookup_address(s->table, address, symbol) &&
+	    (symbol->size == 0 || address - symbol->address < symbol->size) &&
+	    kt_kernel_is_kernel_address(k, address)) {
+		*offset = address - symbol->address;
+		return NULL;
+	}
+	return kt_error_create(KT_ERR_NOT_FOUND, "no symbol at 0x%llx",
+			       (unsigned long long)address);
+}
+
+bool kt_symbol_is_text(struct kt_kernel *k, uint64_t address)
+{
+	struct kt_symbols *s = k->symbols;
+	if (s && address >= s->text_start && address < s->text_end)
+		return true;
+	return kt_module_text_contains(k, address);
+}
+
+size_t kt_symbol_count(struct kt_kernel *k)
+{
+	return k->symbols ? kt_symtab_count(k->symbols->table) : 0;
+}

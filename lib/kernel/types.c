@@ -1,0 +1,407 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Types from the kernel's own BTF (__start_BTF..__stop_BTF in the dump, or a
+ * --btf file), parsed by libbpf.  Lookups by name go through a hash built
+ * once, since libbpf's own lookup scans every type.
+ */
+#include <bpf/btf.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define MAX_BTF_SIZE (256u << 20)
+#define MAX_DEPTH 32
+
+struct kt_types {
+	struct btf *btf;
+	uint32_t *hash; /* type id, 0 when empty: named types by "kind name" */
+	size_t hash_size;
+	const char *source; /* "dump", a file name */
+};
+
+/* Names are keyed with their kind, as C does: "struct foo" vs "foo". */
+static const char *kind_prefix(const struct btf_type *t)
+{
+	switch (btf_kind(t)) {
+	case BTF_KIND_STRUCT:
+		return "struct ";
+	case BTF_KIND_UNION:
+		return "union ";
+	case BTF_KIND_ENUM:
+	case BTF_KIND_ENUM64:
+		return "enum ";
+	case BTF_KIND_TYPEDEF:
+	case BTF_KIND_INT:
+	case BTF_KIND_FLOAT:
+		return "";
+	default:
+		return NULL;
+	}
+}
+
+static uint64_t hash_key(const char *prefix, const char *name)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (const char *s = prefix; *s; s++)
+		h = (h ^ (uint8_t)*s) * 1099511628211ull;
+	for (const char *s = name; *s; s++)
+		h = (h ^ (uint8_t)*s) * 1099511628211ull;
+	return h;
+}
+
+static bool key_matches(const struct btf *btf, uint32_t id, const char *key)
+{
+	const struct btf_type *t = btf__type_by_id(btf, id);
+	const char *prefix = kind_prefix(t);
+	size_t plen = strlen(prefix);
+	return strncmp(key, prefix, plen) == 0 &&
+	       strcmp(key + plen, btf__name_by_offset(btf, t->name_off)) == 0;
+}
+
+static struct kt_error *build_hash(struct kt_types *ty)
+{
+	uint32_t n = btf__type_cnt(ty->btf);
+	ty->hash_size = 1;
+	while (ty->hash_size < (size_t)n * 2)
+		ty->hash_size *= 2;
+	ty->hash = calloc(ty->hash_size, sizeof(*ty->hash));
+	if (!ty->hash)
+		return &kt_error_out_of_memory;
+	for (uint32_t id = 1; id < n; id++) {
+		const struct btf_type *t = btf__type_by_id(ty->btf, id);
+		const char *prefix = kind_prefix(t);
+		if (!prefix || !t->name_off)
+			continue;
+		const char *name = btf__name_by_offset(ty->btf, t->name_off);
+		if (!name || !*name)
+			continue;
+		size_t h = hash_key(prefix, name) & (ty->hash_size - 1);
+		bool seen = false;
+		while (ty->hash[h]) {
+			const struct btf_type *o = btf__type_by_id(ty->btf, ty->hash[h]);
+			/* Keep the first complete definition of a name. */
+			if (kind_prefix(o) && strcmp(kind_prefix(o), prefix) == 0 &&
+			    strcmp(btf__name_by_offset(ty->btf, o->name_off), name) == 0) {
+				seen = true;
+				break;
+			}
+			h = (h + 1) & (ty->hash_size - 1);
+		}
+		if (!seen)
+			ty->hash[h] = id;
+	}
+	return NULL;
+}
+
+static uint32_t find_type(const struct kt_types *ty, const char *key)
+{
+	const char *name = key;
+	const char *prefix = "";
+	static const char *const kinds[] = { "struct ", "union ", "enum " };
+	for (size_t i = 0; i < 3; i++)
+		if (strncmp(key, kinds[i], strlen(kinds[i])) == 0) {
+			prefix = kinds[i];
+			name = key + strlen(kinds[i]);
+		}
+	size_t h = hash_key(prefix, name) & (ty->hash_size - 1);
+	char full[256];
+	snprintf(full, sizeof(full), "%s%s", prefix, name);
+	while (ty->hash[h]) {
+		if (key_matches(ty->btf, ty->hash[h], full))
+			return ty->hash[h];
+		h = (h + 1) & (ty->hash_size - 1);
+	}
+	return 0;
+}
+
+static struct kt_error *btf_from_dump(struct kt_kernel *k, struct btf **out)
+{
+	uint64_t start, stop;
+	struct kt_error *err = kt_symbol_address(k, "__start_BTF", &start);
+	if (!err)
+		err = kt_symbol_address(k, "__stop_BTF", &stop);
+	if (err)
+		return kt_error_wrap(err, "kernel BTF (CONFIG_DEBUG_INFO_BTF?)");
+	if (stop <= start || stop - start > MAX_BTF_SIZE)
+		return kt_error_create(KT_ERR_INVALID,
+				       "kernel BTF: __start_BTF 0x%llx..__stop_BTF 0x%llx is implausible",
+				       (unsigned long long)start, (unsigned long long)stop);
+	size_t size = (size_t)(stop - start);
+	void *data = malloc(size);
+	if (!data)
+		return &kt_error_out_of_memory;
+	err = kt_kernel_read(k, start, data, size);
+	if (err) {
+		free(data);
+		return kt_error_wrap(err, "kernel BTF");
+	}
+	struct btf *btf = btf__new(data, (uint32_t)size);
+	int e = errno;
+	free(data);
+	if (!btf)
+		return kt_error_create(KT_ERR_FORMAT, "kernel BTF: libbpf: %s",
+				       strerror(e));
+	*out = btf;
+	return NULL;
+}
+
+static struct kt_error *btf_from_file(const char *path, struct btf **out)
+{
+	struct btf *btf = btf__parse(path, NULL);
+	if (!btf)
+		return kt_error_create(KT_ERR_FORMAT, "%s: BTF: %s", path,
+				       strerror(errno));
+	*out = btf;
+	return NULL;
+}
+
+struct kt_error *kt_types_init(struct kt_kernel *k)
+{
+	struct kt_types *ty = calloc(1, sizeof(*ty));
+	if (!ty)
+		return &kt_error_out_of_memory;
+	struct kt_error *err;
+	if (k->options.btf) {
+		err = btf_from_file(k->options.btf, &ty->btf);
+		ty->source = k->options.btf;
+	} else if (k->options.vmlinux) {
+		/* libbpf reads a vmlinux's .BTF section when it has one. */
+		err = btf_from_file(k->options.vmlinux, &ty->btf);
+		ty->source = k->options.vmlinux;
+		if (err) {
+			kt_error_free(err);
+			err = btf_from_dump(k, &ty->btf);
+			ty->source = "dump";
+		}
+	} else {
+		err = btf_from_dump(k, &ty->btf);
+		ty->source = "dump";
+	}
+	if (!err)
+		err = build_hash(ty);
+	if (err) {
+		btf__free(ty->btf);
+		free(ty->hash);
+		free(ty);
+		return err;
+	}
+	k->types = ty;
+	return NULL;
+}
+
+void kt_types_destroy(struct kt_kernel *k)
+{
+	if (!k->types)
+		return;
+	btf__free(k->types->btf);
+	free(k->types->hash);
+	free(k->types);
+	k->types = NULL;
+}
+
+/* Skip typedefs and qualifiers down to the type that has a shape. */
+static uint32_t resolve(const struct btf *btf, uint32_t id)
+{
+	for (int depth = 0; depth < MAX_DEPTH; depth++) {
+		const struct btf_type *t = btf__type_by_id(btf, id);
+		if (!t)
+			return 0;
+		switch (btf_kind(t)) {
+		case BTF_KIND_TYPEDEF:
+		case BTF_KIND_CONST:
+		case BTF_KIND_VOLATILE:
+		case BTF_KIND_RESTRICT:
+		case BTF_KIND_TYPE_TAG:
+			id = t->type;
+			break;
+		default:
+			return id;
+		}
+	}
+	return 0;
+}
+
+static struct kt_error *lookup(struct kt_kernel *k, const char *type,
+			       uint32_t *id)
+{
+	if (!k->types)
+		return kt_error_create(KT_ERR_NOT_FOUND, "no type information");
+	*id = find_type(k->types, type);
+	if (!*id)
+		return kt_error_create(KT_ERR_NOT_FOUND, "type %s not found", type);
+	return NULL;
+}
+
+struct kt_error *kt_type_sizeof(struct kt_kernel *k, const char *type,
+				uint64_t *size)
+{
+	uint32_t id;
+	struct kt_error *err = lookup(k, type, &id);
+	if (err)
+		return err;
+	__s64 n = btf__resolve_size(k->types->btf, id);
+	if (n < 0)
+		return kt_error_create(KT_ERR_INVALID, "type %s has no size", type);
+	*size = (uint64_t)n;
+	return NULL;
+}
+
+/*
+ * Find name among the members of struct/union id, looking inside anonymous
+ * members as C does.  Adds the member's bit offset to *bits.
+ */
+static bool find_member(const struct btf *btf, uint32_t id, const char *name,
+			size_t name_len, uint64_t *bits, uint32_t *bit_size,
+			uint32_t *type, int depth)
+{
+	const struct btf_type *t = btf__type_by_id(btf, resolve(btf, id));
+	if (!t || depth > MAX_DEPTH || (!btf_is_struct(t) && !btf_is_union(t)))
+		return false;
+	const struct btf_member *m = btf_members(t);
+	for (uint16_t i = 0; i < btf_vlen(t); i++, m++) {
+		uint64_t off = btf_member_bit_offset(t, i);
+		if (!m->name_off) {
+			uint64_t inner = *bits + off;
+			if (find_member(btf, m->type, name, name_len, &inner,
+					bit_size, type, depth + 1)) {
+				*bits = inner;
+				return true;
+			}
+			continue;
+		}
+		const char *mname = btf__name_by_offset(btf, m->name_off);
+		if (mname && strlen(mname) == name_len &&
+		    memcmp(mname, name, name_len) == 0) {
+			*bits += off;
+			*bit_size = btf_member_bitfield_size(t, i);
+			*type = m->type;
+			return true;
+		}
+	}
+	return false;
+}
+
+struct kt_error *kt_type_member(struct kt_kernel *k, const char *type,
+				const char *member, struct kt_member *out)
+{
+	uint32_t id;
+	struct kt_error *err = lookup(k, type, &id);
+	if (err)
+		return err;
+	const struct btf *btf = k->types->btf;
+	uint64_t bits = 0;
+	uint32_t bit_size = 0;
+	for (const char *p = member; *p;) {
+		const char *dot = strchr(p, '.');
+		size_t len = dot ? (size_t)(dot - p) : strlen(p);
+		if (!find_member(btf, id, p, len, &bits, &bit_size, &id, 0))
+			return kt_error_create(KT_ERR_NOT_FOUND,
+					       "%s has no member %s", type, member);
+		p += len + (dot ? 1 : 0);
+	}
+	__s64 size = btf__resolve_size(btf, id);
+	*out = (struct kt_member){
+		.bit_offset = bits,
+		.bit_size = bit_size,
+		.size = size > 0 ? (uint64_t)size : 0,
+		.type_id = id,
+	};
+	return NULL;
+}
+
+struct kt_error *kt_type_offsetof(struct kt_kernel *k, const char *type,
+				  const char *member, uint64_t *offset)
+{
+	struct kt_member m;
+	struct kt_error *err = kt_type_member(k, type, member, &m);
+	if (err)
+		return err;
+	*offset = m.bit_offset / 8;
+	return NULL;
+}
+
+bool kt_type_has_member(struct kt_kernel *k, const char *type,
+			const char *member)
+{
+	struct kt_member m;
+	struct kt_error *err = kt_type_member(k, type, member, &m);
+	kt_error_free(err);
+	return !err;
+}
+
+static bool enum_value_in(const struct btf *btf, const struct btf_type *t,
+			  const char *name, int64_t *value)
+{
+	if (btf_is_enum(t)) {
+		const struct btf_enum *e = btf_enum(t);
+		for (uint16_t i = 0; i < btf_vlen(t); i++, e++)
+			if (strcmp(btf__name_by_offset(btf, e->name_off), name) == 0) {
+				*value = e->val;
+				return true;
+			}
+	} else if (btf_is_enum64(t)) {
+		const struct btf_enum64 *e = btf_enum64(t);
+		for (uint16_t i = 0; i < btf_vlen(t); i++, e++)
+			if (strcmp(btf__name_by_offset(btf, e->name_off), name) == 0) {
+				*value = (int64_t)btf_enum64_value(e);
+				return true;
+			}
+	}
+	return false;
+}
+
+struct kt_error *kt_type_enum_value(struct kt_kernel *k, const char *enum_name,
+				    const char *enumerator, int64_t *value)
+{
+	if (!k->types)
+		return kt_error_create(KT_ERR_NOT_FOUND, "no type information");
+	const struct btf *btf = k->types->btf;
+	if (enum_name) {
+		uint32_t id;
+		struct kt_error *err = lookup(k, enum_name, &id);
+		if (err)
+			return err;
+		if (enum_value_in(btf, btf__type_by_id(btf, id), enumerator, value))
+			return NULL;
+	} else {
+		uint32_t n = btf__type_cnt(btf);
+		for (uint32_t id = 1; id < n; id++)
+			if (enum_value_in(btf, btf__type_by_id(btf, id), enumerator, value))
+				return NULL;
+	}
+	return kt_error_create(KT_ERR_NOT_FOUND, "enumerator %s not found",
+			       enumerator);
+}
+
+/* BTF describes no global variables but per-CPU ones: the few we use. */
+const char *kt_type_of_variable(const char *variable)
+{
+	static const struct {
+		const char *variable, *type;
+	} table[] = {
+		{ "init_task", "struct task_struct" },
+		{ "init_uts_ns", "struct uts_namespace" },
+		{ "runqueues", "struct rq" },
+		{ "modules", "struct list_head" },
+		{ "vm_zone_stat", "atomic_long_t" },
+		{ "vm_node_stat", "atomic_long_t" },
+		{ "cgroup_mutex", "struct mutex" },
+		{ "cgroup_threadgroup_rwsem", "struct percpu_rw_semaphore" },
+		{ "prb", "struct printk_ringbuffer" },
+		{ "avenrun", "unsigned long" },
+		{ "tainted_mask", "unsigned long" },
+		{ "jiffies", "unsigned long" },
+		{ "panic_cpu", "atomic_t" },
+		{ "node_data", "struct pglist_data *" },
+		{ "totalram_pages", "atomic_long_t" },
+		{ "total_swap_pages", "long" },
+		{ "totalreserve_pages", "unsigned long" },
+	};
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+		if (strcmp(table[i].variable, variable) == 0)
+			return table[i].type;
+	return NULL;
+}
