@@ -209,6 +209,12 @@ const struct kt_task *kt_task_by_address(struct kt_kernel *kernel,
 					 uint64_t address);
 /* The task that was running on a CPU, from its runqueue. */
 const struct kt_task *kt_task_current(struct kt_kernel *kernel, unsigned cpu);
+/*
+ * The task that panicked: the one current on panic_cpu, or on the CPU whose
+ * saved registers lie in __crash_kexec (an oops can kexec without panic()).
+ * NULL when the dump does not tell.
+ */
+const struct kt_task *kt_task_panic(struct kt_kernel *kernel);
 /* The runqueue clock of a CPU (rq->clock), to age last_arrival against. */
 struct kt_error *kt_cpu_clock(struct kt_kernel *kernel, unsigned cpu,
 			      uint64_t *clock_ns);
@@ -250,13 +256,17 @@ struct kt_error *kt_meminfo(struct kt_kernel *kernel, struct kt_meminfo *out);
 
 struct kt_sysinfo {
 	unsigned cpus;            /* possible CPUs */
+	unsigned cpus_present;    /* what crash's CPUS shows; 0 when unknown */
 	unsigned cpus_online;
 	int64_t date;             /* seconds since the epoch at the crash */
+	bool date_is_crashtime;   /* from VMCOREINFO CRASHTIME, else timekeeping */
 	uint64_t uptime_ns;
+	unsigned hz;              /* CONFIG_HZ, 0 when unknown */
 	uint64_t load_average[3]; /* avenrun, fixed point with 11 bits */
 	size_t tasks;             /* threads, idle tasks excluded */
 	char nodename[65], release[65], version[65], machine[65];
-	uint64_t memory_bytes;
+	unsigned mhz;             /* cpu_khz / 1000, 0 when unknown */
+	uint64_t memory_bytes;    /* present pages, as crash's MEMORY */
 	char panic[512];          /* the panic message, "" when none */
 	int32_t panic_pid;        /* -1 when unknown */
 	char panic_comm[16];
@@ -264,6 +274,162 @@ struct kt_sysinfo {
 	int32_t panic_cpu;        /* -1 when unknown */
 };
 
+/*
+ * crash's `sys`, from the dump alone.  What cannot be read is left zero
+ * (or -1) with a kernel warning; only a kernel with nothing readable fails.
+ */
 struct kt_error *kt_sysinfo(struct kt_kernel *kernel, struct kt_sysinfo *out);
+
+/* ---- Stacks ---------------------------------------------------------- */
+
+/* Registers of an exception or interrupt frame, or of a CPU from the notes. */
+struct kt_regs {
+	uint64_t r15, r14, r13, r12, bp, bx, r11, r10, r9, r8, ax, cx, dx, si,
+		di, orig_ax, ip, cs, flags, sp, ss;
+};
+
+struct kt_frame {
+	uint64_t pc;
+	uint64_t sp;            /* the stack pointer in this frame */
+	const char *function;   /* NULL when no symbol covers pc */
+	uint64_t offset;
+	const char *module;     /* NULL for the kernel image */
+	bool reliable;          /* found by ORC, not by scanning the stack */
+	bool exception;         /* pc came from a pt_regs frame (regs valid) */
+	struct kt_regs regs;    /* when exception */
+};
+
+struct kt_stack {
+	struct kt_frame *frames;
+	size_t count;
+	const char *start;      /* "saved context", "NT_PRSTATUS of CPU 1", ... */
+	bool partial;           /* the unwind stopped early; see error */
+	char error[160];        /* why it stopped early, "" otherwise */
+	bool user_regs;         /* the stack ends at a pt_regs from user mode */
+	struct kt_regs user;    /* those registers */
+};
+
+/*
+ * Unwind a task's kernel stack with the kernel's own ORC tables: sleeping
+ * tasks from their saved context, tasks on a CPU from that CPU's
+ * NT_PRSTATUS registers; falls back to a scan of the stack for text
+ * addresses (frames marked unreliable).  Free with kt_stack_free.
+ */
+struct kt_error *kt_stack_unwind(struct kt_kernel *kernel,
+				 const struct kt_task *task,
+				 struct kt_stack **out);
+void kt_stack_free(struct kt_stack *stack);
+/* Registers a CPU saved in the dump's notes (NT_PRSTATUS), if any. */
+bool kt_cpu_registers(struct kt_kernel *kernel, unsigned cpu,
+		      struct kt_regs *regs);
+
+/* ---- Locks ----------------------------------------------------------- */
+
+enum kt_lock_kind {
+	KT_LOCK_MUTEX,
+	KT_LOCK_RWSEM,
+	KT_LOCK_PERCPU_RWSEM,
+	KT_LOCK_RT_MUTEX,       /* also PREEMPT_RT's mutexes and spinlocks */
+	/* Waits on something that records no owner: */
+	KT_WAIT_COMPLETION,
+	KT_WAIT_PAGE,           /* a folio's lock or writeback bit */
+	KT_WAIT_IO,             /* io_schedule() */
+	KT_WAIT_OTHER,          /* any other sleep, named by its function */
+	KT_WAIT_NONE,           /* not waiting */
+};
+
+/* "mutex", "rwsem", "percpu_rwsem", "rt_mutex", "completion", "page"... */
+const char *kt_lock_kind_name(enum kt_lock_kind kind);
+/* Is it a lock with an owner (not a completion, page or I/O wait)? */
+bool kt_lock_kind_has_owner(enum kt_lock_kind kind);
+
+struct kt_lock_waiter {
+	uint64_t task;
+	int32_t pid;             /* -1 when not in the task list */
+	uint64_t object;         /* its waiter (mutex_waiter, ...), 0 if none */
+	bool writer;             /* waits to write (rwsem, percpu_rwsem) */
+	bool in_list;            /* found in the lock's own waiter list/tree */
+	bool via_pi_blocked_on;  /* found through task->pi_blocked_on */
+};
+
+struct kt_lock {
+	uint64_t address;
+	enum kt_lock_kind kind;
+	char symbol[128];        /* "cgroup_mutex", "cfg_lock [cfgstore]", "" */
+	uint64_t owner_word;     /* as the kernel had it, flag bits included */
+	uint64_t flags;          /* the owner word's flag bits */
+	uint64_t owner;          /* the owning task_struct, 0 for none */
+	int32_t owner_pid;       /* -1 for none, or not a task */
+	char owner_source[64];   /* how the owner was found */
+	uint64_t count;          /* rwsem: count; percpu_rwsem: block */
+	int64_t readers;         /* holding it for reading; -1: not a reader lock */
+	struct kt_lock_waiter *waiters;
+	size_t nr_waiters;
+	uint64_t *reader_tasks;  /* readers found on their stacks (kt_lock_graph) */
+	int32_t *reader_pids;
+	size_t nr_readers;
+	bool corrupt;            /* an owner or a list the kernel cannot have */
+	bool partial;            /* a waiter list was damaged and cut short */
+	char problem[192];       /* why corrupt or partial, "" otherwise */
+};
+
+/*
+ * Decode a lock of a kind at an address: owner, flags, readers, waiters.
+ * Damage gives a partial lock with corrupt/partial set, not an error.
+ */
+struct kt_error *kt_lock_decode(struct kt_kernel *kernel, uint64_t address,
+				enum kt_lock_kind kind, struct kt_lock **out);
+void kt_lock_free(struct kt_lock *lock);
+
+/* What a sleeping task waits on, from its stack. */
+struct kt_task_wait {
+	uint64_t task;
+	int32_t pid;
+	enum kt_lock_kind kind;  /* KT_WAIT_NONE when nothing is known */
+	uint64_t object;         /* the lock, completion or folio; 0: unknown */
+	uint64_t waiter;         /* its waiter object, 0 when none */
+	bool writer;             /* waits to write */
+	uint32_t bit;            /* KT_WAIT_PAGE: the folio flag bit */
+	char function[64];       /* the frame that names the wait */
+	char how[64];            /* how object was found */
+};
+
+struct kt_error *kt_task_wait(struct kt_kernel *kernel,
+			      const struct kt_task *task,
+			      struct kt_task_wait *out);
+
+/* A task waits for another through a lock. */
+struct kt_wait_edge {
+	uint64_t from, to;       /* task_structs: from waits for to */
+	int32_t from_pid, to_pid;
+	uint64_t lock;
+};
+
+struct kt_lock_cycle {
+	int32_t *pids;           /* pids[i] waits on locks[i], held by pids[i+1] */
+	uint64_t *tasks;
+	uint64_t *locks;
+	size_t length;
+};
+
+/*
+ * The wait-for graph: what every blocked (UN) task waits on, every lock
+ * one of them waits on (decoded and cross-checked with its own waiters),
+ * the task-to-task edges and their cycles.  Free with kt_lock_graph_free.
+ */
+struct kt_lock_graph {
+	struct kt_lock **locks;
+	size_t nr_locks;
+	struct kt_task_wait *waits;
+	size_t nr_waits;
+	struct kt_wait_edge *edges;
+	size_t nr_edges;
+	struct kt_lock_cycle *cycles;
+	size_t nr_cycles;
+};
+
+struct kt_error *kt_lock_graph(struct kt_kernel *kernel,
+			       struct kt_lock_graph **out);
+void kt_lock_graph_free(struct kt_lock_graph *graph);
 
 #endif

@@ -32,6 +32,7 @@ struct kt_types;
 struct kt_log;
 struct kt_task_list;
 struct kt_module_list;
+struct kt_orc;
 
 struct kt_kernel {
 	struct kt_dump *dump;
@@ -49,6 +50,7 @@ struct kt_kernel {
 	struct kt_log *log;          /* log.c */
 	struct kt_task_list *tasks;  /* tasks.c */
 	struct kt_module_list *modules; /* modules.c */
+	struct kt_orc *orc;          /* orc.c */
 
 	unsigned nr_cpus;
 	uint64_t *per_cpu_offset;    /* __per_cpu_offset[nr_cpus] */
@@ -69,6 +71,7 @@ void kt_types_destroy(struct kt_kernel *kernel);
 void kt_log_destroy(struct kt_kernel *kernel);
 void kt_tasks_destroy(struct kt_kernel *kernel);
 void kt_modules_destroy(struct kt_kernel *kernel);
+void kt_orc_destroy(struct kt_kernel *kernel);
 
 /*
  * A symbol's address from VMCOREINFO or, failing that, kallsyms: the
@@ -77,10 +80,54 @@ void kt_modules_destroy(struct kt_kernel *kernel);
 struct kt_error *kt_kernel_symbol(struct kt_kernel *kernel, const char *name,
 				  uint64_t *address);
 
+/* NULL when a vmlinux's GNU build ID is the dump's BUILD-ID (build_id.c). */
+struct Elf;
+struct kt_error *kt_vmlinux_check_build_id(struct kt_kernel *kernel,
+					   const char *path, struct Elf *elf);
+
 /* Module symbols and text, for symbols.c (modules.c). */
 bool kt_module_symbol_at(struct kt_kernel *kernel, uint64_t address,
 			 struct kt_symbol *symbol, uint64_t *offset);
 bool kt_module_text_contains(struct kt_kernel *kernel, uint64_t address);
+/* A module symbol's address by name, for kt_symbol_address. */
+bool kt_module_symbol_address(struct kt_kernel *kernel, const char *name,
+			      uint64_t *address);
+
+/* One ORC entry, decoded whatever the kernel version's layout (orc.c). */
+enum kt_orc_type {
+	KT_ORC_CALL,          /* sp points just above a return address */
+	KT_ORC_REGS,          /* sp points to a full struct pt_regs */
+	KT_ORC_REGS_PARTIAL,  /* sp points to the iret frame of a pt_regs */
+	KT_ORC_END_OF_STACK,  /* the outermost frame */
+	KT_ORC_UNDEFINED,     /* no unwind information here */
+};
+
+enum kt_orc_reg {
+	KT_ORC_REG_UNDEFINED = 0,
+	KT_ORC_REG_PREV_SP = 1,
+	KT_ORC_REG_DX = 2,
+	KT_ORC_REG_DI = 3,
+	KT_ORC_REG_BP = 4,
+	KT_ORC_REG_SP = 5,
+	KT_ORC_REG_R10 = 6,
+	KT_ORC_REG_R13 = 7,
+	KT_ORC_REG_BP_INDIRECT = 8,
+	KT_ORC_REG_SP_INDIRECT = 9,
+};
+
+struct kt_orc_entry {
+	int16_t sp_offset, bp_offset;
+	enum kt_orc_reg sp_reg, bp_reg;
+	enum kt_orc_type type;
+};
+
+/* The ORC entry covering ip, from the kernel's or its module's table. */
+struct kt_error *kt_orc_find(struct kt_kernel *kernel, uint64_t ip,
+			     struct kt_orc_entry *entry);
+/* The entry `back` places before the one covering ip, and where it starts. */
+struct kt_error *kt_orc_find_before(struct kt_kernel *kernel, uint64_t ip,
+				    unsigned back, struct kt_orc_entry *entry,
+				    uint64_t *entry_ip);
 
 /* Read a member of a structure at base; looks the offset up by name. */
 struct kt_error *kt_read_member_u64(struct kt_kernel *kernel, uint64_t base,
@@ -90,5 +137,42 @@ struct kt_error *kt_read_member_u64(struct kt_kernel *kernel, uint64_t base,
 struct kt_error *kt_read_member_uint(struct kt_kernel *kernel, uint64_t base,
 				     const char *type, const char *member,
 				     uint64_t *value);
+
+/*
+ * Walking a kernel list_head list (list.c): bounded by limit (at most
+ * KT_MAX_LIST_ENTRIES) and stopped at the first entry that comes round
+ * again.  The reader is a parameter so tests can walk lists they build.
+ */
+typedef struct kt_error *(*kt_list_read_fn)(void *context, uint64_t address,
+					    uint64_t *value);
+struct kt_list_walk {
+	kt_list_read_fn read;
+	void *context;
+	uint64_t head, current, next;  /* next: current's next pointer */
+	size_t count, limit;
+	bool done;
+	uint64_t *set;  /* entries seen, open addressing */
+	size_t set_slots, set_used;
+};
+void kt_list_walk_init(struct kt_list_walk *walk, kt_list_read_fn read,
+		       void *context, uint64_t head, size_t limit);
+void kt_list_walk_kernel(struct kt_list_walk *walk, struct kt_kernel *kernel,
+			 uint64_t head);
+/* The next entry's list_head address in *entry, or 0 at the end.  An error
+ * (bad pointer, loop, limit) ends the walk; entries given so far stand. */
+struct kt_error *kt_list_walk_next(struct kt_list_walk *walk, uint64_t *entry);
+void kt_list_walk_destroy(struct kt_list_walk *walk);
+
+/* Task states (task_state.c): the kernel's TASK_* bits for its version. */
+struct kt_task_state_bits {
+	uint32_t interruptible, uninterruptible, stopped, traced;
+	uint32_t exit_dead, exit_zombie, parked, dead, wakekill, waking;
+	uint32_t noload, new_task, rtlock_wait;
+	uint32_t report;        /* the bits /proc reports (TASK_REPORT) */
+};
+void kt_task_state_bits_for(unsigned major, unsigned minor,
+			    struct kt_task_state_bits *bits);
+enum kt_task_state kt_task_state_decode(const struct kt_task_state_bits *bits,
+					uint64_t state, uint64_t exit_state);
 
 #endif

@@ -137,6 +137,7 @@ void kt_kernel_close(struct kt_kernel *k)
 {
 	if (!k)
 		return;
+	kt_orc_destroy(k);
 	kt_modules_destroy(k);
 	kt_tasks_destroy(k);
 	kt_log_destroy(k);
@@ -193,9 +194,4 @@ struct kt_error *kt_kernel_per_cpu(struct kt_kernel *k, uint64_t addr,
 				       k->nr_cpus);
 	*out = addr + k->per_cpu_offset[cpu];
 	return NULL;
-}
-
-/* TEMPORARY until log.c lands (weak, overridden by log.c). */
-__attribute__((weak)) void kt_log_destroy(struct kt_kernel *k)
-{
 }

@@ -29,6 +29,9 @@ struct kt_symtab {
 struct kt_symbols {
 	struct kt_symtab *table;
 	uint64_t text_start, text_end; /* _stext.._etext */
+	/* _sinittext.._einittext: freed after boot, but early stacks (the
+	 * idle task of CPU 0) still return into it and ORC still covers it. */
+	uint64_t init_start, init_end;
 };
 
 struct kt_symtab *kt_symtab_create(void)
@@ -209,6 +212,8 @@ struct kt_error *kt_symbols_init(struct kt_kernel *k)
 	k->symbols = s;
 	kt_symtab_lookup_name(s->table, "_stext", &s->text_start);
 	kt_symtab_lookup_name(s->table, "_etext", &s->text_end);
+	kt_symtab_lookup_name(s->table, "_sinittext", &s->init_start);
+	kt_symtab_lookup_name(s->table, "_einittext", &s->init_end);
 	return NULL;
 }
 
@@ -227,6 +232,8 @@ struct kt_error *kt_symbol_address(struct kt_kernel *k, const char *name,
 	if (k->symbols && kt_symtab_lookup_name(k->symbols->table, name, address))
 		return NULL;
 	if (kt_vmcoreinfo_symbol(k->vmcoreinfo, name, address))
+		return NULL;
+	if (kt_module_symbol_address(k, name, address))
 		return NULL;
 	return kt_error_create(KT_ERR_NOT_FOUND, "symbol %s not found", name);
 }
@@ -257,6 +264,8 @@ bool kt_symbol_is_text(struct kt_kernel *k, uint64_t address)
 {
 	struct kt_symbols *s = k->symbols;
 	if (s && address >= s->text_start && address < s->text_end)
+		return true;
+	if (s && address >= s->init_start && address < s->init_end)
 		return true;
 	return kt_module_text_contains(k, address);
 }

@@ -1,0 +1,120 @@
+"""ktriage bt against drgn's and crash's backtraces, made with full debuginfo.
+
+drgn-ref/stacks.txt lists inlined functions as frames of their own; without
+DWARF an inlined function belongs to the function it is inlined in, so those
+lines are folded away before comparing.  kallsyms has no symbol sizes: a
+global label inside a function (the kernel's own traces print it, e.g. in
+entry code) may name a frame where drgn names the enclosing ELF function;
+that is accepted only when the label lies inside drgn's function, below pc.
+"""
+import json
+import os
+import re
+import subprocess
+import unittest
+
+KTRIAGE = os.environ.get("KTRIAGE", "build/ktriage")
+SAMPLE = os.environ.get("KT_SAMPLE", "samples/cgroup_deadlock")
+VMCORES = os.environ.get("KT_VMCORES", "../shared/vmcores")
+
+
+def dump_dirs():
+    dirs = [SAMPLE]
+    if os.path.isdir(VMCORES):
+        dirs += sorted(os.path.join(VMCORES, d) for d in os.listdir(VMCORES)
+                       if os.path.exists(os.path.join(VMCORES, d, "vmcore.kdump")))
+    return dirs
+
+
+def ktriage(*args):
+    out = subprocess.run([KTRIAGE, *args], capture_output=True, text=True, timeout=120)
+    if out.returncode != 0:
+        raise AssertionError(f"ktriage {' '.join(args)} exited {out.returncode}: {out.stderr}")
+    return out.stdout
+
+
+FRAME = re.compile(r"^#\d+ (?P<what>.*?)\s+pc=0x(?P<pc>[0-9a-f]+)")
+
+
+def drgn_stacks(path):
+    """{pid: {"comm", "header", "frames": [(function, pc)]}} from stacks.txt."""
+    stacks, current = {}, None
+    for line in open(path):
+        line = line.rstrip("\n")
+        head = re.match(r"^(\d+) (\S.*?)(?: \((.*)\))?$", line)
+        if head and not line.startswith("#"):
+            current = {"comm": head.group(2), "header": head.group(3) or "", "frames": []}
+            stacks[int(head.group(1))] = current
+            continue
+        m = FRAME.match(line)
+        if not m or current is None:
+            continue
+        what = m.group("what")
+        if "[inline]" in what or what.startswith("?"):
+            continue
+        function = what.split("+")[0].strip()
+        current["frames"].append((function, int(m.group("pc"), 16)))
+    return stacks
+
+
+def symbol_address(dump, name):
+    out = subprocess.run([KTRIAGE, "sym", dump, name], capture_output=True, text=True)
+    m = re.match(r"^([0-9a-f]+) ", out.stdout)
+    return int(m.group(1), 16) if m else None
+
+
+class BacktraceTest(unittest.TestCase):
+    def assert_same_function(self, dump, ours, theirs, pid):
+        name, pc = ours["function"], int(ours["address"], 16)
+        want, want_pc = theirs
+        self.assertEqual(pc, want_pc, f"pid {pid}: pc of {want} differs")
+        if name == want:
+            return
+        # A label inside drgn's function: accepted when it lies inside it.
+        label, start = symbol_address(dump, name), symbol_address(dump, want)
+        self.assertTrue(label is not None and start is not None and start < label <= pc,
+                        f"pid {pid}: ktriage names {name}, drgn {want} at {pc:#x}")
+
+    def test_d_state_stacks_match_drgn(self):
+        for d in dump_dirs():
+            dump = os.path.join(d, "vmcore.kdump")
+            meta = json.load(open(os.path.join(d, "drgn-ref", "meta.json")))
+            stacks = drgn_stacks(os.path.join(d, "drgn-ref", "stacks.txt"))
+            ours = {s["pid"]: s for s in json.loads(ktriage("bt", dump, "--state", "UN", "--json"))}
+            with self.subTest(dump=d):
+                self.assertEqual(sorted(ours), sorted(meta["D_task_pids"]),
+                                 "D-state tasks differ from drgn's")
+                for pid in meta["D_task_pids"]:
+                    theirs = stacks[pid]["frames"]
+                    mine = [f for f in ours[pid]["frames"]]
+                    self.assertEqual(len(mine), len(theirs),
+                                     f"pid {pid}: {[f['function'] for f in mine]} vs {[f for f, _ in theirs]}")
+                    for a, b in zip(mine, theirs):
+                        self.assertTrue(a["reliable"], f"pid {pid}: {a} not reliable")
+                        self.assert_same_function(dump, a, b, pid)
+
+    def test_panic_task_contains_crash_frames(self):
+        for d in dump_dirs():
+            dump = os.path.join(d, "vmcore.kdump")
+            manifest = json.load(open(os.path.join(d, "manifest.json")))
+            crash = [l.split()[2] for l in open(os.path.join(d, "crash-ref", "bt.txt"))
+                     if re.match(r"^\s*#\d+ \[", l)]
+            real_kdump = "real kdump" in manifest["capture"]["method"]
+            if real_kdump:
+                # crash starts above the saved registers, at machine_kexec;
+                # the kernel saved them in __crash_kexec (crash_setup_regs).
+                crash = crash[crash.index("__crash_kexec"):]
+            stacks = json.loads(ktriage("bt", dump, "--json"))
+            with self.subTest(dump=d):
+                self.assertEqual(len(stacks), 1)
+                functions = [f["function"] for f in stacks[0]["frames"]]
+                if real_kdump:
+                    self.assertEqual(functions[0], "__crash_kexec",
+                                     "the stack must start at crash_setup_regs' registers")
+                it = iter(functions)
+                missing = [f for f in crash if f not in it]
+                self.assertEqual(missing, [], f"crash's {crash} not in order in {functions}")
+
+
+if __name__ == "__main__":
+    unittest.main()
