@@ -42,6 +42,9 @@ LIB_OBJ := $(call obj,$(LIB_SRC))
 LIB := $(BUILD)/libktriage.a
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 FIXTURE_BIN := $(patsubst tests/fixtures/%.c,$(BUILD)/tests/%,$(FIXTURE_SRC))
+# Keep the test objects: deleted as intermediates, they would be rebuilt
+# (without the sanitizers) by check's second make.
+.SECONDARY: $(call obj,$(UNIT_SRC) $(FIXTURE_SRC))
 
 .PHONY: all check unit integration demo deps install clean fuzz bench
 all: $(BUILD)/ktriage $(BUILD)/ktriaged $(LIB)

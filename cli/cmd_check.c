@@ -6,6 +6,9 @@
  * same memory digest the same.
  */
 #include <endian.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +19,21 @@
 #include "ktriage/dump.h"
 
 #define MAX_REPORTED_ERRORS 10
+
+#define CHECK_HELP                                                            \
+	"Usage: ktriage check DUMP... [--json] [--pfns START-END]\n"          \
+	"Decode every page the dump holds and digest the memory.\n\n"         \
+	"  DUMP...            one dump, or every part of a makedumpfile --split set\n" \
+	"  --json             print the counts and digest as JSON\n"            \
+	"  --pfns START-END   only pfns START up to END (exclusive); decimal or\n" \
+	"                     0x-hex; END may be left out (START-)\n"
+
+struct check_opts {
+	bool json;
+	uint64_t first_pfn, end_pfn; /* --pfns: digest [first_pfn, end_pfn) */
+	const char *const *dumps;    /* one dump, or the parts of a split set */
+	size_t nr_dumps;
+};
 
 struct check_result {
 	uint64_t present, ok, bad, missing;
@@ -72,8 +90,10 @@ static void hex(const unsigned char *in, unsigned len, char *out)
 }
 
 static struct kt_error *check_pages(struct kt_dump *dump,
-				    struct check_result *r, bool quiet)
+				    const struct check_opts *opts,
+				    struct check_result *r)
 {
+	bool quiet = opts->json;
 	const struct kt_dump_info *info = kt_dump_info(dump);
 	unsigned char *page = malloc(info->page_size);
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
@@ -86,10 +106,13 @@ static struct kt_error *check_pages(struct kt_dump *dump,
 		.enabled = !quiet && isatty(STDERR_FILENO),
 		.total = info->pages_present,
 	};
-	uint64_t start, end, pfn = 0;
-	uint64_t limit = getenv("KT_LIMIT") ? strtoull(getenv("KT_LIMIT"), NULL, 0) : UINT64_MAX;
-	while (kt_dump_next_range(dump, pfn, &start, &end) && start < limit) {
-		if (end > limit) end = limit;
+	uint64_t start, end, pfn = opts->first_pfn;
+	while (kt_dump_next_range(dump, pfn, &start, &end) &&
+	       start < opts->end_pfn) {
+		if (end > opts->end_pfn)
+			end = opts->end_pfn;
+		if (start < opts->first_pfn)
+			start = opts->first_pfn;
 		for (pfn = start; pfn < end; pfn++) {
 			r->present++;
 			struct kt_error *err = kt_dump_read_page(dump, pfn, page);
@@ -118,20 +141,46 @@ static struct kt_error *check_pages(struct kt_dump *dump,
 	return NULL;
 }
 
-static void print_result(const char *path, const struct check_result *r,
-			 bool json)
+static struct json_object *pfn_range_json(const struct check_opts *opts)
 {
-	if (json) {
-		struct json_object *o = json_object_new_object();
-		json_object_object_add(o, "file", json_object_new_string(path));
-		json_object_object_add(o, "pages_present", json_object_new_int64((int64_t)r->present));
-		json_object_object_add(o, "pages_ok", json_object_new_int64((int64_t)r->ok));
-		json_object_object_add(o, "pages_bad", json_object_new_int64((int64_t)r->bad));
-		json_object_object_add(o, "pages_missing", json_object_new_int64((int64_t)r->missing));
-		json_object_object_add(o, "digest", json_object_new_string(r->digest));
-		kt_cli_print_json(o);
+	if (opts->first_pfn == 0 && opts->end_pfn == UINT64_MAX)
+		return NULL;
+	struct json_object *a = json_object_new_array();
+	json_object_array_add(a, json_object_new_int64((int64_t)opts->first_pfn));
+	json_object_array_add(a, opts->end_pfn == UINT64_MAX
+					 ? NULL
+					 : json_object_new_int64((int64_t)opts->end_pfn));
+	return a;
+}
+
+static void print_json(const struct check_opts *opts,
+		       const struct check_result *r)
+{
+	struct json_object *o = json_object_new_object();
+	struct json_object *files = json_object_new_array();
+	for (size_t i = 0; i < opts->nr_dumps; i++)
+		json_object_array_add(files, json_object_new_string(opts->dumps[i]));
+	json_object_object_add(o, "file", json_object_new_string(opts->dumps[0]));
+	json_object_object_add(o, "files", files);
+	json_object_object_add(o, "pfns", pfn_range_json(opts));
+	json_object_object_add(o, "pages_present", json_object_new_int64((int64_t)r->present));
+	json_object_object_add(o, "pages_ok", json_object_new_int64((int64_t)r->ok));
+	json_object_object_add(o, "pages_bad", json_object_new_int64((int64_t)r->bad));
+	json_object_object_add(o, "pages_missing", json_object_new_int64((int64_t)r->missing));
+	json_object_object_add(o, "digest", json_object_new_string(r->digest));
+	kt_cli_print_json(o);
+}
+
+static void print_result(const struct check_opts *opts,
+			 const struct check_result *r)
+{
+	if (opts->json) {
+		print_json(opts, r);
 		return;
 	}
+	if (opts->first_pfn != 0 || opts->end_pfn != UINT64_MAX)
+		printf("pfns:          0x%" PRIx64 "-0x%" PRIx64 "\n",
+		       opts->first_pfn, opts->end_pfn);
 	printf("pages_present: %llu\npages_ok:      %llu\npages_bad:     %llu\n"
 	       "pages_missing: %llu\ndigest:        sha256:%s\n",
 	       (unsigned long long)r->present, (unsigned long long)r->ok,
@@ -144,22 +193,82 @@ static void print_result(const char *path, const struct check_result *r,
 		printf("verdict:       intact\n");
 }
 
+static bool parse_pfn(const char *text, char **end, uint64_t *pfn)
+{
+	if (*text < '0' || *text > '9')
+		return false;
+	errno = 0;
+	unsigned long long v = strtoull(text, end, 0);
+	*pfn = v;
+	return errno == 0 && *end != text;
+}
+
+/* START-END, each decimal or 0x-hex; END is exclusive and may be left out. */
+static bool parse_pfn_range(const char *text, uint64_t *first, uint64_t *end)
+{
+	char *rest;
+	if (!parse_pfn(text, &rest, first) || *rest != '-')
+		return false;
+	if (rest[1] == '\0') {
+		*end = UINT64_MAX;
+		return true;
+	}
+	const char *tail = rest + 1;
+	return parse_pfn(tail, &rest, end) && *rest == '\0' && *first < *end;
+}
+
+static int parse_check_opts(int argc, char **argv, struct check_opts *opts)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "pfns", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	*opts = (struct check_opts){ .end_pfn = UINT64_MAX };
+	optind = 1;
+	int c;
+	while ((c = getopt_long(argc, argv, "+jh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			opts->json = true;
+			break;
+		case 'p':
+			if (!parse_pfn_range(optarg, &opts->first_pfn, &opts->end_pfn))
+				return kt_cli_usage("check",
+						    "--pfns %s: expected START-END with START < END (END exclusive)",
+						    optarg);
+			break;
+		case 'h':
+			fputs(CHECK_HELP, stdout);
+			return -1;
+		default:
+			return kt_cli_usage("check", "unknown option");
+		}
+	}
+	if (optind >= argc)
+		return kt_cli_usage("check", "no dump given");
+	opts->dumps = (const char *const *)argv + optind;
+	opts->nr_dumps = (size_t)(argc - optind);
+	return 0;
+}
+
 int kt_cmd_check(int argc, char **argv)
 {
-	struct kt_cli_opts opts;
-	int rc = kt_cli_parse_dump_opts("check", argc, argv, &opts);
+	struct check_opts opts;
+	int rc = parse_check_opts(argc, argv, &opts);
 	if (rc)
-		return rc;
+		return rc < 0 ? KT_EXIT_OK : rc;
 	struct kt_dump *dump;
-	struct kt_error *err = kt_dump_open(opts.dump, &dump);
+	struct kt_error *err = kt_dump_open_set(opts.dumps, opts.nr_dumps, &dump);
 	if (err)
 		return kt_cli_fail(err);
 	struct check_result result = { 0 };
-	err = check_pages(dump, &result, opts.json);
+	err = check_pages(dump, &opts, &result);
 	kt_dump_close(dump);
 	if (err)
 		return kt_cli_fail(err);
-	print_result(opts.dump, &result, opts.json);
+	print_result(&opts, &result);
 	/* A damaged dump is a finding, not a failure of the command. */
 	return KT_EXIT_OK;
 }

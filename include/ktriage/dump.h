@@ -52,7 +52,8 @@ struct kt_dump_info {
 	bool truncated;        /* the file ends before the data it describes */
 	uint64_t pages_missing;/* present pages lost to truncation/incompleteness */
 	bool split;            /* one part of a makedumpfile --split set */
-	uint64_t split_start_pfn, split_end_pfn;
+	uint64_t split_start_pfn, split_end_pfn; /* pfns the part(s) hold */
+	size_t nr_parts;       /* files read: 1, or the parts of a split set */
 	char utsname_release[65]; /* from the kdump header, "" for ELF */
 	char utsname_machine[65];
 };
@@ -65,6 +66,14 @@ struct kt_prstatus {
 };
 
 struct kt_error *kt_dump_open(const char *path, struct kt_dump **out);
+/*
+ * Open the parts of one makedumpfile --split set, in any order, as one dump
+ * whose pfns are the union of the parts'.  The parts must be of the same
+ * dump (same VMCOREINFO, page size and max pfn) and together cover every
+ * pfn exactly once.  With one path this is kt_dump_open.
+ */
+struct kt_error *kt_dump_open_set(const char *const *paths, size_t nr_paths,
+				  struct kt_dump **out);
 void kt_dump_close(struct kt_dump *dump);
 
 const struct kt_dump_info *kt_dump_info(const struct kt_dump *dump);

@@ -63,15 +63,36 @@ static struct kt_error *check_head(struct kt_dump *dump)
 	return NULL;
 }
 
-struct kt_error *kt_dump_open(const char *path, struct kt_dump **out)
+struct kt_dump *kt_dump_alloc(const char *path)
 {
 	elf_version(EV_CURRENT);
 	struct kt_dump *dump = calloc(1, sizeof(*dump));
 	if (!dump)
-		return &kt_error_out_of_memory;
+		return NULL;
 	dump->info.path = path;
 	dump->info.dump_level = -1;
 	dump->info.nr_cpus = -1;
+	dump->info.nr_parts = 1;
+	return dump;
+}
+
+struct kt_error *kt_dump_finish_open(struct kt_dump *dump)
+{
+	if (!kt_is_power_of_two(dump->info.page_size) ||
+	    dump->info.page_size > MAX_PAGE_SIZE)
+		return kt_error_create(KT_ERR_FORMAT,
+				       "%s: page size %u is not a power of two up to %u",
+				       dump->info.path, dump->info.page_size,
+				       MAX_PAGE_SIZE);
+	dump->cache = kt_page_cache_create(CACHE_PAGES, dump->info.page_size);
+	return dump->cache ? NULL : &kt_error_out_of_memory;
+}
+
+struct kt_error *kt_dump_open(const char *path, struct kt_dump **out)
+{
+	struct kt_dump *dump = kt_dump_alloc(path);
+	if (!dump)
+		return &kt_error_out_of_memory;
 	struct kt_error *err = open_source(path, dump);
 	if (!err)
 		err = check_head(dump);
@@ -81,16 +102,8 @@ struct kt_error *kt_dump_open(const char *path, struct kt_dump **out)
 			dump->info.format = dump->ops->name;
 		err = dump->ops->open(dump);
 	}
-	if (!err && (!kt_is_power_of_two(dump->info.page_size) ||
-		     dump->info.page_size > MAX_PAGE_SIZE))
-		err = kt_error_create(KT_ERR_FORMAT, "%s: page size %u is invalid",
-				      path, dump->info.page_size);
-	if (!err) {
-		dump->cache = kt_page_cache_create(CACHE_PAGES,
-						   dump->info.page_size);
-		if (!dump->cache)
-			err = &kt_error_out_of_memory;
-	}
+	if (!err)
+		err = kt_dump_finish_open(dump);
 	if (err) {
 		kt_dump_close(dump);
 		return err;

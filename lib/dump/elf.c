@@ -12,7 +12,8 @@
 
 #include "internal.h"
 
-#define MAX_SEGMENTS 65535
+/* x86-64 and arm64 physical addresses have at most 52 bits. */
+#define MAX_PHYS_ADDR (1ull << 52)
 #define MAX_NOTES_SIZE (64u << 20)
 #define DEFAULT_PAGE_SIZE 4096
 
@@ -57,22 +58,33 @@ static struct kt_error *read_headers(struct kt_dump *dump, uint8_t **image,
 				       "%s: ELF has %u program headers of %u bytes",
 				       dump->info.path, ehdr.e_phnum,
 				       ehdr.e_phentsize);
-	uint64_t end = ehdr.e_phoff + (uint64_t)ehdr.e_phnum * sizeof(Elf64_Phdr);
-	if (ehdr.e_phoff < sizeof(ehdr) || end > kt_source_size(dump->source))
+	uint64_t phdrs_size = (uint64_t)ehdr.e_phnum * sizeof(Elf64_Phdr);
+	uint64_t file_size = kt_source_size(dump->source);
+	if (ehdr.e_phoff < sizeof(ehdr) || ehdr.e_phoff > file_size ||
+	    phdrs_size > file_size - ehdr.e_phoff)
 		return kt_error_create(KT_ERR_FORMAT,
 				       "%s: program headers at 0x%llx are past the end of the file",
 				       dump->info.path,
 				       (unsigned long long)ehdr.e_phoff);
-	*image = calloc(1, end);
+	/*
+	 * libelf gets a compact copy: the ELF header, then the program
+	 * headers right after it, wherever the file keeps them, so memory
+	 * stays small whatever e_phoff says.
+	 */
+	size_t end = sizeof(ehdr) + (size_t)phdrs_size;
+	*image = malloc(end);
 	if (!*image)
 		return &kt_error_out_of_memory;
-	err = kt_source_read(dump->source, 0, *image, end);
+	err = kt_source_read(dump->source, ehdr.e_phoff, *image + sizeof(ehdr),
+			     (size_t)phdrs_size);
 	if (err)
 		return kt_error_wrap(err, "ELF program headers");
 	/* No section headers in the copy: libelf must not look for them. */
-	((Elf64_Ehdr *)*image)->e_shoff = 0;
-	((Elf64_Ehdr *)*image)->e_shnum = 0;
-	((Elf64_Ehdr *)*image)->e_shstrndx = 0;
+	ehdr.e_phoff = sizeof(ehdr);
+	ehdr.e_shoff = 0;
+	ehdr.e_shnum = 0;
+	ehdr.e_shstrndx = 0;
+	memcpy(*image, &ehdr, sizeof(ehdr));
 	*elf = elf_memory((char *)*image, end);
 	if (!*elf)
 		return kt_error_create(KT_ERR_FORMAT, "%s: libelf: %s",
@@ -123,7 +135,8 @@ static struct kt_error *load_segments(struct kt_dump *dump, Elf *elf,
 				return err;
 		} else if (ph.p_type == PT_LOAD && ph.p_filesz) {
 			if (ph.p_offset > UINT64_MAX - ph.p_filesz ||
-			    ph.p_paddr > UINT64_MAX - ph.p_filesz ||
+			    ph.p_paddr > MAX_PHYS_ADDR ||
+			    ph.p_filesz > MAX_PHYS_ADDR - ph.p_paddr ||
 			    ph.p_filesz > ph.p_memsz)
 				return kt_error_create(KT_ERR_FORMAT,
 						       "%s: PT_LOAD %zu: offset 0x%llx size 0x%llx is impossible",
@@ -152,6 +165,20 @@ static uint32_t page_size_from_vmcoreinfo(const char *text)
 	return v ? (uint32_t)v : DEFAULT_PAGE_SIZE;
 }
 
+/*
+ * One past the last pfn of segment s whose bytes are all in the file: a
+ * page that a truncation cuts through is missing, as reading it fails.
+ */
+static uint64_t readable_end_pfn(const struct elf_dump *e,
+				 const struct segment *s, uint64_t ps)
+{
+	uint64_t end = (s->paddr + s->file_size + ps - 1) / ps;
+	if (s->offset + s->file_size <= e->file_size)
+		return end;
+	uint64_t have = s->offset < e->file_size ? e->file_size - s->offset : 0;
+	return (s->paddr + have) / ps;
+}
+
 static void summarise(struct kt_dump *dump, struct elf_dump *e)
 {
 	struct kt_dump_info *info = &dump->info;
@@ -160,15 +187,12 @@ static void summarise(struct kt_dump *dump, struct elf_dump *e)
 		const struct segment *s = &e->segments[i];
 		uint64_t first = s->paddr / ps;
 		uint64_t end = (s->paddr + s->file_size + ps - 1) / ps;
+		uint64_t readable = readable_end_pfn(e, s, ps);
 		if (end > info->max_pfn)
 			info->max_pfn = end;
 		info->pages_present += end - first;
-		if (s->offset + s->file_size > e->file_size) {
-			uint64_t have = s->offset < e->file_size
-						? e->file_size - s->offset
-						: 0;
-			info->pages_missing += end - first -
-					       (have + ps - 1) / ps;
+		if (readable < end) {
+			info->pages_missing += end - (readable > first ? readable : first);
 			info->truncated = true;
 		}
 	}
@@ -259,14 +283,19 @@ static enum kt_page_status elf_page_status(struct kt_dump *dump, uint64_t pfn)
 {
 	struct elf_dump *e = dump->format;
 	uint64_t ps = dump->info.page_size;
-	uint64_t lo = pfn * ps;
-	size_t i = segment_after(e, lo);
-	if (i == e->nr_segments || e->segments[i].paddr >= lo + ps)
-		return KT_PAGE_EXCLUDED;
-	const struct segment *s = &e->segments[i];
-	uint64_t from = s->paddr > lo ? s->paddr : lo;
-	return s->offset + (from - s->paddr) < e->file_size ? KT_PAGE_PRESENT
-							    : KT_PAGE_MISSING;
+	uint64_t lo = pfn * ps, hi = lo + ps;
+	enum kt_page_status status = KT_PAGE_EXCLUDED;
+	for (size_t i = segment_after(e, lo); i < e->nr_segments; i++) {
+		const struct segment *s = &e->segments[i];
+		if (s->paddr >= hi)
+			break;
+		if (s->paddr + s->file_size <= lo)
+			continue;
+		if (pfn >= readable_end_pfn(e, s, ps))
+			return KT_PAGE_MISSING;
+		status = KT_PAGE_PRESENT;
+	}
+	return status;
 }
 
 static bool elf_next_range(struct kt_dump *dump, uint64_t pfn,

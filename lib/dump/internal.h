@@ -23,6 +23,8 @@ const char *kt_source_path(const struct kt_source *src);
 int kt_source_fd(const struct kt_source *src);
 /* A flattened stream that ends before its end marker. */
 bool kt_source_truncated(const struct kt_source *src);
+/* Whether every byte of [off, off + len) can be read (is in the stream). */
+bool kt_source_covers(const struct kt_source *src, uint64_t off, uint64_t len);
 /*
  * Read exactly len bytes at off.  KT_ERR_MISSING when the source ends first
  * (the message says where), KT_ERR_IO when the system fails.
@@ -45,6 +47,7 @@ struct kt_dump_ops {
 
 extern const struct kt_dump_ops kt_elf_ops;
 extern const struct kt_dump_ops kt_kdump_ops;
+extern const struct kt_dump_ops kt_split_set_ops;
 
 struct kt_page_cache;
 
@@ -56,12 +59,18 @@ struct kt_dump {
 	char *vmcoreinfo;      /* NUL-terminated copy */
 	size_t vmcoreinfo_len;
 	uint8_t *notes_blob;   /* the raw notes; kt_note fields point into it */
+	size_t notes_len;
 	struct kt_note *notes;
 	size_t nr_notes;
 	struct kt_prstatus *prstatus;
 	size_t nr_prstatus;
 	struct kt_page_cache *cache;
 };
+
+/* A dump with no source yet, its info set to "unknown" defaults (dump.c). */
+struct kt_dump *kt_dump_alloc(const char *path);
+/* Check the page size the back-end found and give the dump its cache. */
+struct kt_error *kt_dump_finish_open(struct kt_dump *dump);
 
 /* Take ownership of a raw ELF note blob and index it (notes.c). */
 struct kt_error *kt_dump_set_notes(struct kt_dump *dump, uint8_t *blob,

@@ -136,8 +136,8 @@ static struct kt_error *check_header(struct kt_dump *dump,
 			   (long long)h->header_version);
 	if (h->block_size < HEADER_SIZE || !kt_is_power_of_two((uint64_t)h->block_size) ||
 	    h->block_size > (1 << 20))
-		return bad(dump, "block size %lld is not a power of two in 512..1M",
-			   (unsigned long long)(long long)h->block_size);
+		return bad(dump, "block size %d is not a power of two in 512..1M",
+			   h->block_size);
 	if (h->sub_hdr_size < 0 || h->sub_hdr_size > 1024)
 		return bad(dump, "sub-header size %lld blocks is out of range",
 			   (long long)h->sub_hdr_size);
@@ -147,14 +147,32 @@ static struct kt_error *check_header(struct kt_dump *dump,
 	return NULL;
 }
 
+/* An area the sub-header points to must lie inside the file. */
+static struct kt_error *check_area(struct kt_dump *dump, const char *what,
+				   uint64_t offset, uint64_t size,
+				   uint64_t max_size)
+{
+	uint64_t file_size = kt_source_size(dump->source);
+	if (size > max_size)
+		return bad(dump, "%s of %llu bytes is too large", what,
+			   (unsigned long long)size);
+	if (offset > file_size || size > file_size - offset)
+		return bad(dump, "%s at 0x%llx+%llu is past the end of the file (%llu bytes)",
+			   what, (unsigned long long)offset,
+			   (unsigned long long)size,
+			   (unsigned long long)file_size);
+	return NULL;
+}
+
 static struct kt_error *read_notes(struct kt_dump *dump,
 				   const struct kdump_sub_header *s)
 {
 	struct kt_error *err;
 	if (dump->info.header_version >= 4 && s->size_note) {
-		if (s->size_note > MAX_NOTES_SIZE)
-			return bad(dump, "note area of %llu bytes is too large",
-				   (unsigned long long)s->size_note);
+		err = check_area(dump, "note area", s->offset_note,
+				 s->size_note, MAX_NOTES_SIZE);
+		if (err)
+			return err;
 		uint8_t *blob = malloc(s->size_note);
 		if (!blob)
 			return &kt_error_out_of_memory;
@@ -171,9 +189,10 @@ static struct kt_error *read_notes(struct kt_dump *dump,
 	if (dump->vmcoreinfo || dump->info.header_version < 3 ||
 	    !s->size_vmcoreinfo)
 		return NULL;
-	if (s->size_vmcoreinfo > MAX_VMCOREINFO_SIZE)
-		return bad(dump, "VMCOREINFO of %llu bytes is too large",
-			   (unsigned long long)s->size_vmcoreinfo);
+	err = check_area(dump, "VMCOREINFO", s->offset_vmcoreinfo,
+			 s->size_vmcoreinfo, MAX_VMCOREINFO_SIZE);
+	if (err)
+		return err;
 	char *text = malloc(s->size_vmcoreinfo);
 	if (!text)
 		return &kt_error_out_of_memory;
@@ -217,7 +236,9 @@ static struct kt_error *set_pfn_range(struct kt_dump *dump, struct kdump *k,
 		dump->info.split_end_pfn = k->end_pfn;
 	}
 	if (k->start_pfn > k->end_pfn || k->end_pfn > max_mapnr)
-		return bad(dump, "split range ends past max_mapnr 0x%llx",
+		return bad(dump, "split range 0x%llx-0x%llx is not inside 0-0x%llx (max_mapnr)",
+			   (unsigned long long)k->start_pfn,
+			   (unsigned long long)k->end_pfn,
 			   (unsigned long long)max_mapnr);
 	if (max_mapnr > k->bitmap_bytes * 8)
 		return bad(dump, "max_mapnr 0x%llx is larger than the bitmap",
@@ -396,7 +417,7 @@ static struct kt_error *check_desc(struct kt_dump *dump, uint64_t pfn,
 		return kt_error_create(KT_ERR_CORRUPT,
 				       "%s: page 0x%llx: data offset 0x%llx is inside the headers",
 				       path, p, (unsigned long long)pd->offset);
-	if (pd->offset + pd->size > k->file_size)
+	if (!kt_source_covers(dump->source, pd->offset, pd->size))
 		return kt_error_create(KT_ERR_MISSING,
 				       "%s: page 0x%llx: data at 0x%llx is past the end of the file (truncated)",
 				       path, p, (unsigned long long)pd->offset);
@@ -527,56 +548,99 @@ static struct kt_error *read_sub_header(struct kt_dump *dump,
 	return NULL;
 }
 
-static bool desc_lost(const struct kdump *k, const uint8_t *raw)
+static bool desc_lost(struct kt_dump *dump, const uint8_t *raw)
 {
 	uint64_t offset = le64(raw);
 	uint32_t size = le32(raw + 8);
 	if (offset == 0 && size == 0)
 		return true; /* never written: makedumpfile ran out of space */
-	return offset > k->file_size || size > k->file_size - offset;
+	return !kt_source_covers(dump->source, offset, size);
+}
+
+enum { DESCS_PER_READ = 2730 }; /* 64 KiB of descriptors */
+
+/* Descriptors [first, first + n) into buf; false if any is not in the file. */
+static bool read_descs(struct kt_dump *dump, uint64_t first, uint64_t n,
+		       uint8_t *buf)
+{
+	struct kdump *k = dump->format;
+	struct kt_error *err = kt_source_read(dump->source,
+					      k->descs_off + first * DESC_SIZE,
+					      buf, (size_t)n * DESC_SIZE);
+	kt_error_free(err);
+	return !err;
+}
+
+/*
+ * Whether a dump that is neither flagged nor cut inside its descriptor
+ * table still has all its data.  makedumpfile writes page data in pfn
+ * order, except that every zero page shares one copy near the start, so
+ * the last descriptor that is not a trailing run of shared ones holds the
+ * data that ends last.  Walk back over that run, a chunk at a time.
+ */
+static bool data_looks_whole(struct kt_dump *dump, uint64_t total,
+			     uint8_t *buf)
+{
+	if (total == 0)
+		return true;
+	uint8_t last[DESC_SIZE];
+	if (!read_descs(dump, total - 1, 1, last) || desc_lost(dump, last))
+		return false;
+	for (uint64_t end = total; end > 0;) {
+		uint64_t n = end < DESCS_PER_READ ? end : DESCS_PER_READ;
+		end -= n;
+		if (!read_descs(dump, end, n, buf))
+			return false;
+		for (uint64_t j = n; j-- > 0;) {
+			const uint8_t *d = buf + j * DESC_SIZE;
+			if (memcmp(d, last, 12) != 0) /* offset and size */
+				return !desc_lost(dump, d);
+		}
+	}
+	return true;
+}
+
+/* Lost pages among descriptors [first, first + n), one by one if need be. */
+static uint64_t count_lost(struct kt_dump *dump, uint64_t first, uint64_t n,
+			   uint8_t *buf)
+{
+	uint64_t lost = 0;
+	if (read_descs(dump, first, n, buf)) {
+		for (uint64_t j = 0; j < n; j++)
+			lost += desc_lost(dump, buf + j * DESC_SIZE);
+		return lost;
+	}
+	for (uint64_t j = 0; j < n; j++) /* part of the chunk is gone */
+		lost += !read_descs(dump, first + j, 1, buf) || desc_lost(dump, buf);
+	return lost;
 }
 
 /*
  * Pages whose descriptor or data the file lost.  An intact dump is known
- * from its last descriptor alone; only a damaged one pays for a scan of
- * the descriptor table, read in large sequential chunks.
+ * from the tail of its descriptor table; only a damaged one pays for a
+ * scan of the whole table, read in large sequential chunks.
  */
-static void count_missing(struct kt_dump *dump)
+static struct kt_error *count_missing(struct kt_dump *dump)
 {
-	struct kdump *k = dump->format;
 	uint64_t total = dump->info.pages_present;
-	uint64_t have = k->file_size > k->descs_off
-				? (k->file_size - k->descs_off) / DESC_SIZE
-				: 0;
-	if (have > total)
-		have = total;
-	uint8_t last[DESC_SIZE];
-	if (have == total && !dump->info.incomplete &&
-	    (total == 0 ||
-	     (!kt_source_read(dump->source, k->descs_off + (total - 1) * DESC_SIZE,
-			      last, sizeof(last)) &&
-	      !desc_lost(k, last))))
-		return;
-	enum { PER_READ = 2730 };
-	uint8_t *buf = malloc(PER_READ * DESC_SIZE);
-	uint64_t lost = total - have;
-	for (uint64_t i = 0; buf && i < have; i += PER_READ) {
-		uint64_t n = have - i < PER_READ ? have - i : PER_READ;
-		struct kt_error *err = kt_source_read(
-			dump->source, k->descs_off + i * DESC_SIZE, buf,
-			(size_t)n * DESC_SIZE);
-		if (err) {
-			kt_error_free(err);
-			lost += have - i;
-			break;
-		}
-		for (uint64_t j = 0; j < n; j++)
-			lost += desc_lost(k, buf + j * DESC_SIZE);
+	uint8_t *buf = malloc(DESCS_PER_READ * DESC_SIZE);
+	if (!buf)
+		return &kt_error_out_of_memory;
+	if (!dump->info.incomplete && !kt_source_truncated(dump->source) &&
+	    data_looks_whole(dump, total, buf)) {
+		free(buf);
+		return NULL;
+	}
+	uint64_t lost = 0;
+	for (uint64_t i = 0; i < total; i += DESCS_PER_READ) {
+		uint64_t n = total - i < DESCS_PER_READ ? total - i : DESCS_PER_READ;
+		lost += count_lost(dump, i, n, buf);
 	}
 	free(buf);
 	dump->info.pages_missing = lost;
 	if (lost && !dump->info.incomplete)
 		dump->info.truncated = true;
+	return NULL;
 }
 
 static struct kt_error *kdump_open(struct kt_dump *dump)
@@ -608,6 +672,8 @@ static struct kt_error *kdump_open(struct kt_dump *dump)
 	info->page_size = (uint32_t)h.block_size;
 	info->dump_level = h.header_version >= 1 ? s.dump_level : -1;
 	info->compression = compression_of(h.status);
+	if (!info->compression) /* makedumpfile without -c/-l/-p/-z */
+		info->compression = KT_COMPRESS_NONE;
 	info->incomplete = h.status & DH_COMPRESSED_INCOMPLETE;
 	info->timestamp = h.tv_sec;
 	info->nr_cpus = h.nr_cpus;
@@ -619,10 +685,7 @@ static struct kt_error *kdump_open(struct kt_dump *dump)
 	err = read_notes(dump, &s);
 	if (!err)
 		err = build_rank(dump);
-	if (err)
-		return err;
-	count_missing(dump);
-	return NULL;
+	return err ? err : count_missing(dump);
 }
 
 static void kdump_close(struct kt_dump *dump)

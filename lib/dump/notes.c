@@ -60,6 +60,7 @@ struct kt_error *kt_dump_set_notes(struct kt_dump *dump, uint8_t *blob,
 {
 	free(dump->notes_blob);
 	dump->notes_blob = blob;
+	dump->notes_len = len;
 	Elf_Data data = {
 		.d_buf = blob,
 		.d_type = ELF_T_NHDR,

@@ -161,6 +161,24 @@ static const struct flat_record *flat_find(const struct kt_source *src,
 	return best;
 }
 
+/*
+ * How many bytes from off record r serves: up to its end, or up to where a
+ * newer record starts over it.
+ */
+static uint64_t flat_run(const struct kt_source *src,
+			 const struct flat_record *r, uint64_t off,
+			 uint64_t len)
+{
+	uint64_t run = r->offset + r->size - off;
+	if (run > len)
+		run = len;
+	size_t i = (size_t)(flat_last_starting_at_or_before(src, off) + 1);
+	for (; i < src->nr_records && src->records[i].offset < off + run; i++)
+		if (src->records[i].seq > r->seq && src->records[i].size)
+			return src->records[i].offset - off;
+	return run;
+}
+
 static struct kt_error *flat_read(struct kt_source *src, uint64_t off,
 				  void *buf, size_t len)
 {
@@ -172,9 +190,7 @@ static struct kt_error *flat_read(struct kt_source *src, uint64_t off,
 					       "%s: offset 0x%llx is not in the flattened stream",
 					       src->path, (unsigned long long)off);
 		uint64_t in = off - r->offset;
-		size_t chunk = len;
-		if (chunk > r->size - in)
-			chunk = (size_t)(r->size - in);
+		size_t chunk = (size_t)flat_run(src, r, off, len);
 		struct kt_error *err = pread_exact(src->file, r->file_off + in, p,
 						   chunk);
 		if (err)
@@ -184,6 +200,23 @@ static struct kt_error *flat_read(struct kt_source *src, uint64_t off,
 		len -= chunk;
 	}
 	return NULL;
+}
+
+bool kt_source_covers(const struct kt_source *src, uint64_t off, uint64_t len)
+{
+	if (off > src->size || len > src->size - off)
+		return false;
+	while (src->file && len) {
+		const struct flat_record *r = flat_find(src, off);
+		if (!r)
+			return false;
+		uint64_t chunk = r->offset + r->size - off;
+		if (chunk > len)
+			chunk = len;
+		off += chunk;
+		len -= chunk;
+	}
+	return true;
 }
 
 struct kt_error *kt_source_read(struct kt_source *src, uint64_t off,
