@@ -43,5 +43,6 @@ int kt_cli_parse_dump_opts(const char *command, int argc, char **argv,
 int kt_cmd_info(int argc, char **argv);
 int kt_cmd_check(int argc, char **argv);
 int kt_cmd_sym(int argc, char **argv);
+int kt_cmd_ps(int argc, char **argv);
 
 #endif

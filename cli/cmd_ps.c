@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: MIT
+/*
+ * ktriage ps: every thread, idle tasks included, as crash's ps lists them
+ * (PID PPID CPU TASK ST COMM, '>' marking what each CPU was running,
+ * kernel threads in brackets), or as JSON.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "cli.h"
+#include "ktriage/kernel.h"
+
+static bool is_current(struct kt_kernel *k, const struct kt_task *t)
+{
+	return t->cpu >= 0 && kt_task_current(k, (unsigned)t->cpu) == t;
+}
+
+/*
+ * How long a blocked task has not run: the runqueue clock of its CPU less
+ * the time it last arrived on a CPU.  Both are the same sched_clock, which
+ * is comparable across CPUs where the TSC is stable, as on these machines;
+ * false when either is missing.
+ */
+static bool blocked_ns(struct kt_kernel *k, const struct kt_task *t,
+		       uint64_t *ns)
+{
+	uint64_t clock;
+	if (t->cpu < 0 || !t->last_arrival)
+		return false;
+	struct kt_error *err = kt_cpu_clock(k, (unsigned)t->cpu, &clock);
+	kt_error_free(err);
+	if (err || clock < t->last_arrival)
+		return false;
+	*ns = clock - t->last_arrival;
+	return true;
+}
+
+static void print_text(struct kt_kernel *k, const struct kt_task *tasks,
+		       size_t count)
+{
+	printf("      PID    PPID  CPU       TASK        ST  COMM\n");
+	for (size_t i = 0; i < count; i++) {
+		const struct kt_task *t = &tasks[i];
+		bool kernel_thread = t->is_kernel_thread || t->is_idle;
+		printf("%c %7" PRId32 " %7" PRId32 " %3" PRId32 "  %016" PRIx64
+		       "  %s  %s%s%s\n",
+		       is_current(k, t) ? '>' : ' ', t->pid, t->ppid, t->cpu,
+		       t->address, kt_task_state_name(t->state),
+		       kernel_thread ? "[" : "", t->comm, kernel_thread ? "]" : "");
+	}
+}
+
+static struct json_object *task_json(struct kt_kernel *k, const struct kt_task *t)
+{
+	struct json_object *o = json_object_new_object();
+	char address[24];
+	snprintf(address, sizeof(address), "0x%016" PRIx64, t->address);
+	json_object_object_add(o, "pid", json_object_new_int(t->pid));
+	json_object_object_add(o, "ppid", json_object_new_int(t->ppid));
+	json_object_object_add(o, "cpu", json_object_new_int(t->cpu));
+	json_object_object_add(o, "state", json_object_new_string(kt_task_state_name(t->state)));
+	json_object_object_add(o, "comm", json_object_new_string(t->comm));
+	json_object_object_add(o, "task", json_object_new_string(address));
+	json_object_object_add(o, "tgid", json_object_new_int(t->tgid));
+	json_object_object_add(o, "on_cpu", json_object_new_boolean(is_current(k, t)));
+	json_object_object_add(o, "idle", json_object_new_boolean(t->is_idle));
+	json_object_object_add(o, "kernel_thread", json_object_new_boolean(t->is_kernel_thread));
+	uint64_t ns;
+	if (t->state == KT_TASK_UNINTERRUPTIBLE && blocked_ns(k, t, &ns))
+		json_object_object_add(o, "blocked_ns", json_object_new_uint64(ns));
+	return o;
+}
+
+static int print_tasks(struct kt_kernel *k, const char *path, bool json)
+{
+	const struct kt_task *tasks;
+	size_t count, warnings = kt_kernel_warning_count(k);
+	struct kt_error *err = kt_tasks(k, &tasks, &count);
+	if (err)
+		return kt_cli_fail(kt_error_wrap(err, "%s", path));
+	for (size_t i = warnings; i < kt_kernel_warning_count(k); i++)
+		fprintf(stderr, "ktriage: warning: %s\n", kt_kernel_warning(k, i));
+	if (json) {
+		struct json_object *array = json_object_new_array_ext((int)count);
+		for (size_t i = 0; i < count; i++)
+			json_object_array_add(array, task_json(k, &tasks[i]));
+		kt_cli_print_json(array);
+	} else {
+		print_text(k, tasks, count);
+	}
+	if (fflush(stdout) != 0) {
+		perror("ktriage: writing the task list");
+		return KT_EXIT_FAILURE;
+	}
+	return KT_EXIT_OK;
+}
+
+int kt_cmd_ps(int argc, char **argv)
+{
+	struct kt_cli_opts opts;
+	int status = kt_cli_parse_dump_opts("ps", argc, argv, &opts);
+	if (status)
+		return status;
+	struct kt_dump *dump;
+	struct kt_error *err = kt_dump_open(opts.dump, &dump);
+	if (err)
+		return kt_cli_fail(err);
+	struct kt_kernel *kernel;
+	err = kt_kernel_open(dump, &(struct kt_kernel_options){
+					   .vmlinux = opts.vmlinux,
+					   .btf = opts.btf,
+				   }, &kernel);
+	if (err) {
+		kt_dump_close(dump);
+		return kt_cli_fail(err);
+	}
+	status = print_tasks(kernel, opts.dump, opts.json);
+	kt_kernel_close(kernel);
+	kt_dump_close(dump);
+	return status;
+}
