@@ -44,5 +44,6 @@ int kt_cmd_info(int argc, char **argv);
 int kt_cmd_check(int argc, char **argv);
 int kt_cmd_sym(int argc, char **argv);
 int kt_cmd_ps(int argc, char **argv);
+int kt_cmd_sys(int argc, char **argv);
 
 #endif

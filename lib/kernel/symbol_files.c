@@ -100,6 +100,8 @@ struct kt_error *kt_vmlinux_symbols_load(struct kt_kernel *k, const char *path,
 	if (!elf || elf_kind(elf) != ELF_K_ELF)
 		err = kt_error_create(KT_ERR_FORMAT, "%s: not an ELF file", path);
 	else
+		err = kt_vmlinux_check_build_id(k, path, elf);
+	if (!err)
 		err = add_elf_symbols(k, elf, path, table);
 	if (elf)
 		elf_end(elf);

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
- * Types from the kernel's own BTF (__start_BTF..__stop_BTF in the dump, or a
- * --btf file), parsed by libbpf.  Lookups by name go through a hash built
- * once, since libbpf's own lookup scans every type.
+ * Types: the kt_type_* API over one back-end.  By default the kernel's own
+ * BTF (__start_BTF..__stop_BTF in the dump), or a --btf file, parsed by
+ * libbpf; with --vmlinux, the DWARF of that debug vmlinux (types_dwarf.c).
+ * BTF lookups by name go through a hash built once, since libbpf's own
+ * lookup scans every type.
  */
 #include <bpf/btf.h>
 #include <errno.h>
@@ -10,15 +12,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "types.h"
 
 #define MAX_BTF_SIZE (256u << 20)
 #define MAX_DEPTH 32
 
-struct kt_types {
+/* The BTF back-end's state. */
+struct kt_types_backend {
 	struct btf *btf;
 	uint32_t *hash; /* type id, 0 when empty: named types by "kind name" */
 	size_t hash_size;
+};
+
+struct kt_types {
+	const struct kt_types_ops *ops;
+	struct kt_types_backend *backend;
 	const char *source; /* "dump", a file name */
 };
 
@@ -61,7 +69,7 @@ static bool key_matches(const struct btf *btf, uint32_t id, const char *key)
 	       strcmp(key + plen, btf__name_by_offset(btf, t->name_off)) == 0;
 }
 
-static struct kt_error *build_hash(struct kt_types *ty)
+static struct kt_error *build_hash(struct kt_types_backend *ty)
 {
 	uint32_t n = btf__type_cnt(ty->btf);
 	ty->hash_size = 1;
@@ -96,7 +104,7 @@ static struct kt_error *build_hash(struct kt_types *ty)
 	return NULL;
 }
 
-static uint32_t find_type(const struct kt_types *ty, const char *key)
+static uint32_t find_type(const struct kt_types_backend *ty, const char *key)
 {
 	const char *name = key;
 	const char *prefix = "";
@@ -158,50 +166,6 @@ static struct kt_error *btf_from_file(const char *path, struct btf **out)
 	return NULL;
 }
 
-struct kt_error *kt_types_init(struct kt_kernel *k)
-{
-	struct kt_types *ty = calloc(1, sizeof(*ty));
-	if (!ty)
-		return &kt_error_out_of_memory;
-	struct kt_error *err;
-	if (k->options.btf) {
-		err = btf_from_file(k->options.btf, &ty->btf);
-		ty->source = k->options.btf;
-	} else if (k->options.vmlinux) {
-		/* libbpf reads a vmlinux's .BTF section when it has one. */
-		err = btf_from_file(k->options.vmlinux, &ty->btf);
-		ty->source = k->options.vmlinux;
-		if (err) {
-			kt_error_free(err);
-			err = btf_from_dump(k, &ty->btf);
-			ty->source = "dump";
-		}
-	} else {
-		err = btf_from_dump(k, &ty->btf);
-		ty->source = "dump";
-	}
-	if (!err)
-		err = build_hash(ty);
-	if (err) {
-		btf__free(ty->btf);
-		free(ty->hash);
-		free(ty);
-		return err;
-	}
-	k->types = ty;
-	return NULL;
-}
-
-void kt_types_destroy(struct kt_kernel *k)
-{
-	if (!k->types)
-		return;
-	btf__free(k->types->btf);
-	free(k->types->hash);
-	free(k->types);
-	k->types = NULL;
-}
-
 /* Skip typedefs and qualifiers down to the type that has a shape. */
 static uint32_t resolve(const struct btf *btf, uint32_t id)
 {
@@ -224,25 +188,23 @@ static uint32_t resolve(const struct btf *btf, uint32_t id)
 	return 0;
 }
 
-static struct kt_error *lookup(struct kt_kernel *k, const char *type,
-			       uint32_t *id)
+static struct kt_error *btf_lookup(struct kt_types_backend *b,
+				   const char *type, uint32_t *id)
 {
-	if (!k->types)
-		return kt_error_create(KT_ERR_NOT_FOUND, "no type information");
-	*id = find_type(k->types, type);
+	*id = find_type(b, type);
 	if (!*id)
 		return kt_error_create(KT_ERR_NOT_FOUND, "type %s not found", type);
 	return NULL;
 }
 
-struct kt_error *kt_type_sizeof(struct kt_kernel *k, const char *type,
-				uint64_t *size)
+static struct kt_error *btf_size_of(struct kt_types_backend *b,
+				    const char *type, uint64_t *size)
 {
 	uint32_t id;
-	struct kt_error *err = lookup(k, type, &id);
+	struct kt_error *err = btf_lookup(b, type, &id);
 	if (err)
 		return err;
-	__s64 n = btf__resolve_size(k->types->btf, id);
+	__s64 n = btf__resolve_size(b->btf, id);
 	if (n < 0)
 		return kt_error_create(KT_ERR_INVALID, "type %s has no size", type);
 	*size = (uint64_t)n;
@@ -284,25 +246,25 @@ static bool find_member(const struct btf *btf, uint32_t id, const char *name,
 	return false;
 }
 
-struct kt_error *kt_type_member(struct kt_kernel *k, const char *type,
-				const char *member, struct kt_member *out)
+static struct kt_error *btf_member(struct kt_types_backend *b,
+				   const char *type, const char *member,
+				   struct kt_member *out)
 {
 	uint32_t id;
-	struct kt_error *err = lookup(k, type, &id);
+	struct kt_error *err = btf_lookup(b, type, &id);
 	if (err)
 		return err;
-	const struct btf *btf = k->types->btf;
 	uint64_t bits = 0;
 	uint32_t bit_size = 0;
 	for (const char *p = member; *p;) {
 		const char *dot = strchr(p, '.');
 		size_t len = dot ? (size_t)(dot - p) : strlen(p);
-		if (!find_member(btf, id, p, len, &bits, &bit_size, &id, 0))
+		if (!find_member(b->btf, id, p, len, &bits, &bit_size, &id, 0))
 			return kt_error_create(KT_ERR_NOT_FOUND,
 					       "%s has no member %s", type, member);
 		p += len + (dot ? 1 : 0);
 	}
-	__s64 size = btf__resolve_size(btf, id);
+	__s64 size = btf__resolve_size(b->btf, id);
 	*out = (struct kt_member){
 		.bit_offset = bits,
 		.bit_size = bit_size,
@@ -310,6 +272,182 @@ struct kt_error *kt_type_member(struct kt_kernel *k, const char *type,
 		.type_id = id,
 	};
 	return NULL;
+}
+
+/* BTF keeps 32-bit enumerators as __s32; kflag says the enum is signed. */
+static bool enum_value_in(const struct btf *btf, const struct btf_type *t,
+			  const char *name, int64_t *value)
+{
+	if (btf_is_enum(t)) {
+		const struct btf_enum *e = btf_enum(t);
+		for (uint16_t i = 0; i < btf_vlen(t); i++, e++)
+			if (strcmp(btf__name_by_offset(btf, e->name_off), name) == 0) {
+				*value = btf_kflag(t) ? (int64_t)e->val
+						      : (int64_t)(uint32_t)e->val;
+				return true;
+			}
+	} else if (btf_is_enum64(t)) {
+		const struct btf_enum64 *e = btf_enum64(t);
+		for (uint16_t i = 0; i < btf_vlen(t); i++, e++)
+			if (strcmp(btf__name_by_offset(btf, e->name_off), name) == 0) {
+				*value = (int64_t)btf_enum64_value(e);
+				return true;
+			}
+	}
+	return false;
+}
+
+static struct kt_error *btf_enum_value(struct kt_types_backend *b,
+				       const char *enum_name,
+				       const char *enumerator, int64_t *value)
+{
+	if (enum_name) {
+		uint32_t id;
+		struct kt_error *err = btf_lookup(b, enum_name, &id);
+		if (err)
+			return err;
+		if (enum_value_in(b->btf, btf__type_by_id(b->btf, id), enumerator,
+				  value))
+			return NULL;
+	} else {
+		uint32_t n = btf__type_cnt(b->btf);
+		for (uint32_t id = 1; id < n; id++)
+			if (enum_value_in(b->btf, btf__type_by_id(b->btf, id),
+					  enumerator, value))
+				return NULL;
+	}
+	return kt_error_create(KT_ERR_NOT_FOUND, "enumerator %s not found",
+			       enumerator);
+}
+
+static void btf_destroy(struct kt_types_backend *b)
+{
+	btf__free(b->btf);
+	free(b->hash);
+	free(b);
+}
+
+static const struct kt_types_ops btf_ops = {
+	.name = "BTF",
+	.size_of = btf_size_of,
+	.member = btf_member,
+	.enum_value = btf_enum_value,
+	.destroy = btf_destroy,
+};
+
+static struct kt_error *btf_backend(struct btf *btf,
+				    struct kt_types_backend **out)
+{
+	struct kt_types_backend *b = calloc(1, sizeof(*b));
+	if (!b) {
+		btf__free(btf);
+		return &kt_error_out_of_memory;
+	}
+	b->btf = btf;
+	struct kt_error *err = build_hash(b);
+	if (err) {
+		btf_destroy(b);
+		return err;
+	}
+	*out = b;
+	return NULL;
+}
+
+/* The dump's own BTF, or a --btf file. */
+static struct kt_error *open_btf(struct kt_kernel *k, const char *path,
+				 struct kt_types *ty)
+{
+	struct btf *btf = NULL;
+	struct kt_error *err = path ? btf_from_file(path, &btf)
+				    : btf_from_dump(k, &btf);
+	if (!err)
+		err = btf_backend(btf, &ty->backend);
+	if (err)
+		return err;
+	ty->ops = &btf_ops;
+	ty->source = path ? path : "dump";
+	return NULL;
+}
+
+/*
+ * A debug vmlinux gives DWARF.  Without .debug_info, its .BTF section (if
+ * any) and then the dump's own BTF.  A vmlinux of another build must not
+ * describe this kernel: say so and use the dump's BTF.
+ */
+static struct kt_error *open_vmlinux(struct kt_kernel *k, struct kt_types *ty)
+{
+	const char *path = k->options.vmlinux;
+	struct kt_error *err = kt_dwarf_types_open(k, path, &ty->ops, &ty->backend);
+	if (!err) {
+		ty->source = path;
+		return NULL;
+	}
+	if (err->code == KT_ERR_NOT_FOUND) {
+		kt_error_free(err);
+		err = open_btf(k, path, ty);
+		if (!err)
+			return NULL;
+		kt_error_free(err);
+	} else {
+		kt_kernel_warn(k, "%s; using the dump's BTF", kt_error_string(err));
+		kt_error_free(err);
+	}
+	return open_btf(k, NULL, ty);
+}
+
+struct kt_error *kt_types_init(struct kt_kernel *k)
+{
+	struct kt_types *ty = calloc(1, sizeof(*ty));
+	if (!ty)
+		return &kt_error_out_of_memory;
+	struct kt_error *err;
+	if (k->options.btf)
+		err = open_btf(k, k->options.btf, ty);
+	else if (k->options.vmlinux)
+		err = open_vmlinux(k, ty);
+	else
+		err = open_btf(k, NULL, ty);
+	if (err) {
+		free(ty);
+		return err;
+	}
+	k->types = ty;
+	return NULL;
+}
+
+void kt_types_destroy(struct kt_kernel *k)
+{
+	if (!k->types)
+		return;
+	k->types->ops->destroy(k->types->backend);
+	free(k->types);
+	k->types = NULL;
+}
+
+const char *kt_types_backend_name(const struct kt_kernel *k)
+{
+	return k->types ? k->types->ops->name : NULL;
+}
+
+static struct kt_error *no_types(void)
+{
+	return kt_error_create(KT_ERR_NOT_FOUND, "no type information");
+}
+
+struct kt_error *kt_type_sizeof(struct kt_kernel *k, const char *type,
+				uint64_t *size)
+{
+	if (!k->types)
+		return no_types();
+	return k->types->ops->size_of(k->types->backend, type, size);
+}
+
+struct kt_error *kt_type_member(struct kt_kernel *k, const char *type,
+				const char *member, struct kt_member *out)
+{
+	if (!k->types)
+		return no_types();
+	return k->types->ops->member(k->types->backend, type, member, out);
 }
 
 struct kt_error *kt_type_offsetof(struct kt_kernel *k, const char *type,
@@ -332,48 +470,13 @@ bool kt_type_has_member(struct kt_kernel *k, const char *type,
 	return !err;
 }
 
-static bool enum_value_in(const struct btf *btf, const struct btf_type *t,
-			  const char *name, int64_t *value)
-{
-	if (btf_is_enum(t)) {
-		const struct btf_enum *e = btf_enum(t);
-		for (uint16_t i = 0; i < btf_vlen(t); i++, e++)
-			if (strcmp(btf__name_by_offset(btf, e->name_off), name) == 0) {
-				*value = e->val;
-				return true;
-			}
-	} else if (btf_is_enum64(t)) {
-		const struct btf_enum64 *e = btf_enum64(t);
-		for (uint16_t i = 0; i < btf_vlen(t); i++, e++)
-			if (strcmp(btf__name_by_offset(btf, e->name_off), name) == 0) {
-				*value = (int64_t)btf_enum64_value(e);
-				return true;
-			}
-	}
-	return false;
-}
-
 struct kt_error *kt_type_enum_value(struct kt_kernel *k, const char *enum_name,
 				    const char *enumerator, int64_t *value)
 {
 	if (!k->types)
-		return kt_error_create(KT_ERR_NOT_FOUND, "no type information");
-	const struct btf *btf = k->types->btf;
-	if (enum_name) {
-		uint32_t id;
-		struct kt_error *err = lookup(k, enum_name, &id);
-		if (err)
-			return err;
-		if (enum_value_in(btf, btf__type_by_id(btf, id), enumerator, value))
-			return NULL;
-	} else {
-		uint32_t n = btf__type_cnt(btf);
-		for (uint32_t id = 1; id < n; id++)
-			if (enum_value_in(btf, btf__type_by_id(btf, id), enumerator, value))
-				return NULL;
-	}
-	return kt_error_create(KT_ERR_NOT_FOUND, "enumerator %s not found",
-			       enumerator);
+		return no_types();
+	return k->types->ops->enum_value(k->types->backend, enum_name,
+					 enumerator, value);
 }
 
 /* BTF describes no global variables but per-CPU ones: the few we use. */

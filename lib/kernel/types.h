@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Type back-ends behind the kt_type_* API (types.c): the kernel's BTF
+ * (libbpf) or a debug vmlinux's DWARF (libdw).  Each answers the same
+ * three questions with the same error messages, so nothing above can tell
+ * which one spoke.  Not a public header.
+ */
+#ifndef KTRIAGE_KERNEL_TYPES_H
+#define KTRIAGE_KERNEL_TYPES_H
+
+#include "internal.h"
+
+struct kt_types_backend;
+
+struct kt_types_ops {
+	const char *name; /* "BTF", "DWARF" */
+	/* type: "struct task_struct", "union ...", "enum ...", a typedef. */
+	struct kt_error *(*size_of)(struct kt_types_backend *backend,
+				    const char *type, uint64_t *size);
+	/* member: "pid", or nested through embedded members: "thread.sp". */
+	struct kt_error *(*member)(struct kt_types_backend *backend,
+				   const char *type, const char *member,
+				   struct kt_member *out);
+	/* enum_name NULL: search every enum. */
+	struct kt_error *(*enum_value)(struct kt_types_backend *backend,
+				       const char *enum_name,
+				       const char *enumerator, int64_t *value);
+	void (*destroy)(struct kt_types_backend *backend);
+};
+
+/*
+ * Open the DWARF of a debug vmlinux.  KT_ERR_NOT_FOUND when the file has no
+ * .debug_info (the caller then tries its .BTF); KT_ERR_INVALID when its
+ * build ID is not the dump's (its types would describe another kernel).
+ */
+struct kt_error *kt_dwarf_types_open(struct kt_kernel *kernel, const char *path,
+				     const struct kt_types_ops **ops,
+				     struct kt_types_backend **backend);
+
+/* Which back-end answers for this kernel: "BTF", "DWARF", or NULL. */
+const char *kt_types_backend_name(const struct kt_kernel *kernel);
+
+#endif
