@@ -80,13 +80,29 @@ struct kt_error *kt_symtab_add(struct kt_symtab *t, const char *name,
 	return NULL;
 }
 
-static int compare_address(const void *a, const void *b)
+static bool is_weak(char type)
+{
+	return type == 'w' || type == 'W' || type == 'v' || type == 'V';
+}
+
+/*
+ * Among symbols at one address, the kernel names the first in kallsyms'
+ * order (scripts/kallsyms: strong before weak, fewer leading underscores
+ * first, then nm's order, which is by name).  Sorting every source the same
+ * way makes a vmlinux or System.map name frames as kallsyms does.
+ */
+static int compare_address(const void *a, const void *b, void *pool)
 {
 	const struct ksym *x = a, *y = b;
 	if (x->address != y->address)
 		return x->address < y->address ? -1 : 1;
-	/* Prefer global names (upper-case type) for an address. */
-	return (x->type >= 'a') - (y->type >= 'a');
+	if (is_weak(x->type) != is_weak(y->type))
+		return is_weak(x->type) ? 1 : -1;
+	const char *xn = (const char *)pool + x->name, *yn = (const char *)pool + y->name;
+	size_t xu = strspn(xn, "_"), yu = strspn(yn, "_");
+	if (xu != yu)
+		return xu < yu ? -1 : 1;
+	return strcmp(xn, yn);
 }
 
 static uint64_t hash_name(const char *s)
@@ -99,7 +115,7 @@ static uint64_t hash_name(const char *s)
 
 struct kt_error *kt_symtab_finish(struct kt_symtab *t)
 {
-	qsort(t->syms, t->count, sizeof(*t->syms), compare_address);
+	qsort_r(t->syms, t->count, sizeof(*t->syms), compare_address, t->pool);
 	t->hash_size = 1;
 	while (t->hash_size < t->count * 2)
 		t->hash_size *= 2;
