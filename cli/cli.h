@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 
 #include "ktriage/error.h"
+#include "ktriage/kernel.h"
 
 /* Exit statuses: 0 done, 1 the dump or the system failed us, 2 bad usage. */
 enum { KT_EXIT_OK = 0, KT_EXIT_FAILURE = 1, KT_EXIT_USAGE = 2 };
@@ -40,10 +41,25 @@ struct kt_cli_opts {
 int kt_cli_parse_dump_opts(const char *command, int argc, char **argv,
 			   struct kt_cli_opts *opts);
 
+/* A dump and its kernel model, opened as the options say (session.c). */
+struct kt_cli_session {
+	struct kt_dump *dump;
+	struct kt_kernel *kernel;
+};
+/* 0, or the exit status after printing the error. */
+int kt_cli_open_kernel(const struct kt_cli_opts *opts, struct kt_cli_session *s);
+/* Prints the model's warnings on stderr, then closes both. */
+void kt_cli_close(struct kt_cli_session *s);
+
 int kt_cmd_info(int argc, char **argv);
 int kt_cmd_check(int argc, char **argv);
+int kt_cmd_dmesg(int argc, char **argv);
 int kt_cmd_sym(int argc, char **argv);
+int kt_cmd_bt(int argc, char **argv);
 int kt_cmd_ps(int argc, char **argv);
 int kt_cmd_sys(int argc, char **argv);
+int kt_cmd_mod(int argc, char **argv);
+int kt_cmd_kmem(int argc, char **argv);
+int kt_cmd_locks(int argc, char **argv);
 
 #endif

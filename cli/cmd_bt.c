@@ -226,22 +226,12 @@ int kt_cmd_bt(int argc, char **argv)
 	int rc = parse(argc, argv, &o);
 	if (rc)
 		return rc;
-	struct kt_dump *dump;
-	struct kt_kernel *kernel = NULL;
-	struct kt_error *err = kt_dump_open(o.common.dump, &dump);
-	if (!err) {
-		struct kt_kernel_options ko = { .vmlinux = o.common.vmlinux, .btf = o.common.btf };
-		err = kt_kernel_open(dump, &ko, &kernel);
-		if (err)
-			kt_dump_close(dump);
+	struct kt_cli_session s;
+	rc = kt_cli_open_kernel(&o.common, &s);
+	if (!rc) {
+		rc = print_selected(s.kernel, &o);
+		kt_cli_close(&s);
 	}
-	if (err) {
-		free(o.pids);
-		return kt_cli_fail(err);
-	}
-	rc = print_selected(kernel, &o);
-	kt_kernel_close(kernel);
-	kt_dump_close(dump);
 	free(o.pids);
 	return rc;
 }

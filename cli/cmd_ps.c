@@ -101,21 +101,11 @@ int kt_cmd_ps(int argc, char **argv)
 	int status = kt_cli_parse_dump_opts("ps", argc, argv, &opts);
 	if (status)
 		return status;
-	struct kt_dump *dump;
-	struct kt_error *err = kt_dump_open(opts.dump, &dump);
-	if (err)
-		return kt_cli_fail(err);
-	struct kt_kernel *kernel;
-	err = kt_kernel_open(dump, &(struct kt_kernel_options){
-					   .vmlinux = opts.vmlinux,
-					   .btf = opts.btf,
-				   }, &kernel);
-	if (err) {
-		kt_dump_close(dump);
-		return kt_cli_fail(err);
-	}
-	status = print_tasks(kernel, opts.dump, opts.json);
-	kt_kernel_close(kernel);
-	kt_dump_close(dump);
+	struct kt_cli_session s;
+	status = kt_cli_open_kernel(&opts, &s);
+	if (status)
+		return status;
+	status = print_tasks(s.kernel, opts.dump, opts.json);
+	kt_cli_close(&s);
 	return status;
 }

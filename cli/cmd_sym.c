@@ -27,17 +27,13 @@ int kt_cmd_sym(int argc, char **argv)
 {
 	if (argc < 3)
 		return kt_cli_usage("sym", "need a dump and a symbol or address");
-	struct kt_dump *dump;
-	struct kt_error *err = kt_dump_open(argv[1], &dump);
-	if (err)
-		return kt_cli_fail(err);
-	struct kt_kernel *kernel;
-	err = kt_kernel_open(dump, NULL, &kernel);
-	if (err) {
-		kt_dump_close(dump);
-		return kt_cli_fail(err);
-	}
-	int status = KT_EXIT_OK;
+	struct kt_cli_opts opts = { .dump = argv[1] };
+	struct kt_cli_session s;
+	int status = kt_cli_open_kernel(&opts, &s);
+	if (status)
+		return status;
+	struct kt_kernel *kernel = s.kernel;
+	struct kt_error *err;
 	for (int i = 2; i < argc; i++) {
 		char *end;
 		uint64_t address = strtoull(argv[i], &end, 16);
@@ -54,7 +50,6 @@ int kt_cmd_sym(int argc, char **argv)
 		}
 		print_address(kernel, address);
 	}
-	kt_kernel_close(kernel);
-	kt_dump_close(dump);
+	kt_cli_close(&s);
 	return status;
 }

@@ -180,28 +180,19 @@ int kt_cmd_sys(int argc, char **argv)
 	int status = kt_cli_parse_dump_opts("sys", argc, argv, &opts);
 	if (status)
 		return status;
-	struct kt_dump *dump;
-	struct kt_error *err = kt_dump_open(opts.dump, &dump);
-	if (err)
-		return kt_cli_fail(err);
-	struct kt_kernel *kernel;
-	err = kt_kernel_open(dump, &(struct kt_kernel_options){ .vmlinux = opts.vmlinux,
-								.btf = opts.btf },
-			     &kernel);
-	if (err) {
-		kt_dump_close(dump);
-		return kt_cli_fail(err);
-	}
+	struct kt_cli_session s;
+	status = kt_cli_open_kernel(&opts, &s);
+	if (status)
+		return status;
 	struct kt_sysinfo info;
-	err = kt_sysinfo(kernel, &info);
+	struct kt_error *err = kt_sysinfo(s.kernel, &info);
 	if (err)
 		status = kt_cli_fail(err);
 	else if (opts.json)
 		kt_cli_print_json(to_json(&info));
 	else
 		print_text(opts.dump, &info);
-	kt_kernel_close(kernel);
-	kt_dump_close(dump);
+	kt_cli_close(&s);
 	if (!status && (fflush(stdout) != 0 || ferror(stdout))) {
 		perror("ktriage: writing the system summary");
 		status = KT_EXIT_FAILURE;

@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: MIT
+/* Opening a dump and its kernel model for a command, the same way for all. */
+#include "cli.h"
+
+int kt_cli_open_kernel(const struct kt_cli_opts *opts, struct kt_cli_session *s)
+{
+	s->dump = NULL;
+	s->kernel = NULL;
+	struct kt_error *err = kt_dump_open(opts->dump, &s->dump);
+	if (err)
+		return kt_cli_fail(err);
+	struct kt_kernel_options options = {
+		.vmlinux = opts->vmlinux,
+		.btf = opts->btf,
+	};
+	err = kt_kernel_open(s->dump, &options, &s->kernel);
+	if (err) {
+		kt_dump_close(s->dump);
+		s->dump = NULL;
+		return kt_cli_fail(err);
+	}
+	return KT_EXIT_OK;
+}
+
+/*
+ * What the model could not read is said on stderr, after the result, so a
+ * partial answer is never taken for a whole one.
+ */
+void kt_cli_close(struct kt_cli_session *s)
+{
+	if (s->kernel) {
+		size_t n = kt_kernel_warning_count(s->kernel);
+		for (size_t i = 0; i < n; i++)
+			fprintf(stderr, "ktriage: warning: %s\n", kt_kernel_warning(s->kernel, i));
+	}
+	kt_kernel_close(s->kernel);
+	kt_dump_close(s->dump);
+	s->kernel = NULL;
+	s->dump = NULL;
+}
