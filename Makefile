@@ -93,6 +93,15 @@ integration:
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		python3 -m unittest discover -v -s tests/integration -p 'test_*.py'
 
+# The reader benchmark, next to libkdumpfile (bench/reader.py says what it measures).
+BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(sort $(wildcard bench/*.c)))
+$(BUILD)/bench/%: bench/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS) $(shell pkg-config --libs libkdumpfile)
+bench: $(BUILD)/ktriage $(BENCH_BIN) $(FIXTURE_BIN)
+	python3 bench/reader.py --ktriage $(BUILD)/ktriage --bin $(BUILD)/bench \
+		--mkvmcore $(BUILD)/tests/mkvmcore --vmcores $(VMCORES)
+
 demo: $(BUILD)/ktriage
 	$(BUILD)/ktriage info samples/cgroup_deadlock/vmcore.kdump
 	$(BUILD)/ktriage check samples/cgroup_deadlock/vmcore.kdump
@@ -100,7 +109,7 @@ demo: $(BUILD)/ktriage
 DEB_PACKAGES := build-essential pkg-config libelf-dev libdw-dev zlib1g-dev \
 	libzstd-dev liblzo2-dev libsnappy-dev libsystemd-dev libjson-c-dev \
 	libsqlite3-dev libbpf-dev libseccomp-dev libinih-dev libssl-dev \
-	libcmocka-dev python3 makedumpfile xz-utils
+	libcmocka-dev python3 makedumpfile xz-utils libkdumpfile-dev
 deps:
 	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \

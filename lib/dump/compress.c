@@ -2,7 +2,12 @@
 /*
  * Page decompression through each method's own library.  A page must come
  * out exactly page_size bytes long: anything else is corruption.
+ *
+ * zlib and zstd keep their decoder state in a per-dump context: setting a
+ * decoder up costs more than decoding one 4 KiB page (zstd's one-shot
+ * ZSTD_decompress allocates a context on every call).
  */
+#include <stdlib.h>
 #include <lzo/lzo1x.h>
 #include <snappy-c.h>
 #include <zlib.h>
@@ -18,15 +23,51 @@ static struct kt_error *size_mismatch(const char *method, size_t got,
 			       method, got, page_size);
 }
 
-static struct kt_error *decompress_zlib(const void *in, size_t in_len,
+struct kt_decompressor {
+	z_stream zlib;
+	bool zlib_ready;
+	ZSTD_DCtx *zstd;
+};
+
+struct kt_decompressor *kt_decompressor_create(void)
+{
+	return calloc(1, sizeof(struct kt_decompressor));
+}
+
+void kt_decompressor_destroy(struct kt_decompressor *d)
+{
+	if (!d)
+		return;
+	if (d->zlib_ready)
+		inflateEnd(&d->zlib);
+	ZSTD_freeDCtx(d->zstd);
+	free(d);
+}
+
+static struct kt_error *decompress_zlib(struct kt_decompressor *d,
+					const void *in, size_t in_len,
 					void *out, size_t page_size)
 {
-	uLongf out_len = page_size;
-	int rc = uncompress(out, &out_len, in, in_len);
+	z_stream *z = &d->zlib;
+	int rc = d->zlib_ready ? inflateReset(z) : inflateInit(z);
 	if (rc != Z_OK)
-		return kt_error_create(KT_ERR_CORRUPT, "zlib: %s", zError(rc));
-	if (out_len != page_size)
-		return size_mismatch("zlib", out_len, page_size);
+		return kt_error_create(rc == Z_MEM_ERROR ? KT_ERR_NOMEM : KT_ERR_CORRUPT,
+				       "zlib: %s", zError(rc));
+	d->zlib_ready = true;
+	z->next_in = (Bytef *)in;
+	z->avail_in = (uInt)in_len;
+	z->next_out = out;
+	z->avail_out = (uInt)page_size;
+	rc = inflate(z, Z_FINISH);
+	if (rc == Z_BUF_ERROR && z->avail_out == 0)
+		return kt_error_create(KT_ERR_CORRUPT,
+				       "zlib: decompresses to more than %zu bytes",
+				       page_size);
+	if (rc != Z_STREAM_END)
+		return kt_error_create(KT_ERR_CORRUPT, "zlib: %s",
+				       z->msg ? z->msg : zError(rc));
+	if (z->total_out != page_size)
+		return size_mismatch("zlib", z->total_out, page_size);
 	return NULL;
 }
 
@@ -61,10 +102,13 @@ static struct kt_error *decompress_snappy(const void *in, size_t in_len,
 	return NULL;
 }
 
-static struct kt_error *decompress_zstd(const void *in, size_t in_len,
+static struct kt_error *decompress_zstd(struct kt_decompressor *d,
+					const void *in, size_t in_len,
 					void *out, size_t page_size)
 {
-	size_t rc = ZSTD_decompress(out, page_size, in, in_len);
+	if (!d->zstd && !(d->zstd = ZSTD_createDCtx()))
+		return &kt_error_out_of_memory;
+	size_t rc = ZSTD_decompressDCtx(d->zstd, out, page_size, in, in_len);
 	if (ZSTD_isError(rc))
 		return kt_error_create(KT_ERR_CORRUPT, "zstd: %s",
 				       ZSTD_getErrorName(rc));
@@ -73,19 +117,20 @@ static struct kt_error *decompress_zstd(const void *in, size_t in_len,
 	return NULL;
 }
 
-struct kt_error *kt_decompress_page(enum kt_compression method,
+struct kt_error *kt_decompress_page(struct kt_decompressor *d,
+				    enum kt_compression method,
 				    const void *in, size_t in_len, void *out,
 				    size_t page_size)
 {
 	switch (method) {
 	case KT_COMPRESS_ZLIB:
-		return decompress_zlib(in, in_len, out, page_size);
+		return decompress_zlib(d, in, in_len, out, page_size);
 	case KT_COMPRESS_LZO:
 		return decompress_lzo(in, in_len, out, page_size);
 	case KT_COMPRESS_SNAPPY:
 		return decompress_snappy(in, in_len, out, page_size);
 	case KT_COMPRESS_ZSTD:
-		return decompress_zstd(in, in_len, out, page_size);
+		return decompress_zstd(d, in, in_len, out, page_size);
 	default:
 		return kt_error_create(KT_ERR_UNSUPPORTED,
 				       "unknown compression method 0x%x",

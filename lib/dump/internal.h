@@ -79,8 +79,15 @@ struct kt_error *kt_dump_set_notes(struct kt_dump *dump, uint8_t *blob,
 struct kt_error *kt_dump_set_vmcoreinfo(struct kt_dump *dump, const void *text,
 					size_t len);
 
-/* Page decompression (compress.c).  Exactly page_size bytes must come out. */
-struct kt_error *kt_decompress_page(enum kt_compression method,
+/*
+ * Page decompression (compress.c).  Exactly page_size bytes must come out.
+ * A decompressor keeps decoder state between pages; one per dump.
+ */
+struct kt_decompressor;
+struct kt_decompressor *kt_decompressor_create(void);
+void kt_decompressor_destroy(struct kt_decompressor *d);
+struct kt_error *kt_decompress_page(struct kt_decompressor *d,
+				    enum kt_compression method,
 				    const void *in, size_t in_len, void *out,
 				    size_t page_size);
 

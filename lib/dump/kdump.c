@@ -67,6 +67,7 @@ struct kdump {
 	uint8_t *chunks;             /* BITMAP_SLOTS cached bitmap chunks */
 	uint64_t chunk_tags[BITMAP_SLOTS]; /* chunk index + 1, 0 when empty */
 	uint8_t *compressed;         /* one page of compressed input */
+	struct kt_decompressor *decompressor;
 	uint64_t file_size;
 };
 
@@ -471,7 +472,7 @@ static struct kt_error *kdump_read_page(struct kt_dump *dump, uint64_t pfn,
 		return kt_error_wrap(err, "page 0x%llx", (unsigned long long)pfn);
 	if (!method)
 		return NULL;
-	err = kt_decompress_page(method, k->compressed, pd.size, buf,
+	err = kt_decompress_page(k->decompressor, method, k->compressed, pd.size, buf,
 				 dump->info.page_size);
 	if (err)
 		return kt_error_wrap(err, "%s: page 0x%llx", dump->info.path,
@@ -680,7 +681,8 @@ static struct kt_error *kdump_open(struct kt_dump *dump)
 	memcpy(info->utsname_release, h.release, sizeof(h.release));
 	memcpy(info->utsname_machine, h.machine, sizeof(h.machine));
 	k->compressed = malloc(info->page_size);
-	if (!k->compressed)
+	k->decompressor = kt_decompressor_create();
+	if (!k->compressed || !k->decompressor)
 		return &kt_error_out_of_memory;
 	err = read_notes(dump, &s);
 	if (!err)
@@ -696,6 +698,7 @@ static void kdump_close(struct kt_dump *dump)
 	free(k->rank);
 	free(k->chunks);
 	free(k->compressed);
+	kt_decompressor_destroy(k->decompressor);
 	free(k);
 	dump->format = NULL;
 }

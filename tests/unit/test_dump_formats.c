@@ -312,43 +312,54 @@ static void test_truncated_elf(void **state)
 static void test_decompress_rejects_bad_input(void **state)
 {
 	uint8_t page[4096], packed[8192], out[4096];
+	struct kt_decompressor *d = kt_decompressor_create();
+	assert_non_null(d);
 	for (size_t i = 0; i < sizeof(page); i++)
 		page[i] = (uint8_t)(i % 61);
 	size_t n = ZSTD_compress(packed, sizeof(packed), page, sizeof(page), 1);
-	assert_null(kt_decompress_page(KT_COMPRESS_ZSTD, packed, n, out, 4096));
+	assert_null(kt_decompress_page(d, KT_COMPRESS_ZSTD, packed, n, out, 4096));
 	assert_memory_equal(out, page, 4096);
 	/* The same stream cut short, or expected to fill a bigger page. */
-	expect_error(kt_decompress_page(KT_COMPRESS_ZSTD, packed, n - 3, out, 4096),
+	expect_error(kt_decompress_page(d, KT_COMPRESS_ZSTD, packed, n - 3, out, 4096),
 		     KT_ERR_CORRUPT, "zstd:", NULL);
 	uint8_t big[8192];
-	expect_error(kt_decompress_page(KT_COMPRESS_ZSTD, packed, n, big, 8192),
+	expect_error(kt_decompress_page(d, KT_COMPRESS_ZSTD, packed, n, big, 8192),
 		     KT_ERR_CORRUPT, "zstd: decompressed to 4096 bytes, expected 8192", NULL);
 	uLongf zn = sizeof(packed);
 	assert_int_equal(compress2(packed, &zn, page, sizeof(page), 1), Z_OK);
-	expect_error(kt_decompress_page(KT_COMPRESS_ZLIB, packed, zn, big, 8192),
+	expect_error(kt_decompress_page(d, KT_COMPRESS_ZLIB, packed, zn, big, 8192),
 		     KT_ERR_CORRUPT, "zlib", NULL);
-	expect_error(kt_decompress_page(KT_COMPRESS_ZLIB, packed, zn / 2, out, 4096),
+	expect_error(kt_decompress_page(d, KT_COMPRESS_ZLIB, packed, zn / 2, out, 4096),
 		     KT_ERR_CORRUPT, "zlib:", NULL);
 	size_t sn = sizeof(packed);
 	assert_int_equal(snappy_compress((const char *)page, sizeof(page),
 					 (char *)packed, &sn), SNAPPY_OK);
-	expect_error(kt_decompress_page(KT_COMPRESS_SNAPPY, packed, sn, big, 8192),
+	expect_error(kt_decompress_page(d, KT_COMPRESS_SNAPPY, packed, sn, big, 8192),
 		     KT_ERR_CORRUPT, "snappy: decompressed to 4096 bytes, expected 8192", NULL);
-	expect_error(kt_decompress_page(KT_COMPRESS_SNAPPY, packed, sn / 2, out, 4096),
+	expect_error(kt_decompress_page(d, KT_COMPRESS_SNAPPY, packed, sn / 2, out, 4096),
 		     KT_ERR_CORRUPT, "snappy: invalid input", NULL);
-	expect_error(kt_decompress_page(KT_COMPRESS_SNAPPY, "\xff\xff\xff\xff\xff\xff", 6,
+	expect_error(kt_decompress_page(d, KT_COMPRESS_SNAPPY, "\xff\xff\xff\xff\xff\xff", 6,
 					out, 4096),
 		     KT_ERR_CORRUPT, "snappy: bad length header", NULL);
 	static lzo_align_t work[LZO1X_1_MEM_COMPRESS / sizeof(lzo_align_t) + 1];
 	lzo_uint ln = sizeof(packed);
 	assert_int_equal(lzo_init(), LZO_E_OK);
 	assert_int_equal(lzo1x_1_compress(page, sizeof(page), packed, &ln, work), LZO_E_OK);
-	expect_error(kt_decompress_page(KT_COMPRESS_LZO, packed, ln, big, 8192),
+	expect_error(kt_decompress_page(d, KT_COMPRESS_LZO, packed, ln, big, 8192),
 		     KT_ERR_CORRUPT, "lzo: decompressed to 4096 bytes, expected 8192", NULL);
-	expect_error(kt_decompress_page(KT_COMPRESS_LZO, packed, ln / 2, out, 4096),
+	expect_error(kt_decompress_page(d, KT_COMPRESS_LZO, packed, ln / 2, out, 4096),
 		     KT_ERR_CORRUPT, "lzo: error", NULL);
-	expect_error(kt_decompress_page(KT_COMPRESS_NONE, packed, 16, out, 4096),
+	expect_error(kt_decompress_page(d, KT_COMPRESS_NONE, packed, 16, out, 4096),
 		     KT_ERR_UNSUPPORTED, "unknown compression method", NULL);
+	/* After all those failures the context still decodes good pages. */
+	size_t zn2 = sizeof(packed);
+	assert_int_equal(compress2(packed, &zn2, page, sizeof(page), 1), Z_OK);
+	assert_null(kt_decompress_page(d, KT_COMPRESS_ZLIB, packed, zn2, out, 4096));
+	assert_memory_equal(out, page, 4096);
+	n = ZSTD_compress(packed, sizeof(packed), page, sizeof(page), 1);
+	assert_null(kt_decompress_page(d, KT_COMPRESS_ZSTD, packed, n, out, 4096));
+	assert_memory_equal(out, page, 4096);
+	kt_decompressor_destroy(d);
 }
 
 int main(void)
