@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: MIT
+/*
+ * ktriage dmesg: the kernel log kept in the dump, printed as
+ * makedumpfile --dump-dmesg (and so vmcore-dmesg.txt) prints it:
+ * "[%5lu.%06lu] text", the lines of a multi-line record indented under the
+ * first, bytes that are neither printable nor white space as \xNN.
+ *
+ * One deliberate difference: makedumpfile formats a byte >= 0x80 from a
+ * signed char and prints "\xffffffe2"; ktriage prints "\xe2".
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "ktriage/kernel.h"
+
+/* isprint() || isspace() in the C locale, whatever the user's locale. */
+static bool printed_as_is(unsigned char c)
+{
+	return (c >= 0x20 && c < 0x7f) || (c >= '\t' && c <= '\r');
+}
+
+static void print_record(FILE *out, const struct kt_log_record *r)
+{
+	char prefix[64];
+	int indent = snprintf(prefix, sizeof(prefix), "[%5" PRIu64 ".%06" PRIu64 "] ",
+			      r->ts_nsec / 1000000000,
+			      r->ts_nsec % 1000000000 / 1000);
+	fputs(prefix, out);
+	const unsigned char *text = (const unsigned char *)r->text;
+	for (size_t i = 0; i < r->text_len; i++) {
+		unsigned char c = text[i];
+		if (c == '\n')
+			fprintf(out, "\n%*s", indent, "");
+		else if (printed_as_is(c))
+			putc_unlocked(c, out);
+		else
+			fprintf(out, "\\x%02x", c);
+	}
+	putc_unlocked('\n', out);
+}
+
+/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0. */
+static size_t utf8_sequence(const unsigned char *s, size_t n)
+{
+	size_t len;
+	uint32_t min, cp;
+	if (s[0] < 0x80)
+		return 1;
+	if ((s[0] & 0xe0) == 0xc0)
+		len = 2, min = 0x80, cp = s[0] & 0x1f;
+	else if ((s[0] & 0xf0) == 0xe0)
+		len = 3, min = 0x800, cp = s[0] & 0x0f;
+	else if ((s[0] & 0xf8) == 0xf0)
+		len = 4, min = 0x10000, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+/* A JSON string of the bytes, invalid UTF-8 replaced by U+FFFD. */
+static struct json_object *json_text(const char *bytes, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)bytes;
+	char *clean = malloc(len * 3 + 1);
+	if (!clean)
+		return NULL;
+	size_t n = 0;
+	for (size_t i = 0; i < len;) {
+		size_t seq = utf8_sequence(s + i, len - i);
+		if (seq) {
+			memcpy(clean + n, s + i, seq);
+			n += seq;
+			i += seq;
+		} else {
+			memcpy(clean + n, "\xef\xbf\xbd", 3);
+			n += 3;
+			i++;
+		}
+	}
+	struct json_object *o = json_object_new_string_len(clean, (int)n);
+	free(clean);
+	return o;
+}
+
+static struct json_object *record_json(const struct kt_log_record *r)
+{
+	struct json_object *o = json_object_new_object();
+	/* 5.10+ always stores the caller; pid 0 (T0) is a CPU's idle task. */
+	char caller[16];
+	if (r->caller_id & 0x80000000u)
+		snprintf(caller, sizeof(caller), "C%" PRIu32, r->caller_id & 0x7fffffffu);
+	else
+		snprintf(caller, sizeof(caller), "T%" PRIu32, r->caller_id);
+	json_object_object_add(o, "seq", json_object_new_uint64(r->seq));
+	json_object_object_add(o, "ts_nsec", json_object_new_uint64(r->ts_nsec));
+	json_object_object_add(o, "level", json_object_new_int(r->level));
+	json_object_object_add(o, "facility", json_object_new_int(r->facility));
+	json_object_object_add(o, "caller", json_object_new_string(caller));
+	json_object_object_add(o, "text", json_text(r->text, r->text_len));
+	json_object_object_add(o, "dict", r->dict ? json_text(r->dict, strlen(r->dict)) : NULL);
+	return o;
+}
+
+static int print_log(struct kt_kernel *kernel, bool json)
+{
+	const struct kt_log_record *records;
+	size_t count;
+	struct kt_error *err = kt_log_records(kernel, &records, &count);
+	if (err)
+		return kt_cli_fail(err);
+	if (json) {
+		struct json_object *array = json_object_new_array_ext((int)count);
+		for (size_t i = 0; i < count; i++)
+			json_object_array_add(array, record_json(&records[i]));
+		kt_cli_print_json(array);
+		return KT_EXIT_OK;
+	}
+	static char buffer[1 << 16];
+	setvbuf(stdout, buffer, _IOFBF, sizeof(buffer));
+	for (size_t i = 0; i < count; i++)
+		print_record(stdout, &records[i]);
+	if (fflush(stdout) != 0) {
+		perror("ktriage: writing the log");
+		return KT_EXIT_FAILURE;
+	}
+	return KT_EXIT_OK;
+}
+
+int kt_cmd_dmesg(int argc, char **argv)
+{
+	struct kt_cli_opts opts;
+	int status = kt_cli_parse_dump_opts("dmesg", argc, argv, &opts);
+	if (status)
+		return status;
+	struct kt_cli_session s;
+	status = kt_cli_open_kernel(&opts, &s);
+	if (status)
+		return status;
+	status = print_log(s.kernel, opts.json);
+	kt_cli_close(&s);
+	return status;
+}

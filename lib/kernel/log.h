@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The kernel log reader's seam.  It sees kernel memory only through a read
+ * callback and its layout only through VMCOREINFO, so tests and fuzzers can
+ * hand it a synthetic kernel image; kt_log_records() plugs in the dump.
+ */
+#ifndef KTRIAGE_KERNEL_LOG_H
+#define KTRIAGE_KERNEL_LOG_H
+
+#include "internal.h"
+
+/* Copy len bytes of kernel virtual memory at vaddr, or fail saying why. */
+typedef struct kt_error *kt_log_read_fn(void *context, uint64_t vaddr,
+					void *buf, size_t len);
+
+struct kt_log_source {
+	const struct kt_vmcoreinfo *vmcoreinfo;
+	kt_log_read_fn *read;
+	void *context;
+};
+
+/*
+ * The most kernel memory the reader copies for one log (rings, descriptors,
+ * records): a damaged dump must not make it allocate gigabytes.
+ */
+#define KT_LOG_MAX_BYTES (1ull << 30)
+
+/*
+ * Read every record still in the log: the lockless ringbuffer when
+ * VMCOREINFO has SYMBOL(prb), else the legacy log_buf.  Inconsistent
+ * records are skipped (or truncated) and counted, not fatal.
+ */
+struct kt_error *kt_log_load(const struct kt_log_source *source,
+			     struct kt_log **out);
+void kt_log_free(struct kt_log *log);
+
+const struct kt_log_record *kt_log_get(const struct kt_log *log,
+				       size_t *count);
+/* "printk_ringbuffer" or "log_buf". */
+const char *kt_log_format(const struct kt_log *log);
+/* Records skipped or truncated as inconsistent, and the first reason. */
+size_t kt_log_problem_count(const struct kt_log *log);
+const char *kt_log_first_problem(const struct kt_log *log);
+
+#endif
