@@ -11,7 +11,8 @@ static const struct kt_command commands[] = {
 	{ "info", "DUMP [--json]", "identify a dump: format, compression, kernel, completeness", kt_cmd_info },
 	{ "sym", "DUMP SYMBOL|ADDRESS...", "look up symbols in the dump's own kallsyms", kt_cmd_sym },
 	{ "check", "DUMP... [--json] [--pfns START-END]", "decode every page and digest the memory (is my vmcore intact?)", kt_cmd_check },
-	{ "dmesg", "DUMP [--json]", "the kernel log kept in the dump, as vmcore-dmesg prints it", kt_cmd_dmesg },
+	{ "mod", "DUMP [--all] [--json]", "tainted modules, as crash's mod -t; --all: every module with base and size", kt_cmd_mod },
+	{ "kmem", "DUMP [--json]", "memory summary in pages, as crash's kmem -i", kt_cmd_kmem },
 	{ "ps", "DUMP [--json]", "every task: pid, parent, CPU, state, command, as crash's ps", kt_cmd_ps },
 	{ "sys", "DUMP [--json]", "crash's sys: CPUs, date, uptime, load, tasks, release, memory, the panic and its task", kt_cmd_sys },
 };
@@ -74,7 +75,7 @@ int kt_cli_parse_dump_opts(const char *command, int argc, char **argv,
 	memset(opts, 0, sizeof(*opts));
 	optind = 1;
 	int c;
-	while ((c = getopt_long(argc, argv, "+jh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			opts->json = true;
