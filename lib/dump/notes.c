@@ -17,17 +17,30 @@
 #define PRSTATUS_REG_SIZE (27 * 8)
 #define MAX_NOTES 65536
 
+/*
+ * Room for element n of an array that has n elements and grows by
+ * doubling from 8: a note blob can hold tens of thousands of notes.
+ */
+static bool grow(void **array, size_t n, size_t size)
+{
+	bool full = n == 0 || (n >= 8 && (n & (n - 1)) == 0);
+	if (!full)
+		return true;
+	void *bigger = realloc(*array, (n ? 2 * n : 8) * size);
+	if (!bigger)
+		return false;
+	*array = bigger;
+	return true;
+}
+
 static struct kt_error *add_prstatus(struct kt_dump *dump,
 				     const struct kt_note *note)
 {
 	if (note->desc_size < PRSTATUS_REG_OFFSET + PRSTATUS_REG_SIZE)
 		return NULL; /* not a 64-bit prstatus; ignore rather than fail */
-	struct kt_prstatus *n = realloc(dump->prstatus,
-					(dump->nr_prstatus + 1) * sizeof(*n));
-	if (!n)
+	if (!grow((void **)&dump->prstatus, dump->nr_prstatus, sizeof(*dump->prstatus)))
 		return &kt_error_out_of_memory;
-	dump->prstatus = n;
-	struct kt_prstatus *p = &n[dump->nr_prstatus++];
+	struct kt_prstatus *p = &dump->prstatus[dump->nr_prstatus++];
 	memcpy(&p->pid, note->desc + PRSTATUS_PID_OFFSET, sizeof(p->pid));
 	p->regs = note->desc + PRSTATUS_REG_OFFSET;
 	p->regs_size = PRSTATUS_REG_SIZE;
@@ -41,12 +54,9 @@ static struct kt_error *index_note(struct kt_dump *dump, const char *name,
 	if (dump->nr_notes >= MAX_NOTES)
 		return kt_error_create(KT_ERR_FORMAT, "%s: more than %d notes",
 				       dump->info.path, MAX_NOTES);
-	struct kt_note *n = realloc(dump->notes,
-				    (dump->nr_notes + 1) * sizeof(*n));
-	if (!n)
+	if (!grow((void **)&dump->notes, dump->nr_notes, sizeof(*dump->notes)))
 		return &kt_error_out_of_memory;
-	dump->notes = n;
-	struct kt_note *note = &n[dump->nr_notes++];
+	struct kt_note *note = &dump->notes[dump->nr_notes++];
 	*note = (struct kt_note){ name, type, desc, size };
 	if (strcmp(name, "CORE") == 0 && type == NT_PRSTATUS)
 		return add_prstatus(dump, note);
