@@ -11,6 +11,7 @@ static const struct kt_command commands[] = {
 	{ "info", "DUMP [--json]", "identify a dump: format, compression, kernel, completeness", kt_cmd_info },
 	{ "sym", "DUMP SYMBOL|ADDRESS...", "look up symbols in the dump's own kallsyms", kt_cmd_sym },
 	{ "check", "DUMP... [--json] [--pfns START-END]", "decode every page and digest the memory (is my vmcore intact?)", kt_cmd_check },
+	{ "dmesg", "DUMP [--json]", "the kernel log kept in the dump, as vmcore-dmesg prints it", kt_cmd_dmesg },
 	{ "mod", "DUMP [--all] [--json]", "tainted modules, as crash's mod -t; --all: every module with base and size", kt_cmd_mod },
 	{ "kmem", "DUMP [--json]", "memory summary in pages, as crash's kmem -i", kt_cmd_kmem },
 	{ "ps", "DUMP [--json]", "every task: pid, parent, CPU, state, command, as crash's ps", kt_cmd_ps },
