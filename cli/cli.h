@@ -55,8 +55,6 @@ int kt_cmd_info(int argc, char **argv);
 int kt_cmd_check(int argc, char **argv);
 int kt_cmd_dmesg(int argc, char **argv);
 int kt_cmd_sym(int argc, char **argv);
-int kt_cmd_mod(int argc, char **argv);
-int kt_cmd_kmem(int argc, char **argv);
 int kt_cmd_bt(int argc, char **argv);
 int kt_cmd_ps(int argc, char **argv);
 int kt_cmd_sys(int argc, char **argv);
