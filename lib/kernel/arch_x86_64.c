@@ -128,10 +128,14 @@ static void find_direct_map(struct kt_kernel *k)
 {
 	struct kt_arch_state *a = k->arch_state;
 	uint64_t addr, base;
-	if (kt_kernel_symbol(k, "page_offset_base", &addr) ||
-	    kt_dump_read_phys(k->dump, image_to_phys(k, addr), &base,
-			      sizeof(base))) {
-		kt_kernel_warn(k, "page_offset_base not found: the direct map is walked through page tables");
+	struct kt_error *err = kt_kernel_symbol(k, "page_offset_base", &addr);
+	if (!err)
+		err = kt_dump_read_phys(k->dump, image_to_phys(k, addr), &base,
+					sizeof(base));
+	if (err) {
+		kt_kernel_warn(k, "page_offset_base not found (%s): the direct map is walked through page tables",
+			       kt_error_string(err));
+		kt_error_free(err);
 		return;
 	}
 	if (!x86_64_is_kernel_address(k, base) || (base & ((1ull << 30) - 1))) {

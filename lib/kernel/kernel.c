@@ -80,8 +80,12 @@ static void load_per_cpu(struct kt_kernel *k)
 {
 	uint64_t nr_addr, offsets;
 	uint32_t nr = 0;
-	if (kt_symbol_address(k, "nr_cpu_ids", &nr_addr) == NULL)
-		kt_kernel_read_u32(k, nr_addr, &nr);
+	struct kt_error *nr_err = kt_symbol_address(k, "nr_cpu_ids", &nr_addr);
+	if (!nr_err)
+		nr_err = kt_kernel_read_u32(k, nr_addr, &nr);
+	if (nr_err)
+		nr = 0; /* said below, as implausible */
+	kt_error_free(nr_err);
 	if (nr == 0 || nr > KT_MAX_CPUS) {
 		kt_kernel_warn(k, "nr_cpu_ids %u is implausible; assuming 1", nr);
 		nr = 1;
@@ -118,19 +122,56 @@ struct kt_error *kt_kernel_open(struct kt_dump *dump,
 		err = choose_arch(k);
 	if (!err)
 		err = k->arch->init(k);
-	if (!err)
-		err = kt_symbols_init(k);
-	if (!err && k->arch->late_init)
-		err = k->arch->late_init(k);
-	if (!err)
-		err = kt_types_init(k);
 	if (err) {
 		kt_kernel_close(k);
 		return err;
 	}
-	load_per_cpu(k);
 	*out = k;
 	return NULL;
+}
+
+static struct kt_error *copy_error(const struct kt_error *err, const char *what)
+{
+	if (err)
+		return kt_error_create(err->code, "%s", err->message);
+	return kt_error_create(KT_ERR_NOT_FOUND, "%s are still being built", what);
+}
+
+struct kt_error *kt_kernel_need_symbols(struct kt_kernel *k)
+{
+	if (k->symbols)
+		return NULL;
+	if (!k->symbols_tried) {
+		/* Marked first: building them reads memory, which may ask again. */
+		k->symbols_tried = true;
+		k->symbols_error = kt_symbols_init(k);
+		if (!k->symbols_error && k->arch->late_init)
+			k->symbols_error = k->arch->late_init(k);
+		if (k->symbols)
+			return NULL;
+	}
+	return copy_error(k->symbols_error, "symbols");
+}
+
+struct kt_error *kt_kernel_need_types(struct kt_kernel *k)
+{
+	if (k->types)
+		return NULL;
+	if (!k->types_tried) {
+		k->types_tried = true;
+		k->types_error = kt_types_init(k);
+		if (k->types)
+			return NULL;
+	}
+	return copy_error(k->types_error, "types");
+}
+
+static void need_per_cpu(struct kt_kernel *k)
+{
+	if (k->per_cpu_tried)
+		return;
+	k->per_cpu_tried = true;
+	load_per_cpu(k);
 }
 
 void kt_kernel_close(struct kt_kernel *k)
@@ -146,6 +187,8 @@ void kt_kernel_close(struct kt_kernel *k)
 	if (k->arch && k->arch->destroy)
 		k->arch->destroy(k);
 	kt_vmcoreinfo_free(k->vmcoreinfo);
+	kt_error_free(k->symbols_error);
+	kt_error_free(k->types_error);
 	free(k->per_cpu_offset);
 	for (size_t i = 0; i < k->nr_warnings; i++)
 		free(k->warnings[i]);
@@ -173,21 +216,23 @@ struct kt_error *kt_kernel_symbol(struct kt_kernel *k, const char *name,
 {
 	if (kt_vmcoreinfo_symbol(k->vmcoreinfo, name, address))
 		return NULL;
-	if (!k->symbols)
+	if (k->symbols_tried && !k->symbols && !k->symbols_error)
 		return kt_error_create(KT_ERR_NOT_FOUND,
 				       "symbol %s: not in VMCOREINFO, and kallsyms is not read yet",
 				       name);
 	return kt_symbol_address(k, name, address);
 }
 
-unsigned kt_kernel_nr_cpus(const struct kt_kernel *k)
+unsigned kt_kernel_nr_cpus(struct kt_kernel *k)
 {
+	need_per_cpu(k);
 	return k->nr_cpus;
 }
 
 struct kt_error *kt_kernel_per_cpu(struct kt_kernel *k, uint64_t addr,
 				   unsigned cpu, uint64_t *out)
 {
+	need_per_cpu(k);
 	if (cpu >= k->nr_cpus)
 		return kt_error_create(KT_ERR_USAGE,
 				       "CPU %u: only %u CPUs are possible", cpu,

@@ -16,8 +16,11 @@ drgn's panic_task_* in meta.json (per_cpu(runqueues, panic_cpu).curr).
 """
 import json
 import os
+import random
 import re
+import shutil
 import subprocess
+import tempfile
 import unittest
 
 KTRIAGE = os.environ.get("KTRIAGE", "build/ktriage")
@@ -134,6 +137,32 @@ class SysAgainstCrash(unittest.TestCase):
         _, sample = self.sys_of(SAMPLE)
         self.assertEqual(sample["date_source"], "timekeeper",
                          "a QEMU capture has no CRASHTIME: the date is the timekeeper's")
+
+    def test_damaged_dump_gives_partial_result_or_error(self):
+        """A truncated or corrupted dump: exit 0 with what could be read, or 1; never a crash."""
+        source = os.path.join(SAMPLE, "vmcore.kdump")
+        size = os.path.getsize(source)
+        rng = random.Random(11)
+        with tempfile.TemporaryDirectory() as tmp:
+            damaged = os.path.join(tmp, "vmcore.kdump")
+            cases = [("truncated", size * f // 10) for f in (3, 6, 9)]
+            cases += [("flipped", rng.randrange(size // 3, size)) for _ in range(4)]
+            for kind, where in cases:
+                shutil.copyfile(source, damaged)
+                with open(damaged, "r+b") as f:
+                    if kind == "truncated":
+                        f.truncate(where)
+                    else:
+                        f.seek(where)
+                        f.write(bytes(rng.randrange(256) for _ in range(4096)))
+                for args in (["sys"], ["sys", "--json"]):
+                    out = run(*args, damaged)
+                    what = f"ktriage {' '.join(args)} on a copy {kind} at {where}"
+                    self.assertIn(out.returncode, (0, 1), f"{what}: exit {out.returncode}: {out.stderr[-2000:]}")
+                    self.assertNotIn("Sanitizer", out.stderr, f"{what}: {out.stderr[-2000:]}")
+                    self.assertNotIn("runtime error", out.stderr, f"{what}: {out.stderr[-2000:]}")
+                    if out.returncode == 0 and "--json" in args:
+                        json.loads(out.stdout)
 
     def test_usage_and_errors(self):
         self.assertEqual(run("sys").returncode, 2)
