@@ -23,7 +23,7 @@ WARNINGS := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wno-unused-parameter -Wformat=2 -Wvla
 override CFLAGS += -std=gnu11 $(WARNINGS) -Iinclude $(PKG_CFLAGS) \
 	-D_GNU_SOURCE -DKT_VERSION='"$(VERSION)"' -D_FILE_OFFSET_BITS=64 -MMD -MP
-LDLIBS += $(PKG_LIBS)
+LDLIBS += $(PKG_LIBS) -lm
 
 ifeq ($(SANITIZE),1)
 override CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \

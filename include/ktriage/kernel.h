@@ -86,11 +86,11 @@ struct kt_error *kt_kernel_read_u32(struct kt_kernel *kernel, uint64_t vaddr,
 struct kt_error *kt_kernel_read_string(struct kt_kernel *kernel,
 				       uint64_t vaddr, char *buf, size_t size);
 /* Direct-map address of a physical address. */
-uint64_t kt_kernel_phys_to_virt(const struct kt_kernel *kernel, uint64_t paddr);
+uint64_t kt_kernel_phys_to_virt(struct kt_kernel *kernel, uint64_t paddr);
 bool kt_kernel_is_kernel_address(const struct kt_kernel *kernel, uint64_t vaddr);
 
 /* Per-CPU data: address of a per-CPU symbol's copy on a CPU. */
-unsigned kt_kernel_nr_cpus(const struct kt_kernel *kernel); /* possible */
+unsigned kt_kernel_nr_cpus(struct kt_kernel *kernel); /* possible */
 struct kt_error *kt_kernel_per_cpu(struct kt_kernel *kernel, uint64_t addr,
 				   unsigned cpu, uint64_t *out);
 
@@ -342,6 +342,9 @@ enum kt_lock_kind {
 const char *kt_lock_kind_name(enum kt_lock_kind kind);
 /* Is it a lock with an owner (not a completion, page or I/O wait)? */
 bool kt_lock_kind_has_owner(enum kt_lock_kind kind);
+/* "WAITERS|HANDOFF": the names of a kind's owner-word flag bits. */
+void kt_lock_flag_names(enum kt_lock_kind kind, uint64_t flags, char *buf,
+			size_t size);
 
 struct kt_lock_waiter {
 	uint64_t task;
@@ -387,6 +390,7 @@ struct kt_task_wait {
 	int32_t pid;
 	enum kt_lock_kind kind;  /* KT_WAIT_NONE when nothing is known */
 	uint64_t object;         /* the lock, completion or folio; 0: unknown */
+	char symbol[128];        /* object's name, as struct kt_lock's */
 	uint64_t waiter;         /* its waiter object, 0 when none */
 	bool writer;             /* waits to write */
 	uint32_t bit;            /* KT_WAIT_PAGE: the folio flag bit */

@@ -55,6 +55,12 @@ struct kt_kernel {
 	unsigned nr_cpus;
 	uint64_t *per_cpu_offset;    /* __per_cpu_offset[nr_cpus] */
 
+	/* Foundations are built on first use (kt_kernel_need_*): dmesg needs
+	 * neither symbols nor types, and a dump whose BTF is damaged still
+	 * has a log. */
+	bool symbols_tried, types_tried, per_cpu_tried;
+	struct kt_error *symbols_error, *types_error;
+
 	char **warnings;
 	size_t nr_warnings;
 };
@@ -62,6 +68,14 @@ struct kt_kernel {
 /* Record a problem that did not stop the model (kernel.c). */
 void kt_kernel_warn(struct kt_kernel *kernel, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/*
+ * Build symbols (and the direct map that needs them), types or the per-CPU
+ * offsets the first time anything asks; later calls answer at once.  The
+ * error, when there is one, is a fresh copy of why they are missing.
+ */
+struct kt_error *kt_kernel_need_symbols(struct kt_kernel *kernel);
+struct kt_error *kt_kernel_need_types(struct kt_kernel *kernel);
 
 /* Concerns' set-up and tear-down, called by kernel.c in this order. */
 struct kt_error *kt_symbols_init(struct kt_kernel *kernel);

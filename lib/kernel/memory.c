@@ -67,8 +67,9 @@ struct kt_error *kt_kernel_read_string(struct kt_kernel *k, uint64_t vaddr,
 	return NULL;
 }
 
-uint64_t kt_kernel_phys_to_virt(const struct kt_kernel *k, uint64_t paddr)
+uint64_t kt_kernel_phys_to_virt(struct kt_kernel *k, uint64_t paddr)
 {
+	kt_error_free(kt_kernel_need_symbols(k)); /* page_offset_base */
 	return k->arch->phys_to_virt(k, paddr);
 }
 

@@ -344,8 +344,11 @@ struct kt_module_list *kt_module_list(struct kt_kernel *k)
 {
 	if (k->modules)
 		return k->modules->loading ? NULL : k->modules;
-	if (!k->types) /* still bootstrapping: ask again later */
+	struct kt_error *why = kt_kernel_need_types(k);
+	if (why) { /* no types, or still bootstrapping them: ask again later */
+		kt_error_free(why);
 		return NULL;
+	}
 	struct kt_module_list *list = calloc(1, sizeof(*list));
 	if (!list)
 		return NULL;

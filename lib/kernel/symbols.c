@@ -245,18 +245,24 @@ void kt_symbols_destroy(struct kt_kernel *k)
 struct kt_error *kt_symbol_address(struct kt_kernel *k, const char *name,
 				   uint64_t *address)
 {
-	if (k->symbols && kt_symtab_lookup_name(k->symbols->table, name, address))
+	struct kt_error *why = kt_kernel_need_symbols(k);
+	if (!why && kt_symtab_lookup_name(k->symbols->table, name, address))
 		return NULL;
 	if (kt_vmcoreinfo_symbol(k->vmcoreinfo, name, address))
 		return NULL;
-	if (kt_module_symbol_address(k, name, address))
+	if (!why && kt_module_symbol_address(k, name, address))
 		return NULL;
+	if (why)
+		return kt_error_wrap(why, "symbol %s", name);
 	return kt_error_create(KT_ERR_NOT_FOUND, "symbol %s not found", name);
 }
 
 struct kt_error *kt_symbol_at(struct kt_kernel *k, uint64_t address,
 			      struct kt_symbol *symbol, uint64_t *offset)
 {
+	struct kt_error *why = kt_kernel_need_symbols(k);
+	if (why)
+		return kt_error_wrap(why, "no symbol at 0x%llx", (unsigned long long)address);
 	struct kt_symbols *s = k->symbols;
 	if (s && address >= s->text_start && address < s->text_end &&
 	    kt_symtab_lookup_address(s->table, address, symbol)) {
@@ -278,6 +284,11 @@ struct kt_error *kt_symbol_at(struct kt_kernel *k, uint64_t address,
 
 bool kt_symbol_is_text(struct kt_kernel *k, uint64_t address)
 {
+	struct kt_error *why = kt_kernel_need_symbols(k);
+	if (why) {
+		kt_error_free(why);
+		return false;
+	}
 	struct kt_symbols *s = k->symbols;
 	if (s && address >= s->text_start && address < s->text_end)
 		return true;
@@ -288,5 +299,6 @@ bool kt_symbol_is_text(struct kt_kernel *k, uint64_t address)
 
 size_t kt_symbol_count(struct kt_kernel *k)
 {
+	kt_error_free(kt_kernel_need_symbols(k));
 	return k->symbols ? kt_symtab_count(k->symbols->table) : 0;
 }

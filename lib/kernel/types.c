@@ -125,6 +125,20 @@ static uint32_t find_type(const struct kt_types_backend *ty, const char *key)
 	return 0;
 }
 
+static struct kt_error *btf_from_buffer(const void *data, size_t size,
+				       struct btf **out)
+{
+	if (size > MAX_BTF_SIZE)
+		return kt_error_create(KT_ERR_INVALID,
+				       "kernel BTF: %zu bytes is implausible", size);
+	struct btf *btf = btf__new(data, (uint32_t)size);
+	if (!btf)
+		return kt_error_create(KT_ERR_FORMAT, "kernel BTF: libbpf: %s",
+				       strerror(errno));
+	*out = btf;
+	return NULL;
+}
+
 static struct kt_error *btf_from_dump(struct kt_kernel *k, struct btf **out)
 {
 	uint64_t start, stop;
@@ -146,14 +160,9 @@ static struct kt_error *btf_from_dump(struct kt_kernel *k, struct btf **out)
 		free(data);
 		return kt_error_wrap(err, "kernel BTF");
 	}
-	struct btf *btf = btf__new(data, (uint32_t)size);
-	int e = errno;
+	err = btf_from_buffer(data, size, out);
 	free(data);
-	if (!btf)
-		return kt_error_create(KT_ERR_FORMAT, "kernel BTF: libbpf: %s",
-				       strerror(e));
-	*out = btf;
-	return NULL;
+	return err;
 }
 
 static struct kt_error *btf_from_file(const char *path, struct btf **out)
@@ -415,6 +424,26 @@ struct kt_error *kt_types_init(struct kt_kernel *k)
 	return NULL;
 }
 
+struct kt_error *kt_types_init_btf(struct kt_kernel *k, const void *data,
+				   size_t size)
+{
+	struct kt_types *ty = calloc(1, sizeof(*ty));
+	if (!ty)
+		return &kt_error_out_of_memory;
+	struct btf *btf;
+	struct kt_error *err = btf_from_buffer(data, size, &btf);
+	if (!err)
+		err = btf_backend(btf, &ty->backend);
+	if (err) {
+		free(ty);
+		return err;
+	}
+	ty->ops = &btf_ops;
+	ty->source = "buffer";
+	k->types = ty;
+	return NULL;
+}
+
 void kt_types_destroy(struct kt_kernel *k)
 {
 	if (!k->types)
@@ -429,24 +458,21 @@ const char *kt_types_backend_name(const struct kt_kernel *k)
 	return k->types ? k->types->ops->name : NULL;
 }
 
-static struct kt_error *no_types(void)
-{
-	return kt_error_create(KT_ERR_NOT_FOUND, "no type information");
-}
-
 struct kt_error *kt_type_sizeof(struct kt_kernel *k, const char *type,
 				uint64_t *size)
 {
-	if (!k->types)
-		return no_types();
+	struct kt_error *why = kt_kernel_need_types(k);
+	if (why)
+		return why;
 	return k->types->ops->size_of(k->types->backend, type, size);
 }
 
 struct kt_error *kt_type_member(struct kt_kernel *k, const char *type,
 				const char *member, struct kt_member *out)
 {
-	if (!k->types)
-		return no_types();
+	struct kt_error *why = kt_kernel_need_types(k);
+	if (why)
+		return why;
 	return k->types->ops->member(k->types->backend, type, member, out);
 }
 
@@ -473,8 +499,9 @@ bool kt_type_has_member(struct kt_kernel *k, const char *type,
 struct kt_error *kt_type_enum_value(struct kt_kernel *k, const char *enum_name,
 				    const char *enumerator, int64_t *value)
 {
-	if (!k->types)
-		return no_types();
+	struct kt_error *why = kt_kernel_need_types(k);
+	if (why)
+		return why;
 	return k->types->ops->enum_value(k->types->backend, enum_name,
 					 enumerator, value);
 }

@@ -37,6 +37,10 @@ struct kt_error *kt_dwarf_types_open(struct kt_kernel *kernel, const char *path,
 				     const struct kt_types_ops **ops,
 				     struct kt_types_backend **backend);
 
+/* The BTF back-end on a blob in memory as kernel's types (tests, fuzzing). */
+struct kt_error *kt_types_init_btf(struct kt_kernel *kernel, const void *data,
+				   size_t size);
+
 /* Which back-end answers for this kernel: "BTF", "DWARF", or NULL. */
 const char *kt_types_backend_name(const struct kt_kernel *kernel);
 
