@@ -54,6 +54,11 @@ def run(*args, check=True):
     return proc
 
 
+def load_json(path):
+    with open(path) as f:
+        return json.load(f)
+
+
 def info(path):
     return json.loads(run(KTRIAGE, "info", "--json", path).stdout)
 
@@ -150,7 +155,7 @@ class Sample(unittest.TestCase):
 
     def test_identified_as_its_manifest_says_and_intact(self):
         assert_identified(self, os.path.join(SAMPLE, "vmcore.kdump"),
-                          json.load(open(os.path.join(SAMPLE, "manifest.json"))))
+                          load_json(os.path.join(SAMPLE, "manifest.json")))
         assert_intact(self, os.path.join(SAMPLE, "vmcore.kdump"))
 
 
@@ -290,7 +295,7 @@ class SharedDumps(unittest.TestCase):
             manifest = os.path.join(VMCORES, name, "manifest.json")
             dump = os.path.join(VMCORES, name, "vmcore.kdump")
             if os.path.exists(manifest) and os.path.exists(dump):
-                yield name, dump, json.load(open(manifest))
+                yield name, dump, load_json(manifest)
 
     def test_every_dump_identified_as_its_manifest_says(self):
         names = []
@@ -308,7 +313,7 @@ class SharedDumps(unittest.TestCase):
 
     def test_sysrq_elf_identified(self):
         elf = SysrqFormats.elf_copy()
-        manifest = json.load(open(os.path.join(VMCORES, "sysrq", "manifest.json")))
+        manifest = load_json(os.path.join(VMCORES, "sysrq", "manifest.json"))
         got = info(elf)
         self.assertEqual(got["format"], "elf")
         self.assertEqual(got["compression"], "none")

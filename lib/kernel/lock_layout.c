@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The offsets the lock code needs, looked up in BTF once per walk.  A kind
+ * whose types are missing is marked unusable rather than failing: a
+ * PREEMPT_RT kernel has no mutex_waiter, an old one no percpu waiters.
+ * Members renamed across versions are tried under each name.
+ */
+#include <string.h>
+
+#include "locks.h"
+
+static bool offset_of(struct kt_kernel *k, const char *type,
+		      const char *member, uint64_t *out)
+{
+	struct kt_error *err = kt_type_offsetof(k, type, member, out);
+	if (err) {
+		kt_error_free(err);
+		return false;
+	}
+	return true;
+}
+
+/* The first of several names a member has had. */
+static bool offset_of_any(struct kt_kernel *k, const char *type,
+			  const char *const *members, uint64_t *out)
+{
+	for (; *members; members++)
+		if (offset_of(k, type, *members, out))
+			return true;
+	return false;
+}
+
+static bool size_of(struct kt_kernel *k, const char *type, uint64_t *out)
+{
+	struct kt_error *err = kt_type_sizeof(k, type, out);
+	if (err) {
+		kt_error_free(err);
+		return false;
+	}
+	return true;
+}
+
+static void load_shape(struct kt_kernel *k, struct kt_list_shape *s,
+		       const char *waiter, const char *list, const char *task,
+		       const char *lock, const char *head)
+{
+	s->ok = offset_of(k, waiter, list, &s->list) &&
+		offset_of(k, waiter, task, &s->task) &&
+		size_of(k, waiter, &s->size) &&
+		offset_of(k, lock, head, &s->head);
+}
+
+/* THREAD_SIZE is a #define; the init task's stack spans exactly one. */
+static uint64_t thread_size(struct kt_kernel *k)
+{
+	uint64_t start, end;
+	struct kt_error *err = kt_symbol_address(k, "__start_init_task", &start);
+	if (!err)
+		err = kt_symbol_address(k, "__end_init_task", &end);
+	kt_error_free(err);
+	if (!err && end > start && end - start <= KT_MAX_THREAD_SIZE &&
+	    ((end - start) & (end - start - 1)) == 0)
+		return end - start;
+	return KT_DEFAULT_THREAD_SIZE;
+}
+
+static void load_mutex(struct kt_kernel *k, struct kt_lock_layout *l)
+{
+	l->mutex_is_rt = offset_of(k, "struct mutex", "rtmutex", &l->mutex_rtmutex);
+	if (l->mutex_is_rt)
+		return;
+	if (!offset_of(k, "struct mutex", "owner", &l->mutex_owner))
+		return;
+	load_shape(k, &l->mutex, "struct mutex_waiter", "list", "task",
+		   "struct mutex", "wait_list");
+}
+
+static void load_rwsem(struct kt_kernel *k, struct kt_lock_layout *l)
+{
+	l->rwsem_is_rt = offset_of(k, "struct rw_semaphore", "rwbase.rtmutex",
+				   &l->rwsem_rtmutex);
+	if (l->rwsem_is_rt) {
+		offset_of(k, "struct rw_semaphore", "rwbase.readers",
+			  &l->rwsem_rt_readers);
+		return;
+	}
+	if (!offset_of(k, "struct rw_semaphore", "count", &l->rwsem_count) ||
+	    !offset_of(k, "struct rw_semaphore", "owner", &l->rwsem_owner) ||
+	    !offset_of(k, "struct rwsem_waiter", "type", &l->rwsem_waiter_type))
+		return;
+	struct kt_error *err = kt_type_enum_value(k, "enum rwsem_waiter_type",
+						  "RWSEM_WAITING_FOR_WRITE",
+						  &l->rwsem_waiting_for_write);
+	if (err) {
+		kt_error_free(err);
+		return;
+	}
+	load_shape(k, &l->rwsem, "struct rwsem_waiter", "list", "task",
+		   "struct rw_semaphore", "wait_list");
+}
+
+static void load_percpu(struct kt_kernel *k, struct kt_lock_layout *l)
+{
+	const char *sem = "struct percpu_rw_semaphore";
+	load_shape(k, &l->percpu, "struct wait_queue_entry", "entry", "private",
+		   sem, "waiters.head");
+	l->percpu_ok = l->percpu.ok &&
+		       offset_of(k, sem, "read_count", &l->percpu_read_count) &&
+		       offset_of(k, sem, "writer.task", &l->percpu_writer_task) &&
+		       offset_of(k, sem, "block", &l->percpu_block) &&
+		       offset_of(k, "struct wait_queue_entry", "flags",
+				 &l->wq_entry_flags);
+}
+
+static void load_rt_mutex(struct kt_kernel *k, struct kt_lock_layout *l)
+{
+	/* 6.1.y stable and 6.6 wrap the rb nodes in struct rt_waiter_node. */
+	static const char *const tree[] = { "tree.entry", "tree_entry", NULL };
+	static const char *const pi_tree[] = { "pi_tree.entry", "pi_tree_entry", NULL };
+	static const char *const base[] = { "struct rt_mutex_base", "struct rt_mutex", NULL };
+	const char *w = "struct rt_mutex_waiter";
+	l->rt_ok = false;
+	for (const char *const *b = base; *b && !l->rt_ok; b++)
+		l->rt_ok = offset_of(k, *b, "owner", &l->rt_owner) &&
+			   offset_of(k, *b, "waiters.rb_root.rb_node",
+				     &l->rt_waiters_root);
+	l->rt_ok = l->rt_ok && offset_of_any(k, w, tree, &l->rt_waiter_tree) &&
+		   offset_of_any(k, w, pi_tree, &l->rt_waiter_pi_tree) &&
+		   offset_of(k, w, "task", &l->rt_waiter_task) &&
+		   offset_of(k, w, "lock", &l->rt_waiter_lock) &&
+		   offset_of(k, "struct rb_node", "rb_left", &l->rb_left) &&
+		   offset_of(k, "struct rb_node", "rb_right", &l->rb_right);
+	l->have_pi = l->rt_ok &&
+		     offset_of(k, "struct task_struct", "pi_blocked_on",
+			       &l->task_pi_blocked_on) &&
+		     offset_of(k, "struct task_struct", "pi_waiters.rb_root.rb_node",
+			       &l->task_pi_waiters);
+}
+
+static void load_waits(struct kt_kernel *k, struct kt_lock_layout *l)
+{
+	load_shape(k, &l->completion, "struct swait_queue", "task_list", "task",
+		   "struct completion", "wait.task_list");
+	l->page_ok = offset_of(k, "struct wait_page_queue", "folio", &l->wpq_folio) &&
+		     offset_of(k, "struct wait_page_queue", "bit_nr", &l->wpq_bit_nr) &&
+		     offset_of(k, "struct wait_page_queue", "wait.private",
+			       &l->wpq_private);
+}
+
+void kt_lock_layout_load(struct kt_kernel *k, struct kt_lock_layout *l)
+{
+	memset(l, 0, sizeof(*l));
+	l->thread_size = thread_size(k);
+	if (!offset_of(k, "struct task_struct", "stack", &l->task_stack))
+		kt_kernel_warn(k, "task_struct.stack not in the types: "
+				  "waiters on stacks cannot be recognised");
+	load_mutex(k, l);
+	load_rwsem(k, l);
+	load_percpu(k, l);
+	load_rt_mutex(k, l);
+	load_waits(k, l);
+}

@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the lock files share (locks.c, lock_layout.c, lock_waits.c,
+ * lock_holders.c, waitgraph.c); not a public header.
+ *
+ * The owner-word encodings below are the kernel's #defines, which BTF does
+ * not carry; they have been stable since the owner words took their current
+ * shape (mutex 4.10, rwsem 5.3, rt_mutex 2.6.18).  Everything else comes
+ * from the types.
+ */
+#ifndef KTRIAGE_KERNEL_LOCKS_H
+#define KTRIAGE_KERNEL_LOCKS_H
+
+#include "internal.h"
+
+/* kernel/locking/mutex.c */
+#define KT_MUTEX_FLAG_WAITERS 0x01ull
+#define KT_MUTEX_FLAG_HANDOFF 0x02ull
+#define KT_MUTEX_FLAG_PICKUP 0x04ull
+#define KT_MUTEX_FLAGS 0x07ull
+/* kernel/locking/rwsem.c: the owner word and the count */
+#define KT_RWSEM_READER_OWNED 0x01ull
+#define KT_RWSEM_NONSPINNABLE 0x02ull
+#define KT_RWSEM_OWNER_FLAGS 0x03ull
+#define KT_RWSEM_WRITER_LOCKED 0x01ull
+#define KT_RWSEM_FLAG_WAITERS 0x02ull
+#define KT_RWSEM_FLAG_HANDOFF 0x04ull
+#define KT_RWSEM_FLAG_READFAIL (1ull << 63)
+#define KT_RWSEM_READER_SHIFT 8
+/* kernel/locking/rtmutex_common.h */
+#define KT_RT_MUTEX_HAS_WAITERS 0x01ull
+/* include/linux/wait.h */
+#define KT_WQ_FLAG_EXCLUSIVE 0x01u
+#define KT_WQ_FLAG_WOKEN 0x02u
+
+/* THREAD_SIZE when the kernel's init stack does not tell it. */
+#define KT_DEFAULT_THREAD_SIZE (16u << 10)
+#define KT_MAX_THREAD_SIZE (64u << 10)
+
+/* ---- Owner words: pure decoding, no memory reads ---------------------- */
+
+struct kt_owner_word {
+	uint64_t task;      /* the task_struct the word names, 0 for none */
+	uint64_t flags;     /* the flag bits the word carries */
+	bool reader_owned;  /* rwsem: owned by readers, task is only a hint */
+	uint64_t readers;   /* rwsem: readers counted in the count word */
+	bool writer_locked; /* rwsem: the count says a writer holds it */
+	bool has_waiters;   /* the word says someone waits */
+};
+
+void kt_mutex_owner_decode(uint64_t owner, struct kt_owner_word *out);
+void kt_rwsem_owner_decode(uint64_t owner, uint64_t count,
+			   struct kt_owner_word *out);
+void kt_rt_mutex_owner_decode(uint64_t owner, struct kt_owner_word *out);
+/*
+ * Could value be a task_struct pointer at all?  A kernel address, not
+ * text, aligned as fork.c aligns task_struct (L1_CACHE_BYTES, 64 on
+ * x86-64); 0x1 or 0xdead000000000100 are not tasks.
+ */
+#define KT_TASK_ALIGN 64u
+bool kt_plausible_task_pointer(struct kt_kernel *kernel, uint64_t value);
+
+/* ---- Layouts: every offset the lock code uses, from BTF --------------- */
+
+struct kt_list_shape {
+	/* A waiter object on a waiting task's stack, linked into a list
+	 * whose head sits inside the lock: */
+	uint64_t list;        /* offset of the list_head in the waiter */
+	uint64_t task;        /* offset of the task pointer in the waiter */
+	uint64_t size;        /* of the waiter */
+	uint64_t head;        /* offset of the list head in the lock */
+	bool ok;
+};
+
+struct kt_lock_layout {
+	uint64_t thread_size;
+	uint64_t task_stack;           /* task_struct.stack */
+	uint64_t task_pi_blocked_on;   /* 0 when not an rt_mutex kernel */
+	uint64_t task_pi_waiters;      /* rb_root of task.pi_waiters */
+	bool have_pi;
+
+	bool mutex_is_rt;              /* PREEMPT_RT: struct mutex holds an rt_mutex_base */
+	uint64_t mutex_owner, mutex_rtmutex;
+	struct kt_list_shape mutex;    /* mutex_waiter in mutex.wait_list */
+
+	bool rwsem_is_rt;              /* PREEMPT_RT: rwbase_rt */
+	uint64_t rwsem_count, rwsem_owner, rwsem_rtmutex, rwsem_rt_readers;
+	struct kt_list_shape rwsem;    /* rwsem_waiter in rw_semaphore.wait_list */
+	uint64_t rwsem_waiter_type;
+	int64_t rwsem_waiting_for_write;
+
+	bool percpu_ok;
+	uint64_t percpu_read_count, percpu_writer_task, percpu_block;
+	struct kt_list_shape percpu;   /* wait_queue_entry in waiters.head */
+	uint64_t wq_entry_flags;
+
+	bool rt_ok;
+	uint64_t rt_owner, rt_waiters_root;   /* in struct rt_mutex_base */
+	uint64_t rt_waiter_tree, rt_waiter_pi_tree, rt_waiter_task, rt_waiter_lock;
+	uint64_t rb_left, rb_right;
+
+	struct kt_list_shape completion; /* swait_queue in completion.wait.task_list */
+	bool page_ok;                    /* wait_page_queue */
+	uint64_t wpq_folio, wpq_bit_nr, wpq_private;
+};
+
+/* Fill a layout; a kind BTF does not describe is left !ok, not an error. */
+void kt_lock_layout_load(struct kt_kernel *kernel, struct kt_lock_layout *l);
+
+/* ---- Shared walks ------------------------------------------------------ */
+
+/* Is addr inside the kernel stack of task (read from task->stack)? */
+bool kt_lock_on_task_stack(struct kt_kernel *kernel,
+			   const struct kt_lock_layout *l, uint64_t task,
+			   uint64_t addr);
+/* The words of a task's stack that are in use. */
+struct kt_live_stack {
+	uint64_t from;       /* address of words[0] */
+	uint64_t *words;     /* free() */
+	size_t count;
+};
+
+/* From thread.sp to the top for a sleeping task, all of it on a CPU. */
+bool kt_lock_live_stack(struct kt_kernel *kernel, const struct kt_lock_layout *l,
+			const struct kt_task *task, struct kt_live_stack *out);
+/* Append "; "-separated text to lock->problem. */
+void kt_lock_note(struct kt_lock *lock, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Add a waiter found elsewhere than in the lock's own list. */
+struct kt_lock_waiter *kt_lock_add_waiter(struct kt_kernel *kernel,
+					  struct kt_lock *lock, uint64_t task,
+					  uint64_t object, bool writer);
+/* The pid of a task_struct from the task list, -1 when it is not one. */
+int32_t kt_lock_task_pid(struct kt_kernel *kernel, uint64_t task);
+/* "cgroup_mutex", "cfg_lock [cfgstore]", "init_task+0x40", or "". */
+void kt_lock_name(struct kt_kernel *kernel, const struct kt_lock_layout *l,
+		  uint64_t address, char *buf, size_t size);
+
+/*
+ * Decode a lock with a layout already loaded (kt_lock_decode loads one).
+ */
+struct kt_error *kt_lock_decode_with(struct kt_kernel *kernel,
+				     const struct kt_lock_layout *l,
+				     uint64_t address, enum kt_lock_kind kind,
+				     struct kt_lock **out);
+struct kt_error *kt_task_wait_with(struct kt_kernel *kernel,
+				   const struct kt_lock_layout *l,
+				   const struct kt_task *task,
+				   struct kt_task_wait *out);
+
+/*
+ * Tasks that hold a lock for reading (or, for a percpu_rw_semaphore with
+ * no waiting writer, hold its block): those whose live stack keeps the
+ * lock's address, leaving out the lock's own waiters.  One pass over every
+ * task's stack serves all the locks.
+ */
+void kt_lock_find_holders(struct kt_kernel *kernel,
+			  const struct kt_lock_layout *l,
+			  struct kt_lock **locks, size_t nr_locks);
+
+/* The edges "waiter waits for holder" of every lock in the graph. */
+struct kt_error *kt_lock_graph_edges(struct kt_kernel *kernel,
+				     struct kt_lock_graph *graph);
+
+/* ---- The wait-for graph: pure, on task edges -------------------------- */
+
+/*
+ * The cycles of a task graph: one elementary cycle per strongly connected
+ * component that has one (or a self-loop), starting at its lowest pid.
+ * The cycle's pids[i] waits on locks[i] held by pids[i + 1].
+ */
+struct kt_error *kt_wait_cycles(const struct kt_wait_edge *edges, size_t count,
+				struct kt_lock_cycle **cycles, size_t *nr_cycles);
+void kt_lock_cycles_free(struct kt_lock_cycle *cycles, size_t count);
+
+#endif
