@@ -14,6 +14,7 @@
 struct ksym {
 	uint64_t address;
 	uint32_t name; /* offset into the pool */
+	uint32_t seq;  /* order of insertion: the source's order */
 	char type;
 };
 
@@ -75,7 +76,8 @@ struct kt_error *kt_symtab_add(struct kt_symtab *t, const char *name,
 		return &kt_error_out_of_memory;
 	memcpy(t->pool + t->pool_len, name, name_len);
 	t->pool[t->pool_len + name_len] = '\0';
-	t->syms[t->count++] = (struct ksym){ address, (uint32_t)t->pool_len, type };
+	t->syms[t->count] = (struct ksym){ address, (uint32_t)t->pool_len, (uint32_t)t->count, type };
+	t->count++;
 	t->pool_len += name_len + 1;
 	return NULL;
 }
@@ -88,8 +90,9 @@ static bool is_weak(char type)
 /*
  * Among symbols at one address, the kernel names the first in kallsyms'
  * order (scripts/kallsyms: strong before weak, fewer leading underscores
- * first, then nm's order, which is by name).  Sorting every source the same
- * way makes a vmlinux or System.map name frames as kallsyms does.
+ * first, then link order).  A source that is not in address order (a
+ * vmlinux's symbol table, a System.map) is sorted the same way, its own
+ * order standing for link order.
  */
 static int compare_address(const void *a, const void *b, void *pool)
 {
@@ -102,7 +105,7 @@ static int compare_address(const void *a, const void *b, void *pool)
 	size_t xu = strspn(xn, "_"), yu = strspn(yn, "_");
 	if (xu != yu)
 		return xu < yu ? -1 : 1;
-	return strcmp(xn, yn);
+	return x->seq < y->seq ? -1 : x->seq > y->seq; /* the source's order */
 }
 
 static uint64_t hash_name(const char *s)
@@ -115,7 +118,12 @@ static uint64_t hash_name(const char *s)
 
 struct kt_error *kt_symtab_finish(struct kt_symtab *t)
 {
-	qsort_r(t->syms, t->count, sizeof(*t->syms), compare_address, t->pool);
+	/* kallsyms comes in the kernel's own order: keep it, ties included. */
+	bool sorted = true;
+	for (size_t i = 1; i < t->count && sorted; i++)
+		sorted = t->syms[i - 1].address <= t->syms[i].address;
+	if (!sorted)
+		qsort_r(t->syms, t->count, sizeof(*t->syms), compare_address, t->pool);
 	t->hash_size = 1;
 	while (t->hash_size < t->count * 2)
 		t->hash_size *= 2;
