@@ -25,8 +25,8 @@ VMLINUX_DIR = os.environ.get("KT_VMLINUX_DIR", "/tmp/kt/debug/usr/lib/debug/boot
 
 # What is compared; commands this build does not have yet are skipped.
 COMMANDS = [("ps", "--json"), ("sys", "--json"), ("dmesg", "--json"), ("mod", "--json"),
-            ("kmem", "--json"), ("bt", "--json"), ("bt", "-a", "--json"),
-            ("bt", "--all-tasks", "--json")]
+            ("mod", "--all", "--json"), ("kmem", "--json"), ("bt", "--json"),
+            ("bt", "-a", "--json"), ("bt", "--all-tasks", "--json"), ("locks", "--json")]
 
 SHT_NOTE = 7
 NT_GNU_BUILD_ID = 3
