@@ -62,4 +62,14 @@ int kt_cmd_mod(int argc, char **argv);
 int kt_cmd_kmem(int argc, char **argv);
 int kt_cmd_locks(int argc, char **argv);
 
+/* ktriaged's store (cmd_list.c): the state directory, times, a dump's state. */
+struct kt_store_entry;
+char *kt_cli_state_dir(const char *given);
+void kt_cli_format_time(double when, char *buf, size_t len);
+const char *kt_cli_dump_status(const struct kt_store_entry *entry);
+int kt_cmd_list(int argc, char **argv);
+int kt_cmd_show(int argc, char **argv);
+int kt_cmd_retriage(int argc, char **argv);
+int kt_cmd_notify(int argc, char **argv);
+
 #endif

@@ -17,6 +17,10 @@ static const struct kt_command commands[] = {
 	{ "ps", "DUMP [--json]", "every task: pid, parent, CPU, state, command, as crash's ps", kt_cmd_ps },
 	{ "sys", "DUMP [--json]", "crash's sys: CPUs, date, uptime, load, tasks, release, memory, the panic and its task", kt_cmd_sys },
 	{ "locks", "DUMP [--json | --dot]", "who waits on which lock, who holds it, and the deadlock cycles", kt_cmd_locks },
+	{ "list", "[--state-dir DIR] [--since T] [--verdict V] [--json]", "the dumps ktriaged has triaged, as coredumpctl list", kt_cmd_list },
+	{ "show", "ID|DUMP [--state-dir DIR] [--json]", "one dump ktriaged triaged: verdict, findings, report", kt_cmd_show },
+	{ "retriage", "ID|DUMP [--state-dir DIR]", "ask ktriaged to analyse a dump again", kt_cmd_retriage },
+	{ "notify", "DIR|DUMP [--state-dir DIR]", "tell ktriaged a dump directory is complete (kdump post-save hook)", kt_cmd_notify },
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -453,9 +453,12 @@ void kt_types_destroy(struct kt_kernel *k)
 	k->types = NULL;
 }
 
-const char *kt_types_backend_name(const struct kt_kernel *k)
+const char *kt_types_backend_name(struct kt_kernel *k)
 {
-	return k->types ? k->types->ops->name : NULL;
+	struct kt_error *err = kt_kernel_need_types(k);
+	bool have = !err && k->types;
+	kt_error_free(err);
+	return have ? k->types->ops->name : NULL;
 }
 
 struct kt_error *kt_type_sizeof(struct kt_kernel *k, const char *type,

@@ -41,7 +41,10 @@ struct kt_error *kt_dwarf_types_open(struct kt_kernel *kernel, const char *path,
 struct kt_error *kt_types_init_btf(struct kt_kernel *kernel, const void *data,
 				   size_t size);
 
-/* Which back-end answers for this kernel: "BTF", "DWARF", or NULL. */
-const char *kt_types_backend_name(const struct kt_kernel *kernel);
+/*
+ * Which back-end answers for this kernel: "BTF", "DWARF", or NULL when
+ * there are no types.  Builds the types if nothing has asked yet.
+ */
+const char *kt_types_backend_name(struct kt_kernel *kernel);
 
 #endif

@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: MIT
+/*
+ * ktriage list: the dumps ktriaged has seen, in the manner of coredumpctl
+ * list, read from its store (STATE/ktriage.db).  Also the helpers the
+ * store's other commands share: the state directory and --since times.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "ktriage/config.h"
+#include "ktriage/store.h"
+
+/* --state-dir, else the daemon's configuration, else the default. */
+char *kt_cli_state_dir(const char *given)
+{
+	if (given)
+		return strdup(given);
+	struct kt_config config;
+	struct kt_error *err = kt_config_defaults(&config);
+	if (!err)
+		err = kt_config_load(&config, KT_CONFIG_DEFAULT_PATH, true);
+	char *dir = strdup(!err && config.state_dir ? config.state_dir : KT_STATE_DEFAULT_DIR);
+	kt_error_free(err);
+	kt_config_free(&config);
+	return dir;
+}
+
+void kt_cli_format_time(double when, char *buf, size_t len)
+{
+	time_t t = (time_t)when;
+	struct tm tm;
+	if (when <= 0 || !localtime_r(&t, &tm) ||
+	    !strftime(buf, len, "%Y-%m-%d %H:%M:%S %Z", &tm))
+		snprintf(buf, len, "-");
+}
+
+static void iso_time(double when, char *buf, size_t len)
+{
+	time_t t = (time_t)when;
+	struct tm tm;
+	if (!gmtime_r(&t, &tm) || !strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(buf, len, "1970-01-01T00:00:00Z");
+}
+
+/*
+ * --since: "@EPOCH", "YYYY-MM-DD[ HH:MM[:SS]]" (local time, also with 'T'),
+ * "today", "yesterday", or an age: "30m", "12h", "7d" (ago).
+ */
+static bool parse_since(const char *text, double *out)
+{
+	char *end;
+	time_t now = time(NULL);
+	if (text[0] == '@') {
+		double v = strtod(text + 1, &end);
+		return *end == '\0' && end != text + 1 && (*out = v, true);
+	}
+	double amount = strtod(text[0] == '-' ? text + 1 : text, &end);
+	if (end != text && amount >= 0 && end[0] && !end[1]) {
+		static const char units[] = "smhdw";
+		static const double seconds[] = { 1, 60, 3600, 86400, 604800 };
+		const char *u = strchr(units, end[0]);
+		if (u && *u)
+			return *out = (double)now - amount * seconds[u - units], true;
+	}
+	struct tm tm;
+	localtime_r(&now, &tm);
+	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+	if (strcmp(text, "today") == 0 || strcmp(text, "yesterday") == 0) {
+		tm.tm_mday -= text[0] == 'y';
+		tm.tm_isdst = -1;
+		return *out = (double)mktime(&tm), true;
+	}
+	static const char *const formats[] = { "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S",
+					       "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d" };
+	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+		memset(&tm, 0, sizeof(tm));
+		end = strptime(text, formats[i], &tm);
+		if (end && !*end) {
+			tm.tm_isdst = -1;
+			return *out = (double)mktime(&tm), true;
+		}
+	}
+	return false;
+}
+
+/* What list and show print for a dump's state: the outcome once analysed. */
+const char *kt_cli_dump_status(const struct kt_store_entry *e)
+{
+	if (strcmp(e->state, "done") == 0 || strcmp(e->state, "failed") == 0)
+		return e->outcome ? e->outcome : e->state;
+	return e->state;
+}
+
+static struct json_object *entry_json(const struct kt_store_entry *e)
+{
+	char when[32];
+	iso_time(e->finished > 0 ? e->finished : e->first_seen, when, sizeof(when));
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "id", json_object_new_int64(e->id));
+	json_object_object_add(o, "dump", json_object_new_string(e->path));
+	json_object_object_add(o, "verdict", e->verdict ? json_object_new_string(e->verdict) : NULL);
+	json_object_object_add(o, "signature",
+			       e->signature ? json_object_new_string(e->signature) : NULL);
+	json_object_object_add(o, "time", json_object_new_string(when));
+	json_object_object_add(o, "state", json_object_new_string(kt_cli_dump_status(e)));
+	return o;
+}
+
+static void print_table(const struct kt_store_entry *entries, size_t n)
+{
+	printf("%-5s %-23s %-9s %-20s %-21s %s\n", "ID", "TIME", "STATE", "VERDICT",
+	       "SIGNATURE", "DUMP");
+	for (size_t i = 0; i < n; i++) {
+		const struct kt_store_entry *e = &entries[i];
+		char when[64];
+		kt_cli_format_time(e->finished > 0 ? e->finished : e->first_seen, when, sizeof(when));
+		printf("%-5lld %-23s %-9s %-20s %-21s %s\n", (long long)e->id, when,
+		       kt_cli_dump_status(e), e->verdict ? e->verdict : "-",
+		       e->signature ? e->signature : "-", e->path);
+	}
+	if (!n)
+		fprintf(stderr, "No dumps found.\n");
+}
+
+int kt_cmd_list(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "since", required_argument, NULL, 'S' },
+		{ "verdict", required_argument, NULL, 'v' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *state_dir = NULL;
+	struct kt_store_filter filter = { 0 };
+	bool json = false;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+jh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's': state_dir = optarg; break;
+		case 'v': filter.verdict = optarg; break;
+		case 'j': json = true; break;
+		case 'S':
+			if (!parse_since(optarg, &filter.since))
+				return kt_cli_usage("list", "--since: cannot read '%s' "
+						    "(@EPOCH, YYYY-MM-DD[ HH:MM[:SS]], today, 12h...)", optarg);
+			break;
+		case 'h':
+			printf("Usage: ktriage list [--state-dir DIR] [--since T] [--verdict V] [--json]\n");
+			return KT_EXIT_OK;
+		default:
+			return kt_cli_usage("list", "unknown option");
+		}
+	}
+	if (optind != argc)
+		return kt_cli_usage("list", "unexpected argument '%s'", argv[optind]);
+	char *dir = kt_cli_state_dir(state_dir);
+	struct kt_store *store;
+	struct kt_error *err = kt_store_open(dir, true, &store);
+	free(dir);
+	if (err)
+		return kt_cli_fail(err);
+	struct kt_store_entry *entries;
+	size_t n;
+	err = kt_store_list(store, &filter, &entries, &n);
+	kt_store_close(store);
+	if (err)
+		return kt_cli_fail(err);
+	if (json) {
+		struct json_object *array = json_object_new_array();
+		for (size_t i = 0; i < n; i++)
+			json_object_array_add(array, entry_json(&entries[i]));
+		kt_cli_print_json(array);
+	} else {
+		print_table(entries, n);
+	}
+	kt_store_entries_free(entries, n);
+	return KT_EXIT_OK;
+}
