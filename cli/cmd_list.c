@@ -140,7 +140,7 @@ int kt_cmd_list(int argc, char **argv)
 	bool json = false;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+jh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's': state_dir = optarg; break;
 		case 'v': filter.verdict = optarg; break;

@@ -23,7 +23,7 @@ int kt_cmd_notify(int argc, char **argv)
 	const char *state_dir = NULL;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		if (c == 's') {
 			state_dir = optarg;
 		} else if (c == 'h') {
