@@ -88,12 +88,9 @@ static void print_json(const struct kt_meminfo *m)
 static int print_meminfo(struct kt_kernel *k, bool json)
 {
 	struct kt_meminfo m;
-	size_t warnings = kt_kernel_warning_count(k);
 	struct kt_error *err = kt_meminfo(k, &m);
 	if (err)
 		return kt_cli_fail(err);
-	for (size_t i = warnings; i < kt_kernel_warning_count(k); i++)
-		fprintf(stderr, "ktriage: warning: %s\n", kt_kernel_warning(k, i));
 	if (json)
 		print_json(&m);
 	else
@@ -111,21 +108,11 @@ int kt_cmd_kmem(int argc, char **argv)
 	int status = kt_cli_parse_dump_opts("kmem", argc, argv, &opts);
 	if (status)
 		return status;
-	struct kt_dump *dump;
-	struct kt_error *err = kt_dump_open(opts.dump, &dump);
-	if (err)
-		return kt_cli_fail(err);
-	struct kt_kernel *kernel;
-	err = kt_kernel_open(dump, &(struct kt_kernel_options){
-					   .vmlinux = opts.vmlinux,
-					   .btf = opts.btf,
-				   }, &kernel);
-	if (err) {
-		kt_dump_close(dump);
-		return kt_cli_fail(err);
-	}
-	status = print_meminfo(kernel, opts.json);
-	kt_kernel_close(kernel);
-	kt_dump_close(dump);
+	struct kt_cli_session s;
+	status = kt_cli_open_kernel(&opts, &s);
+	if (status)
+		return status;
+	status = print_meminfo(s.kernel, opts.json);
+	kt_cli_close(&s);
 	return status;
 }

@@ -73,12 +73,10 @@ static struct json_object *modules_json(const struct kt_module *modules,
 static int print_modules(struct kt_kernel *k, bool json, bool all)
 {
 	const struct kt_module *modules;
-	size_t count, warnings = kt_kernel_warning_count(k);
+	size_t count;
 	struct kt_error *err = kt_modules(k, &modules, &count);
 	if (err)
 		return kt_cli_fail(err);
-	for (size_t i = warnings; i < kt_kernel_warning_count(k); i++)
-		fprintf(stderr, "ktriage: warning: %s\n", kt_kernel_warning(k, i));
 	if (json)
 		kt_cli_print_json(modules_json(modules, count, all));
 	else if (all)
@@ -120,22 +118,12 @@ int kt_cmd_mod(int argc, char **argv)
 		free(rest);
 		return status;
 	}
-	struct kt_dump *dump;
-	struct kt_error *err = kt_dump_open(opts.dump, &dump);
-	free(rest);
-	if (err)
-		return kt_cli_fail(err);
-	struct kt_kernel *kernel;
-	err = kt_kernel_open(dump, &(struct kt_kernel_options){
-					   .vmlinux = opts.vmlinux,
-					   .btf = opts.btf,
-				   }, &kernel);
-	if (err) {
-		kt_dump_close(dump);
-		return kt_cli_fail(err);
-	}
-	status = print_modules(kernel, opts.json, all);
-	kt_kernel_close(kernel);
-	kt_dump_close(dump);
+	struct kt_cli_session s;
+	status = kt_cli_open_kernel(&opts, &s);
+	free(rest); /* opts.dump points into argv, not into rest */
+	if (status)
+		return status;
+	status = print_modules(s.kernel, opts.json, all);
+	kt_cli_close(&s);
 	return status;
 }

@@ -15,6 +15,8 @@
 #include "mem_map.h"
 
 #define PAGES_PER_READ 64
+/* 2^25 sections on x86-64 with 5-level paging; a little more elsewhere. */
+#define MAX_SECTION_SHIFT 28
 
 struct sparse {
 	uint64_t table;          /* the root pointers, or the sections */
@@ -53,7 +55,7 @@ static struct kt_error *section_geometry(struct kt_kernel *k, struct sparse *sp)
 				       "VMCOREINFO lacks the SPARSEMEM section table");
 	int page_shift = __builtin_ctz(k->page_size);
 	if (physmem_bits > 64 || section_bits <= page_shift ||
-	    section_bits >= physmem_bits || physmem_bits - section_bits > 32)
+	    section_bits >= physmem_bits || physmem_bits - section_bits > MAX_SECTION_SHIFT)
 		return kt_error_create(KT_ERR_INVALID,
 				       "SECTION_SIZE_BITS %lld, MAX_PHYSMEM_BITS %lld are implausible",
 				       (long long)section_bits, (long long)physmem_bits);
@@ -193,16 +195,25 @@ static bool read_table(struct kt_kernel *k, const struct sparse *sp, uint64_t t,
 	return true;
 }
 
+/*
+ * Sections in pfn order, up to the dump's last pfn: memory the dump does not
+ * describe has no pages to count, and this bounds a walk that damaged
+ * sections would otherwise send through the whole address space.
+ */
 static void walk(struct kt_kernel *k, const struct sparse *sp,
 		 const struct page_shape *ps, uint8_t *sections, uint8_t *pages,
 		 struct kt_page_counts *c)
 {
+	uint64_t max_pfn = kt_dump_info(k->dump)->max_pfn;
 	for (uint64_t t = 0; t < sp->nr_tables; t++) {
+		if (t * sp->per_table * sp->pages_per_section >= max_pfn)
+			break;
 		if (!read_table(k, sp, t, sections))
 			continue;
 		for (uint64_t s = 0; s < sp->per_table; s++) {
-			uint64_t map;
-			if (t * sp->per_table + s >= sp->nr_sections)
+			uint64_t nr = t * sp->per_table + s, map;
+			uint64_t pfn = nr * sp->pages_per_section;
+			if (nr >= sp->nr_sections || pfn >= max_pfn)
 				break;
 			memcpy(&map, sections + s * sp->section_size + sp->map_offset,
 			       sizeof(map));
@@ -210,7 +221,6 @@ static void walk(struct kt_kernel *k, const struct sparse *sp,
 				continue;
 			/* section_mem_map holds mem_map less the section's first
 			 * pfn, so adding any pfn of the section gives its page. */
-			uint64_t pfn = (t * sp->per_table + s) * sp->pages_per_section;
 			uint64_t first = (map & sp->map_mask) + pfn * ps->size;
 			count_section(k, ps, first, sp->pages_per_section, pages, c);
 		}

@@ -248,14 +248,16 @@ static void page_walk_rows(struct kt_kernel *k, struct kt_meminfo *m)
 
 struct kt_error *kt_meminfo(struct kt_kernel *k, struct kt_meminfo *m)
 {
+	const char *path = kt_dump_info(k->dump)->path;
 	memset(m, 0, sizeof(*m));
 	m->page_size = k->page_size;
 	struct kt_error *err = totalram(k, &m->total_mem);
 	if (err)
-		return kt_error_wrap(err, "TOTAL MEM");
+		return kt_error_wrap(err, "%s: TOTAL MEM", path);
 	if (!vm_stat(k, "NR_FREE_PAGES", &m->free))
 		return kt_error_create(KT_ERR_NOT_FOUND,
-				       "FREE: no NR_FREE_PAGES in vm_zone_stat or vm_stat");
+				       "%s: FREE: NR_FREE_PAGES of vm_zone_stat (or vm_stat) is unreadable",
+				       path);
 	m->used = m->total_mem > m->free ? m->total_mem - m->free : 0;
 	page_walk_rows(k, m);
 	m->buffers = blockdev_pages(k);

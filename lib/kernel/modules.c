@@ -367,10 +367,14 @@ struct kt_module_list *kt_module_list(struct kt_kernel *k)
 struct kt_error *kt_modules(struct kt_kernel *k, const struct kt_module **modules,
 			    size_t *count)
 {
+	const char *path = kt_dump_info(k->dump)->path;
+	struct kt_error *why = kt_kernel_need_types(k);
+	if (why) /* struct module is only known through the types */
+		return kt_error_wrap(why, "%s: module list", path);
 	struct kt_module_list *list = kt_module_list(k);
 	if (!list)
-		return kt_error_create(KT_ERR_NOT_FOUND,
-				       "module list: no type information yet");
+		return kt_error_create(KT_ERR_NOMEM, "%s: module list: out of memory",
+				       path);
 	*modules = list->modules;
 	*count = list->count;
 	return NULL;

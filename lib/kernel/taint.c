@@ -76,7 +76,7 @@ struct kt_error *kt_kernel_taint(struct kt_kernel *k, uint64_t *mask,
 	if (!err)
 		err = kt_kernel_read_u64(k, address, &value);
 	if (err)
-		return kt_error_wrap(err, "tainted_mask");
+		return kt_error_wrap(err, "%s: tainted_mask", kt_dump_info(k->dump)->path);
 	if (mask)
 		*mask = value;
 	if (letters)
