@@ -283,9 +283,11 @@ struct kt_error *kt_symbol_at(struct kt_kernel *k, uint64_t address,
 	 * Data symbols of the kernel image.  Per-CPU offsets (0..__per_cpu_end)
 	 * and absolute symbols (phys_startup_64) are no kernel addresses: they
 	 * would "contain" every address up to the image, and differ between
-	 * kallsyms and a vmlinux's symbol table.
+	 * kallsyms and a vmlinux's symbol table.  Nor is a module's memory: the
+	 * image's last symbol would "contain" it.
 	 */
-	if (s && kt_symtab_lookup_address(s->table, address, symbol) &&
+	if (s && !kt_module_at(k, address) &&
+	    kt_symtab_lookup_address(s->table, address, symbol) &&
 	    (symbol->size == 0 || address - symbol->address < symbol->size) &&
 	    kt_kernel_is_kernel_address(k, address) &&
 	    kt_kernel_is_kernel_address(k, symbol->address)) {
