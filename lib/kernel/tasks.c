@@ -145,7 +145,7 @@ static bool cpu_present(struct kt_kernel *k, const uint64_t *mask, unsigned cpu)
 static uint64_t *present_mask(struct kt_kernel *k)
 {
 	uint64_t address;
-	unsigned words = (k->nr_cpus + 63) / 64;
+	unsigned words = (kt_kernel_nr_cpus(k) + 63) / 64;
 	if (!words)
 		return NULL;
 	uint64_t *mask = calloc(words, sizeof(*mask));
@@ -167,7 +167,7 @@ static struct kt_error *add_idle_tasks(struct collector *c)
 {
 	struct kt_kernel *k = c->k;
 	struct kt_task_list *l = c->list;
-	l->nr_cpus = k->nr_cpus;
+	l->nr_cpus = kt_kernel_nr_cpus(k); /* per-CPU offsets are lazy */
 	l->current = calloc(l->nr_cpus ? l->nr_cpus : 1, sizeof(*l->current));
 	if (!l->current)
 		return &kt_error_out_of_memory;
