@@ -9,6 +9,8 @@ PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 SBINDIR ?= $(PREFIX)/sbin
 SYSCONFDIR ?= /etc
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+CATALOGDIR ?= /usr/lib/systemd/catalog
 BUILD ?= build
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
 
@@ -109,7 +111,8 @@ demo: $(BUILD)/ktriage
 DEB_PACKAGES := build-essential pkg-config libelf-dev libdw-dev zlib1g-dev \
 	libzstd-dev liblzo2-dev libsnappy-dev libsystemd-dev libjson-c-dev \
 	libsqlite3-dev libbpf-dev libseccomp-dev libinih-dev libssl-dev \
-	libcmocka-dev python3 makedumpfile xz-utils libkdumpfile-dev
+	libcmocka-dev python3 makedumpfile xz-utils libkdumpfile-dev \
+	systemd
 deps:
 	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
@@ -120,6 +123,11 @@ install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR)
 	install -m 0755 $(BUILD)/ktriage $(DESTDIR)$(BINDIR)/ktriage
 	install -m 0755 $(BUILD)/ktriaged $(DESTDIR)$(SBINDIR)/ktriaged
+	install -d $(DESTDIR)$(SYSCONFDIR)/ktriage $(DESTDIR)$(UNITDIR) $(DESTDIR)$(CATALOGDIR)
+	test -e $(DESTDIR)$(SYSCONFDIR)/ktriage/ktriaged.conf || \
+		install -m 0644 conf/ktriaged.conf $(DESTDIR)$(SYSCONFDIR)/ktriage/ktriaged.conf
+	install -m 0644 systemd/ktriaged.service $(DESTDIR)$(UNITDIR)/ktriaged.service
+	install -m 0644 systemd/ktriage.catalog $(DESTDIR)$(CATALOGDIR)/ktriage.catalog
 
 clean:
 	rm -rf build
