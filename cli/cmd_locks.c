@@ -505,34 +505,25 @@ int kt_cmd_locks(int argc, char **argv)
 	int status = parse(argc, argv, &opts, &format);
 	if (status)
 		return status;
-	struct kt_dump *dump;
-	struct kt_error *err = kt_dump_open(opts.dump, &dump);
-	if (err)
-		return kt_cli_fail(err);
-	struct kt_kernel *kernel;
-	err = kt_kernel_open(dump, &(struct kt_kernel_options){ .vmlinux = opts.vmlinux,
-								 .btf = opts.btf },
-			     &kernel);
-	if (err) {
-		kt_dump_close(dump);
-		return kt_cli_fail(err);
-	}
+	struct kt_cli_session s;
+	status = kt_cli_open_kernel(&opts, &s);
+	if (status)
+		return status;
 	struct kt_lock_graph *graph;
-	err = kt_lock_graph(kernel, &graph);
+	struct kt_error *err = kt_lock_graph(s.kernel, &graph);
 	if (err) {
-		err = kt_error_wrap(err, "%s", opts.dump);
-		kt_kernel_close(kernel);
-		kt_dump_close(dump);
-		return kt_cli_fail(err);
+		/* The error first: warnings follow it, as they follow a result. */
+		status = kt_cli_fail(kt_error_wrap(err, "%s", opts.dump));
+		kt_cli_close(&s);
+		return status;
 	}
 	if (format == JSON)
-		print_json(kernel, graph);
+		print_json(s.kernel, graph);
 	else if (format == DOT)
-		print_dot(kernel, graph);
+		print_dot(s.kernel, graph);
 	else
-		print_text(kernel, graph);
+		print_text(s.kernel, graph);
 	kt_lock_graph_free(graph);
-	kt_kernel_close(kernel);
-	kt_dump_close(dump);
+	kt_cli_close(&s);
 	return KT_EXIT_OK;
 }

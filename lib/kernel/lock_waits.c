@@ -172,17 +172,6 @@ bool kt_lock_live_stack(struct kt_kernel *k, const struct kt_lock_layout *l,
 	return true;
 }
 
-static uint64_t read_word(struct kt_kernel *k, uint64_t address, bool *ok)
-{
-	uint64_t value = 0;
-	struct kt_error *err = kt_kernel_read_u64(k, address, &value);
-	if (err) {
-		kt_error_free(err);
-		*ok = false;
-	}
-	return value;
-}
-
 /* ---- Waiter objects on the stack -------------------------------------- */
 
 static size_t list_limit(struct kt_kernel *k)
@@ -210,7 +199,7 @@ static uint64_t find_head(struct kt_kernel *k, const struct kt_lock_layout *l,
 	struct kt_error *err;
 	while (!(err = kt_list_walk_next(&walk, &cur)) && cur) {
 		bool ok = true;
-		uint64_t task = read_word(k, cur - shape->list + shape->task, &ok);
+		uint64_t task = kt_lock_read_word(k, cur - shape->list + shape->task, &ok);
 		if (ok && kt_plausible_task_pointer(k, task) &&
 		    kt_lock_on_task_stack(k, l, task, cur))
 			continue;
@@ -307,7 +296,7 @@ static bool by_rcuwait(struct kt_kernel *k, const struct kt_lock_layout *l,
 		if (nr_tried < sizeof(tried) / sizeof(tried[0]))
 			tried[nr_tried++] = v;
 		bool ok = true;
-		if (read_word(k, v + l->percpu_writer_task, &ok) == t->address && ok) {
+		if (kt_lock_read_word(k, v + l->percpu_writer_task, &ok) == t->address && ok) {
 			w->object = v;
 			w->writer = true;
 			set_how(w, "percpu_rw_semaphore.writer names it");
@@ -324,11 +313,11 @@ static bool by_pi_blocked_on(struct kt_kernel *k, const struct kt_lock_layout *l
 	if (!l->have_pi)
 		return false;
 	bool ok = true;
-	uint64_t waiter = read_word(k, t->address + l->task_pi_blocked_on, &ok);
+	uint64_t waiter = kt_lock_read_word(k, t->address + l->task_pi_blocked_on, &ok);
 	if (!ok || !waiter || !kt_kernel_is_kernel_address(k, waiter))
 		return false;
-	uint64_t task = read_word(k, waiter + l->rt_waiter_task, &ok);
-	uint64_t lock = read_word(k, waiter + l->rt_waiter_lock, &ok);
+	uint64_t task = kt_lock_read_word(k, waiter + l->rt_waiter_task, &ok);
+	uint64_t lock = kt_lock_read_word(k, waiter + l->rt_waiter_lock, &ok);
 	if (!ok || task != t->address || !lock)
 		return false;
 	w->waiter = waiter;
@@ -349,7 +338,7 @@ static bool by_page_waiter(struct kt_kernel *k, const struct kt_lock_layout *l,
 			continue;
 		uint64_t start = s->from + i * 8 - l->wpq_private;
 		bool ok = true;
-		uint64_t folio = read_word(k, start + l->wpq_folio, &ok);
+		uint64_t folio = kt_lock_read_word(k, start + l->wpq_folio, &ok);
 		uint32_t bit = 0;
 		struct kt_error *err = kt_kernel_read_u32(k, start + l->wpq_bit_nr, &bit);
 		kt_error_free(err);

@@ -10,9 +10,10 @@
  *   percpu_rw_semaphore  read_count per CPU, block, writer (an rcuwait:
  *                 the writer waiting for readers to drain), waiters (a
  *                 wait queue of readers and writers blocked by block);
- *   rt_mutex_base owner word (task | HAS_WAITERS), waiters rb-tree of
- *                 rt_mutex_waiter sorted by priority.  On PREEMPT_RT
- *                 mutexes, rwsems and spinlocks are rt_mutexes inside.
+ *   rt_mutex_base (lock_rt.c) owner word (task | HAS_WAITERS), waiters
+ *                 rb-tree of rt_mutex_waiter sorted by priority.  On
+ *                 PREEMPT_RT mutexes, rwsems and spinlocks are rt_mutexes
+ *                 inside.
  *
  * Memory is hostile: every walk is bounded, lists must close on their head,
  * trees may not be deeper than a balanced tree can be.  What cannot be read
@@ -24,181 +25,6 @@
 #include <string.h>
 
 #include "locks.h"
-
-/* A red-black tree of n nodes is at most 2*log2(n+1) deep. */
-#define MAX_TREE_DEPTH 64
-
-static const char *const kind_names[] = {
-	[KT_LOCK_MUTEX] = "mutex",
-	[KT_LOCK_RWSEM] = "rwsem",
-	[KT_LOCK_PERCPU_RWSEM] = "percpu_rwsem",
-	[KT_LOCK_RT_MUTEX] = "rt_mutex",
-	[KT_WAIT_COMPLETION] = "completion",
-	[KT_WAIT_PAGE] = "page",
-	[KT_WAIT_IO] = "io",
-	[KT_WAIT_OTHER] = "other",
-	[KT_WAIT_NONE] = "none",
-};
-
-const char *kt_lock_kind_name(enum kt_lock_kind kind)
-{
-	if ((unsigned)kind < sizeof(kind_names) / sizeof(kind_names[0]))
-		return kind_names[kind];
-	return "unknown";
-}
-
-bool kt_lock_kind_has_owner(enum kt_lock_kind kind)
-{
-	return kind <= KT_LOCK_RT_MUTEX;
-}
-
-/* ---- Owner words ------------------------------------------------------ */
-
-void kt_mutex_owner_decode(uint64_t owner, struct kt_owner_word *out)
-{
-	memset(out, 0, sizeof(*out));
-	out->task = owner & ~KT_MUTEX_FLAGS;
-	out->flags = owner & KT_MUTEX_FLAGS;
-	out->has_waiters = owner & KT_MUTEX_FLAG_WAITERS;
-}
-
-void kt_rwsem_owner_decode(uint64_t owner, uint64_t count,
-			   struct kt_owner_word *out)
-{
-	memset(out, 0, sizeof(*out));
-	out->flags = owner & KT_RWSEM_OWNER_FLAGS;
-	out->task = owner & ~KT_RWSEM_OWNER_FLAGS;
-	out->reader_owned = owner & KT_RWSEM_READER_OWNED;
-	out->writer_locked = count & KT_RWSEM_WRITER_LOCKED;
-	/* READFAIL is the top bit, above the reader count. */
-	out->readers = (count & ~KT_RWSEM_FLAG_READFAIL) >> KT_RWSEM_READER_SHIFT;
-	out->has_waiters = count & KT_RWSEM_FLAG_WAITERS;
-}
-
-void kt_rt_mutex_owner_decode(uint64_t owner, struct kt_owner_word *out)
-{
-	memset(out, 0, sizeof(*out));
-	out->task = owner & ~KT_RT_MUTEX_HAS_WAITERS;
-	out->flags = owner & KT_RT_MUTEX_HAS_WAITERS;
-	out->has_waiters = owner & KT_RT_MUTEX_HAS_WAITERS;
-}
-
-void kt_lock_flag_names(enum kt_lock_kind kind, uint64_t flags, char *buf,
-			size_t size)
-{
-	static const char *const mutex[] = { "WAITERS", "HANDOFF", "PICKUP" };
-	static const char *const rwsem[] = { "READER_OWNED", "NONSPINNABLE" };
-	static const char *const rt[] = { "HAS_WAITERS" };
-	const char *const *names = NULL;
-	size_t n = 0;
-	if (kind == KT_LOCK_MUTEX)
-		names = mutex, n = 3;
-	else if (kind == KT_LOCK_RWSEM)
-		names = rwsem, n = 2;
-	else if (kind == KT_LOCK_RT_MUTEX)
-		names = rt, n = 1;
-	if (size)
-		buf[0] = '\0';
-	size_t used = 0;
-	for (size_t i = 0; i < n && used < size; i++)
-		if (flags & (1ull << i))
-			used += (size_t)snprintf(buf + used, size - used, "%s%s",
-						 used ? "|" : "", names[i]);
-}
-
-bool kt_plausible_task_pointer(struct kt_kernel *k, uint64_t value)
-{
-	return value && value % KT_TASK_ALIGN == 0 &&
-	       kt_kernel_is_kernel_address(k, value) && !kt_symbol_is_text(k, value);
-}
-
-/* ---- Names and tasks -------------------------------------------------- */
-
-int32_t kt_lock_task_pid(struct kt_kernel *k, uint64_t task)
-{
-	const struct kt_task *t = task ? kt_task_by_address(k, task) : NULL;
-	return t ? t->pid : -1;
-}
-
-static bool task_list_known(struct kt_kernel *k)
-{
-	const struct kt_task *tasks;
-	size_t count;
-	struct kt_error *err = kt_tasks(k, &tasks, &count);
-	kt_error_free(err);
-	return !err && count > 0;
-}
-
-static uint64_t read_word(struct kt_kernel *k, uint64_t address, bool *ok)
-{
-	uint64_t value = 0;
-	struct kt_error *err = kt_kernel_read_u64(k, address, &value);
-	if (err) {
-		kt_error_free(err);
-		*ok = false;
-		return 0;
-	}
-	return value;
-}
-
-bool kt_lock_on_task_stack(struct kt_kernel *k, const struct kt_lock_layout *l,
-			   uint64_t task, uint64_t addr)
-{
-	bool ok = true;
-	uint64_t stack = read_word(k, task + l->task_stack, &ok);
-	return ok && stack && addr >= stack && addr - stack < l->thread_size;
-}
-
-/* Locks with no symbol: on whose stack, or inside whose task_struct. */
-static bool name_by_task(struct kt_kernel *k, const struct kt_lock_layout *l,
-			 uint64_t address, char *buf, size_t size)
-{
-	const struct kt_task *tasks;
-	size_t count;
-	struct kt_error *err = kt_tasks(k, &tasks, &count);
-	if (err) {
-		kt_error_free(err);
-		return false;
-	}
-	uint64_t task_size = 0;
-	err = kt_type_sizeof(k, "struct task_struct", &task_size);
-	kt_error_free(err);
-	for (size_t i = 0; i < count; i++) {
-		const struct kt_task *t = &tasks[i];
-		if (t->stack && address >= t->stack &&
-		    address - t->stack < l->thread_size) {
-			snprintf(buf, size, "on the stack of pid %d", t->pid);
-			return true;
-		}
-		if (address >= t->address && address - t->address < task_size) {
-			snprintf(buf, size, "task_struct of pid %d +0x%llx", t->pid,
-				 (unsigned long long)(address - t->address));
-			return true;
-		}
-	}
-	return false;
-}
-
-void kt_lock_name(struct kt_kernel *k, const struct kt_lock_layout *l,
-		  uint64_t address, char *buf, size_t size)
-{
-	struct kt_symbol sym;
-	uint64_t offset;
-	buf[0] = '\0';
-	struct kt_error *err = kt_symbol_at(k, address, &sym, &offset);
-	if (err) {
-		kt_error_free(err);
-		name_by_task(k, l, address, buf, size);
-		return;
-	}
-	char off[32] = "";
-	if (offset)
-		snprintf(off, sizeof(off), "+0x%llx", (unsigned long long)offset);
-	if (sym.module)
-		snprintf(buf, size, "%s%s [%s]", sym.name, off, sym.module);
-	else
-		snprintf(buf, size, "%s%s", sym.name, off);
-}
 
 /* ---- Problems --------------------------------------------------------- */
 
@@ -247,7 +73,7 @@ static void add_waiter(struct kt_kernel *k, struct kt_lock *lock,
 		lock->partial = true;
 }
 
-static size_t max_waiters(struct kt_kernel *k)
+size_t kt_lock_max_waiters(struct kt_kernel *k)
 {
 	const struct kt_task *tasks;
 	size_t count;
@@ -270,12 +96,12 @@ static void walk_wait_list(struct kt_kernel *k, const struct kt_lock_layout *l,
 {
 	struct kt_list_walk walk;
 	kt_list_walk_kernel(&walk, k, lock->address + s->head);
-	walk.limit = max_waiters(k);
+	walk.limit = kt_lock_max_waiters(k);
 	uint64_t node, prev = walk.head;
 	struct kt_error *err;
 	while (!(err = kt_list_walk_next(&walk, &node)) && node) {
 		bool ok = true;
-		uint64_t back = read_word(k, node + 8, &ok);
+		uint64_t back = kt_lock_read_word(k, node + 8, &ok);
 		if (ok && back != prev) {
 			kt_lock_note(lock, "wait list node 0x%llx: prev 0x%llx, expected 0x%llx",
 				     (unsigned long long)node, (unsigned long long)back,
@@ -299,7 +125,7 @@ static void mutex_waiter(struct kt_kernel *k, const struct kt_lock_layout *l,
 			 struct kt_lock *lock, uint64_t waiter)
 {
 	bool ok = true;
-	uint64_t task = read_word(k, waiter + l->mutex.task, &ok);
+	uint64_t task = kt_lock_read_word(k, waiter + l->mutex.task, &ok);
 	if (ok)
 		add_waiter(k, lock, task, waiter, false);
 }
@@ -308,7 +134,7 @@ static void rwsem_waiter(struct kt_kernel *k, const struct kt_lock_layout *l,
 			 struct kt_lock *lock, uint64_t waiter)
 {
 	bool ok = true;
-	uint64_t task = read_word(k, waiter + l->rwsem.task, &ok);
+	uint64_t task = kt_lock_read_word(k, waiter + l->rwsem.task, &ok);
 	uint32_t type = 0;
 	struct kt_error *err = kt_kernel_read_u32(k, waiter + l->rwsem_waiter_type,
 						  &type);
@@ -327,7 +153,7 @@ static void percpu_waiter(struct kt_kernel *k, const struct kt_lock_layout *l,
 			  struct kt_lock *lock, uint64_t entry)
 {
 	bool ok = true;
-	uint64_t task = read_word(k, entry + l->percpu.task, &ok);
+	uint64_t task = kt_lock_read_word(k, entry + l->percpu.task, &ok);
 	uint32_t flags = 0;
 	struct kt_error *err = kt_kernel_read_u32(k, entry + l->wq_entry_flags, &flags);
 	kt_error_free(err);
@@ -386,7 +212,7 @@ static struct kt_error *decode_rwsem(struct kt_kernel *k,
 	}
 	if (w.writer_locked && w.readers)
 		kt_lock_note(lock, "count 0x%llx: writer-locked with %llu readers",
-		     (unsigned long long)lock->count, (unsigned long long)w.readers);
+			     (unsigned long long)lock->count, (unsigned long long)w.readers);
 	walk_wait_list(k, l, lock, &l->rwsem, rwsem_waiter);
 	return NULL;
 }
@@ -396,7 +222,7 @@ static void sum_percpu_readers(struct kt_kernel *k, const struct kt_lock_layout 
 			       struct kt_lock *lock)
 {
 	bool ok = true;
-	uint64_t counts = read_word(k, lock->address + l->percpu_read_count, &ok);
+	uint64_t counts = kt_lock_read_word(k, lock->address + l->percpu_read_count, &ok);
 	int64_t sum = 0;
 	unsigned cpus = kt_kernel_nr_cpus(k);
 	for (unsigned cpu = 0; ok && cpu < cpus; cpu++) {
@@ -451,167 +277,6 @@ static struct kt_error *decode_percpu(struct kt_kernel *k,
 	return NULL;
 }
 
-static void rt_waiter(struct kt_kernel *k, const struct kt_lock_layout *l,
-		      struct kt_lock *lock, uint64_t base, uint64_t waiter)
-{
-	bool ok = true;
-	uint64_t task = read_word(k, waiter + l->rt_waiter_task, &ok);
-	uint64_t of = read_word(k, waiter + l->rt_waiter_lock, &ok);
-	if (!ok) {
-		kt_lock_note(lock, "waiter 0x%llx unreadable", (unsigned long long)waiter);
-		lock->partial = true;
-		return;
-	}
-	if (of != base) {
-		kt_lock_note(lock, "waiter 0x%llx belongs to lock 0x%llx",
-		     (unsigned long long)waiter, (unsigned long long)of);
-		lock->corrupt = true;
-	}
-	add_waiter(k, lock, task, waiter, false);
-	/* Each waiter's task should point back at it: pi_blocked_on. */
-	uint64_t blocked_on = l->have_pi ? read_word(k, task + l->task_pi_blocked_on, &ok) : 0;
-	if (ok && blocked_on == waiter && lock->nr_waiters)
-		lock->waiters[lock->nr_waiters - 1].via_pi_blocked_on = true;
-}
-
-/*
- * In-order walk of an rb-tree, bounded in depth and in nodes; returns why
- * it stopped early, or NULL.  visit returns false to stop.
- */
-typedef bool (*rb_visit)(void *ctx, uint64_t node);
-
-static const char *rb_inorder(struct kt_kernel *k, const struct kt_lock_layout *l,
-			      uint64_t root, size_t limit, rb_visit visit,
-			      void *ctx)
-{
-	uint64_t path[MAX_TREE_DEPTH];
-	size_t depth = 0, visited = 0;
-	bool ok = true;
-	uint64_t node = root;
-	while (ok && (node || depth)) {
-		if (node) {
-			if (depth == MAX_TREE_DEPTH)
-				return "too deep";
-			if (!kt_kernel_is_kernel_address(k, node))
-				return "a node is not a kernel address";
-			path[depth++] = node;
-			node = read_word(k, node + l->rb_left, &ok);
-			continue;
-		}
-		node = path[--depth];
-		if (++visited > limit)
-			return "more nodes than there are tasks";
-		if (!visit(ctx, node))
-			return NULL;
-		node = read_word(k, node + l->rb_right, &ok);
-	}
-	return ok ? NULL : "unreadable";
-}
-
-struct rt_walk {
-	struct kt_kernel *k;
-	const struct kt_lock_layout *l;
-	struct kt_lock *lock;
-	uint64_t base;
-};
-
-static bool visit_rt_waiter(void *ctx, uint64_t node)
-{
-	struct rt_walk *w = ctx;
-	rt_waiter(w->k, w->l, w->lock, w->base, node - w->l->rt_waiter_tree);
-	return true;
-}
-
-/* The waiters in tree order: the top waiter (leftmost) first. */
-static void walk_rt_tree(struct kt_kernel *k, const struct kt_lock_layout *l,
-			 struct kt_lock *lock, uint64_t base)
-{
-	bool ok = true;
-	uint64_t root = read_word(k, base + l->rt_waiters_root, &ok);
-	struct rt_walk w = { k, l, lock, base };
-	const char *broken = ok ? rb_inorder(k, l, root, max_waiters(k),
-					     visit_rt_waiter, &w)
-				: "unreadable";
-	if (broken) {
-		kt_lock_note(lock, "waiter tree: %s", broken);
-		lock->partial = true;
-		lock->corrupt = strcmp(broken, "unreadable") != 0;
-	}
-}
-
-/*
- * A blocked rt_mutex waiter that is the lock's top waiter is queued on its
- * owner's pi_waiters too.  When the owner word is lost, the task whose
- * pi_waiters holds one of the lock's waiters is the owner it had.
- */
-struct pi_search {
-	struct kt_kernel *k;
-	const struct kt_lock_layout *l;
-	uint64_t base;
-	bool found;
-};
-
-static bool visit_pi_waiter(void *ctx, uint64_t node)
-{
-	struct pi_search *s = ctx;
-	bool ok = true;
-	uint64_t of = read_word(s->k, node - s->l->rt_waiter_pi_tree +
-					      s->l->rt_waiter_lock, &ok);
-	s->found = ok && of == s->base;
-	return !s->found;
-}
-
-static void recover_rt_owner(struct kt_kernel *k, const struct kt_lock_layout *l,
-			     struct kt_lock *lock, uint64_t base)
-{
-	const struct kt_task *tasks;
-	size_t count;
-	if (lock->owner || !lock->nr_waiters || !l->have_pi)
-		return;
-	struct kt_error *err = kt_tasks(k, &tasks, &count);
-	if (err) {
-		kt_error_free(err);
-		return;
-	}
-	for (size_t i = 0; i < count; i++) {
-		bool ok = true;
-		uint64_t root = read_word(k, tasks[i].address + l->task_pi_waiters, &ok);
-		struct pi_search s = { k, l, base, false };
-		if (!ok || !root || rb_inorder(k, l, root, count + 16,
-					       visit_pi_waiter, &s) || !s.found)
-			continue;
-		lock->owner = tasks[i].address;
-		snprintf(lock->owner_source, sizeof(lock->owner_source),
-			 "pi_waiters of pid %d", tasks[i].pid);
-		return;
-	}
-}
-
-static struct kt_error *decode_rt_base(struct kt_kernel *k,
-				       const struct kt_lock_layout *l,
-				       struct kt_lock *lock, uint64_t base)
-{
-	if (!l->rt_ok)
-		return kt_error_create(KT_ERR_UNSUPPORTED,
-				       "rt_mutex 0x%llx: struct rt_mutex_base not in the types",
-				       (unsigned long long)lock->address);
-	struct kt_error *err = kt_kernel_read_u64(k, base + l->rt_owner,
-						  &lock->owner_word);
-	if (err)
-		return kt_error_wrap(err, "rt_mutex 0x%llx", (unsigned long long)base);
-	struct kt_owner_word w;
-	kt_rt_mutex_owner_decode(lock->owner_word, &w);
-	lock->owner = w.task;
-	lock->flags = w.flags;
-	if (w.task)
-		snprintf(lock->owner_source, sizeof(lock->owner_source), "owner word");
-	walk_rt_tree(k, l, lock, base);
-	if (w.has_waiters != (lock->nr_waiters > 0))
-		kt_lock_note(lock, "HAS_WAITERS is %s but the tree has %zu waiters",
-		     w.has_waiters ? "set" : "clear", lock->nr_waiters);
-	return NULL;
-}
-
 /* ---- Validation ------------------------------------------------------- */
 
 /*
@@ -629,10 +294,10 @@ static void check_owner(struct kt_kernel *k, struct kt_lock *lock)
 			kt_lock_note(lock, "owner pid %d has exited holding it", t->pid);
 		return;
 	}
-	if (!kt_plausible_task_pointer(k, lock->owner) || task_list_known(k)) {
+	if (!kt_plausible_task_pointer(k, lock->owner) || kt_lock_task_list_known(k)) {
 		kt_lock_note(lock, "owner word 0x%llx names 0x%llx, which is not a task",
-		     (unsigned long long)lock->owner_word,
-		     (unsigned long long)lock->owner);
+			     (unsigned long long)lock->owner_word,
+			     (unsigned long long)lock->owner);
 		lock->corrupt = true;
 		lock->owner = 0;
 		lock->owner_source[0] = '\0';
@@ -663,8 +328,8 @@ static void check_orphaned(struct kt_kernel *k, struct kt_lock *lock)
 		if (!task_sleeps(k, lock->waiters[i].task))
 			return;
 	kt_lock_note(lock, "owner word 0x%llx: no owner while %zu waiter%s sleep",
-	     (unsigned long long)lock->owner_word, lock->nr_waiters,
-	     lock->nr_waiters == 1 ? "" : "s");
+		     (unsigned long long)lock->owner_word, lock->nr_waiters,
+		     lock->nr_waiters == 1 ? "" : "s");
 	lock->corrupt = true;
 }
 
@@ -689,16 +354,16 @@ static struct kt_error *decode_kind(struct kt_kernel *k,
 	switch (lock->kind) {
 	case KT_LOCK_MUTEX:
 		if (l->mutex_is_rt)
-			return decode_rt_base(k, l, lock, rt_base(l, lock));
+			return kt_lock_decode_rt(k, l, lock, rt_base(l, lock));
 		return decode_mutex(k, l, lock);
 	case KT_LOCK_RWSEM:
 		if (l->rwsem_is_rt)
-			return decode_rt_base(k, l, lock, rt_base(l, lock));
+			return kt_lock_decode_rt(k, l, lock, rt_base(l, lock));
 		return decode_rwsem(k, l, lock);
 	case KT_LOCK_PERCPU_RWSEM:
 		return decode_percpu(k, l, lock);
 	case KT_LOCK_RT_MUTEX:
-		return decode_rt_base(k, l, lock, rt_base(l, lock));
+		return kt_lock_decode_rt(k, l, lock, rt_base(l, lock));
 	default:
 		return kt_error_create(KT_ERR_USAGE, "0x%llx: a %s is not a lock",
 				       (unsigned long long)lock->address,
@@ -728,7 +393,7 @@ struct kt_error *kt_lock_decode_with(struct kt_kernel *k,
 	check_orphaned(k, lock);
 	uint64_t base = rt_base(l, lock);
 	if (base && !lock->owner) {
-		recover_rt_owner(k, l, lock, base);
+		kt_lock_recover_rt_owner(k, l, lock, base);
 		lock->owner_pid = kt_lock_task_pid(k, lock->owner);
 	}
 	*out = lock;

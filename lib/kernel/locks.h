@@ -130,6 +130,21 @@ void kt_lock_note(struct kt_lock *lock, const char *fmt, ...)
 struct kt_lock_waiter *kt_lock_add_waiter(struct kt_kernel *kernel,
 					  struct kt_lock *lock, uint64_t task,
 					  uint64_t object, bool writer);
+/* A word of memory; *ok turns false (and stays) when it cannot be read. */
+uint64_t kt_lock_read_word(struct kt_kernel *kernel, uint64_t address, bool *ok);
+/* Is the task list there to check owners against? */
+bool kt_lock_task_list_known(struct kt_kernel *kernel);
+/* No list of waiters is longer than there are tasks (and a few more). */
+size_t kt_lock_max_waiters(struct kt_kernel *kernel);
+/* rt_mutex_base at base (lock_rt.c): owner word, waiter tree. */
+struct kt_error *kt_lock_decode_rt(struct kt_kernel *kernel,
+				   const struct kt_lock_layout *l,
+				   struct kt_lock *lock, uint64_t base);
+/* The owner an rt_mutex lost, from the task whose pi_waiters holds one of
+ * its waiters. */
+void kt_lock_recover_rt_owner(struct kt_kernel *kernel,
+			      const struct kt_lock_layout *l,
+			      struct kt_lock *lock, uint64_t base);
 /* The pid of a task_struct from the task list, -1 when it is not one. */
 int32_t kt_lock_task_pid(struct kt_kernel *kernel, uint64_t task);
 /* "cgroup_mutex", "cfg_lock [cfgstore]", "init_task+0x40", or "". */

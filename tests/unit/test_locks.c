@@ -359,6 +359,30 @@ static void test_sample_graph(void **state)
 	kt_lock_graph_free(g);
 }
 
+/* A lock in the heap: kubelet's mmap_lock, an idle rw_semaphore named by
+ * its slab object. */
+static void test_sample_heap_rwsem(void **state)
+{
+	struct kt_kernel *k = ((struct sample *)*state)->kernel;
+	const struct kt_task *kubelet = kt_task_by_pid(k, 104);
+	assert_non_null(kubelet);
+	uint64_t mm, offset;
+	assert_null(kt_read_member_u64(k, kubelet->address, "struct task_struct", "mm", &mm));
+	assert_null(kt_type_offsetof(k, "struct mm_struct", "mmap_lock", &offset));
+	struct kt_lock *lock;
+	struct kt_error *err = kt_lock_decode(k, mm + offset, KT_LOCK_RWSEM, &lock);
+	if (err)
+		fail_msg("mmap_lock: %s", kt_error_string(err));
+	assert_false(lock->corrupt);
+	assert_int_equal(lock->nr_waiters, 0);
+	assert_true(lock->readers >= 0);
+	char want[64];
+	snprintf(want, sizeof(want), "mm_struct+0x%" PRIx64 " (object 0x%" PRIx64 ")",
+		 offset, mm);
+	assert_string_equal(lock->symbol, want);
+	kt_lock_free(lock);
+}
+
 /* 0x1 (rt_mutex_corrupt's owner word) and its kin are not task pointers. */
 static void test_sample_plausible_task(void **state)
 {
@@ -414,6 +438,7 @@ int main(void)
 		cmocka_unit_test(test_sample_cgroup_mutex),
 		cmocka_unit_test(test_sample_threadgroup_rwsem),
 		cmocka_unit_test(test_sample_graph),
+		cmocka_unit_test(test_sample_heap_rwsem),
 		cmocka_unit_test(test_sample_plausible_task),
 		cmocka_unit_test(test_sample_not_a_lock),
 	};
