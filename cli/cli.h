@@ -50,6 +50,14 @@ struct kt_cli_session {
 int kt_cli_open_kernel(const struct kt_cli_opts *opts, struct kt_cli_session *s);
 /* Prints the model's warnings on stderr, then closes both. */
 void kt_cli_close(struct kt_cli_session *s);
+/*
+ * The whole of a command that reads one dump's kernel: parse the common
+ * options, open, run body, close, and check that the output was written.
+ */
+int kt_cli_run_on_kernel(const char *command, int argc, char **argv,
+			 int (*body)(struct kt_kernel *kernel, const struct kt_cli_opts *opts));
+/* status, or a failure when stdout could not be written (perror'd). */
+int kt_cli_finish_output(int status);
 
 int kt_cmd_info(int argc, char **argv);
 int kt_cmd_check(int argc, char **argv);
@@ -61,6 +69,7 @@ int kt_cmd_sys(int argc, char **argv);
 int kt_cmd_mod(int argc, char **argv);
 int kt_cmd_kmem(int argc, char **argv);
 int kt_cmd_locks(int argc, char **argv);
+int kt_cmd_analyze(int argc, char **argv);
 
 /* ktriaged's store (cmd_list.c): the state directory, times, a dump's state. */
 struct kt_store_entry;

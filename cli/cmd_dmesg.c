@@ -112,14 +112,14 @@ static struct json_object *record_json(const struct kt_log_record *r)
 	return o;
 }
 
-static int print_log(struct kt_kernel *kernel, bool json)
+static int print_log(struct kt_kernel *kernel, const struct kt_cli_opts *opts)
 {
 	const struct kt_log_record *records;
 	size_t count;
 	struct kt_error *err = kt_log_records(kernel, &records, &count);
 	if (err)
 		return kt_cli_fail(err);
-	if (json) {
+	if (opts->json) {
 		struct json_object *array = json_object_new_array_ext((int)count);
 		for (size_t i = 0; i < count; i++)
 			json_object_array_add(array, record_json(&records[i]));
@@ -130,24 +130,10 @@ static int print_log(struct kt_kernel *kernel, bool json)
 	setvbuf(stdout, buffer, _IOFBF, sizeof(buffer));
 	for (size_t i = 0; i < count; i++)
 		print_record(stdout, &records[i]);
-	if (fflush(stdout) != 0) {
-		perror("ktriage: writing the log");
-		return KT_EXIT_FAILURE;
-	}
 	return KT_EXIT_OK;
 }
 
 int kt_cmd_dmesg(int argc, char **argv)
 {
-	struct kt_cli_opts opts;
-	int status = kt_cli_parse_dump_opts("dmesg", argc, argv, &opts);
-	if (status)
-		return status;
-	struct kt_cli_session s;
-	status = kt_cli_open_kernel(&opts, &s);
-	if (status)
-		return status;
-	status = print_log(s.kernel, opts.json);
-	kt_cli_close(&s);
-	return status;
+	return kt_cli_run_on_kernel("dmesg", argc, argv, print_log);
 }

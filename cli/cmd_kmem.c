@@ -85,34 +85,20 @@ static void print_json(const struct kt_meminfo *m)
 	kt_cli_print_json(o);
 }
 
-static int print_meminfo(struct kt_kernel *k, bool json)
+static int print_meminfo(struct kt_kernel *k, const struct kt_cli_opts *opts)
 {
 	struct kt_meminfo m;
 	struct kt_error *err = kt_meminfo(k, &m);
 	if (err)
 		return kt_cli_fail(err);
-	if (json)
+	if (opts->json)
 		print_json(&m);
 	else
 		print_text(&m);
-	if (fflush(stdout) != 0) {
-		perror("ktriage: writing the memory summary");
-		return KT_EXIT_FAILURE;
-	}
 	return KT_EXIT_OK;
 }
 
 int kt_cmd_kmem(int argc, char **argv)
 {
-	struct kt_cli_opts opts;
-	int status = kt_cli_parse_dump_opts("kmem", argc, argv, &opts);
-	if (status)
-		return status;
-	struct kt_cli_session s;
-	status = kt_cli_open_kernel(&opts, &s);
-	if (status)
-		return status;
-	status = print_meminfo(s.kernel, opts.json);
-	kt_cli_close(&s);
-	return status;
+	return kt_cli_run_on_kernel("kmem", argc, argv, print_meminfo);
 }

@@ -71,16 +71,14 @@ static struct json_object *task_json(struct kt_kernel *k, const struct kt_task *
 	return o;
 }
 
-static int print_tasks(struct kt_kernel *k, const char *path, bool json)
+static int print_tasks(struct kt_kernel *k, const struct kt_cli_opts *opts)
 {
 	const struct kt_task *tasks;
-	size_t count, warnings = kt_kernel_warning_count(k);
+	size_t count;
 	struct kt_error *err = kt_tasks(k, &tasks, &count);
 	if (err)
-		return kt_cli_fail(kt_error_wrap(err, "%s", path));
-	for (size_t i = warnings; i < kt_kernel_warning_count(k); i++)
-		fprintf(stderr, "ktriage: warning: %s\n", kt_kernel_warning(k, i));
-	if (json) {
+		return kt_cli_fail(kt_error_wrap(err, "%s", opts->dump));
+	if (opts->json) {
 		struct json_object *array = json_object_new_array_ext((int)count);
 		for (size_t i = 0; i < count; i++)
 			json_object_array_add(array, task_json(k, &tasks[i]));
@@ -88,24 +86,10 @@ static int print_tasks(struct kt_kernel *k, const char *path, bool json)
 	} else {
 		print_text(k, tasks, count);
 	}
-	if (fflush(stdout) != 0) {
-		perror("ktriage: writing the task list");
-		return KT_EXIT_FAILURE;
-	}
 	return KT_EXIT_OK;
 }
 
 int kt_cmd_ps(int argc, char **argv)
 {
-	struct kt_cli_opts opts;
-	int status = kt_cli_parse_dump_opts("ps", argc, argv, &opts);
-	if (status)
-		return status;
-	struct kt_cli_session s;
-	status = kt_cli_open_kernel(&opts, &s);
-	if (status)
-		return status;
-	status = print_tasks(s.kernel, opts.dump, opts.json);
-	kt_cli_close(&s);
-	return status;
+	return kt_cli_run_on_kernel("ps", argc, argv, print_tasks);
 }

@@ -174,28 +174,20 @@ static struct json_object *to_json(const struct kt_sysinfo *s)
 	return o;
 }
 
-int kt_cmd_sys(int argc, char **argv)
+static int print_sysinfo(struct kt_kernel *kernel, const struct kt_cli_opts *opts)
 {
-	struct kt_cli_opts opts;
-	int status = kt_cli_parse_dump_opts("sys", argc, argv, &opts);
-	if (status)
-		return status;
-	struct kt_cli_session s;
-	status = kt_cli_open_kernel(&opts, &s);
-	if (status)
-		return status;
 	struct kt_sysinfo info;
-	struct kt_error *err = kt_sysinfo(s.kernel, &info);
+	struct kt_error *err = kt_sysinfo(kernel, &info);
 	if (err)
-		status = kt_cli_fail(err);
-	else if (opts.json)
+		return kt_cli_fail(err);
+	if (opts->json)
 		kt_cli_print_json(to_json(&info));
 	else
-		print_text(opts.dump, &info);
-	kt_cli_close(&s);
-	if (!status && (fflush(stdout) != 0 || ferror(stdout))) {
-		perror("ktriage: writing the system summary");
-		status = KT_EXIT_FAILURE;
-	}
-	return status;
+		print_text(opts->dump, &info);
+	return KT_EXIT_OK;
+}
+
+int kt_cmd_sys(int argc, char **argv)
+{
+	return kt_cli_run_on_kernel("sys", argc, argv, print_sysinfo);
 }

@@ -38,3 +38,29 @@ void kt_cli_close(struct kt_cli_session *s)
 	s->kernel = NULL;
 	s->dump = NULL;
 }
+
+int kt_cli_run_on_kernel(const char *command, int argc, char **argv,
+			 int (*body)(struct kt_kernel *kernel, const struct kt_cli_opts *opts))
+{
+	struct kt_cli_opts opts;
+	int status = kt_cli_parse_dump_opts(command, argc, argv, &opts);
+	if (status)
+		return status;
+	struct kt_cli_session s;
+	status = kt_cli_open_kernel(&opts, &s);
+	if (status)
+		return status;
+	status = body(s.kernel, &opts);
+	kt_cli_close(&s);
+	return kt_cli_finish_output(status);
+}
+
+int kt_cli_finish_output(int status)
+{
+	/* A full disk or a closed pipe must not pass for a whole answer. */
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		perror("ktriage: writing the output");
+		return KT_EXIT_FAILURE;
+	}
+	return status;
+}
