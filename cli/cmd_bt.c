@@ -192,7 +192,7 @@ static int print_selected(struct kt_kernel *k, const struct bt_options *o)
 	size_t count;
 	struct kt_error *err = kt_tasks(k, &tasks, &count);
 	if (err)
-		return kt_cli_fail(err);
+		return kt_cli_fail(kt_error_wrap(err, "%s", o->common.dump));
 	const struct kt_task *panic = o->all || o->state || o->active || o->nr_pids ? NULL : kt_task_panic(k);
 	if (!o->all && !o->state && !o->active && !o->nr_pids && !panic)
 		return kt_cli_fail(kt_error_create(KT_ERR_NOT_FOUND,
