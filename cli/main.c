@@ -17,6 +17,7 @@ static const struct kt_command commands[] = {
 	{ "ps", "DUMP [--json]", "every task: pid, parent, CPU, state, command, as crash's ps", kt_cmd_ps },
 	{ "sys", "DUMP [--json]", "crash's sys: CPUs, date, uptime, load, tasks, release, memory, the panic and its task", kt_cmd_sys },
 	{ "locks", "DUMP [--json | --dot]", "who waits on which lock, who holds it, and the deadlock cycles", kt_cmd_locks },
+	{ "analyze", "DUMP|LOG [--json]", "what killed the machine: verdict, evidence, advice, signature (a dump or a text log)", kt_cmd_analyze },
 	{ "list", "[--state-dir DIR] [--since T] [--verdict V] [--json]", "the dumps ktriaged has triaged, as coredumpctl list", kt_cmd_list },
 	{ "show", "ID|DUMP [--state-dir DIR] [--json]", "one dump ktriaged triaged: verdict, findings, report", kt_cmd_show },
 	{ "retriage", "ID|DUMP [--state-dir DIR]", "ask ktriaged to analyse a dump again", kt_cmd_retriage },

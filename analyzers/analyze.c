@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The driver: read the input (a dump, or a text log), parse the log once,
+ * run every analyzer in the table's order, pick the primary verdict and
+ * seal the findings with their signatures.
+ *
+ * The primary verdict is the finding that explains the end of the machine:
+ * first the one the panic message belongs to, then an oops that killed a
+ * task, then anything else; among equals the analyzer earlier in the table
+ * (the more specific pattern) wins, then the earlier event.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "report.h"
+
+#define MAX_TEXT_LOG (256u << 20)
+/* A log alone shows a pattern; only memory proves it (analyzer.h). */
+#define LOG_ONLY_CONFIDENCE_CAP 0.75
+
+const char *kt_confidence_band(double confidence)
+{
+	return confidence >= 0.8 ? "high" : confidence >= 0.5 ? "medium" : "low";
+}
+
+size_t kt_analyzer_count(void)
+{
+	return kt_nr_analyzers;
+}
+
+const char *kt_analyzer_name(size_t index)
+{
+	return index < kt_nr_analyzers ? kt_analyzers[index]->name : NULL;
+}
+
+static struct kt_report *report_new(const char *file, const char *kind)
+{
+	struct kt_report *report = calloc(1, sizeof(*report));
+	if (!report)
+		return NULL;
+	report->arena = kt_arena_new();
+	if (!report->arena) {
+		free(report);
+		return NULL;
+	}
+	report->input.file = kt_arena_strdup(report->arena, file ? file : "-");
+	report->input.kind = kind;
+	report->input.log_source = "none";
+	return report;
+}
+
+void kt_report_free(struct kt_report *report)
+{
+	if (!report)
+		return;
+	kt_log_text_free(report->log);
+	kt_arena_free(report->arena);
+	free(report);
+}
+
+/* a before b in the report's order? */
+static bool comes_first(const struct kt_finding_draft *a, const struct kt_finding_draft *b)
+{
+	if (a->claim != b->claim)
+		return a->claim > b->claim;
+	if (a->rank != b->rank)
+		return a->rank < b->rank;
+	return a->event_line < b->event_line;
+}
+
+static void order_findings(struct kt_report *report)
+{
+	/* Insertion sort: a handful of findings, and stable. */
+	for (size_t i = 1; i < report->count; i++) {
+		struct kt_finding_draft *f = report->findings[i];
+		size_t j = i;
+		for (; j > 0 && comes_first(f, report->findings[j - 1]); j--)
+			report->findings[j] = report->findings[j - 1];
+		report->findings[j] = f;
+	}
+}
+
+static void seal(struct kt_report *report)
+{
+	for (size_t i = 0; i < report->count; i++) {
+		struct kt_finding_draft *f = report->findings[i];
+		f->pub.primary = i == 0;
+		if (!(f->pub.sources & KT_FROM_MEMORY) &&
+		    f->pub.confidence > LOG_ONLY_CONFIDENCE_CAP)
+			f->pub.confidence = LOG_ONLY_CONFIDENCE_CAP;
+		f->pub.signature = kt_signature_compute(report->arena, f->pub.verdict,
+							f->sign_parts, f->nr_sign_parts);
+		if (!f->pub.summary)
+			f->pub.summary = f->pub.verdict;
+	}
+}
+
+static struct kt_error *run(struct kt_report *report, struct kt_kernel *kernel)
+{
+	struct kt_log_facts facts;
+	struct kt_error *err = kt_log_facts_parse(report->arena, report->log, &facts);
+	if (err)
+		return err;
+	struct kt_analysis analysis = {
+		.arena = report->arena, .log = report->log, .facts = &facts,
+		.kernel = kernel, .report = report,
+	};
+	for (size_t i = 0; i < kt_nr_analyzers; i++) {
+		report->current_rank = i;
+		kt_analyzers[i]->analyze(&analysis);
+	}
+	kt_model_release(&analysis);
+	order_findings(report);
+	seal(report);
+	report->input.panic = facts.panic;
+	if (kernel && kt_kernel_release(kernel) && *kt_kernel_release(kernel))
+		report->input.kernel_release = kt_arena_strdup(report->arena,
+							       kt_kernel_release(kernel));
+	else
+		report->input.kernel_release = facts.release;
+	if (kt_arena_failed(report->arena) || report->count == 0)
+		return &kt_error_out_of_memory;
+	return NULL;
+}
+
+struct kt_error *kt_analyze_log(const char *text, size_t len, const char *file,
+				struct kt_report **out)
+{
+	struct kt_report *report = report_new(file, "log");
+	if (!report)
+		return &kt_error_out_of_memory;
+	struct kt_error *err = kt_log_text_parse(text, len, &report->log);
+	if (!err) {
+		report->input.log_source = "text";
+		err = run(report, NULL);
+	}
+	if (err) {
+		kt_report_free(report);
+		return err;
+	}
+	*out = report;
+	return NULL;
+}
+
+struct kt_error *kt_analyze_kernel(struct kt_kernel *kernel, const char *file,
+				   struct kt_report **out)
+{
+	struct kt_report *report = report_new(file, "dump");
+	if (!report)
+		return &kt_error_out_of_memory;
+	const struct kt_log_record *records = NULL;
+	size_t count = 0;
+	struct kt_error *log_err = kt_log_records(kernel, &records, &count);
+	if (log_err) {
+		report->input.partial = true;
+		char *note = kt_arena_printf(report->arena,
+					     "the dump's kernel log could not be read: %s",
+					     kt_error_string(log_err));
+		kt_error_free(log_err);
+		count = 0;
+		if (note && kt_arena_grow(report->arena, (void **)&report->notes, 0,
+					  &report->cap_notes, sizeof(*report->notes)))
+			report->notes[report->nr_notes++] = note;
+	}
+	struct kt_error *err = kt_log_text_from_records(records, count, &report->log);
+	if (!err) {
+		report->input.log_source = log_err ? "none" : "dump";
+		err = run(report, kernel);
+	}
+	if (err) {
+		kt_report_free(report);
+		return err;
+	}
+	*out = report;
+	return NULL;
+}
+
+static struct kt_error *read_text_file(const char *path, char **text, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return kt_error_create(KT_ERR_IO, "%s: %s", path, strerror(errno));
+	size_t cap = 1 << 16, n = 0;
+	char *buf = malloc(cap);
+	while (buf) {
+		size_t got = fread(buf + n, 1, cap - n, f);
+		n += got;
+		if (got == 0 || n >= MAX_TEXT_LOG)
+			break;
+		if (n == cap) {
+			char *grown = realloc(buf, cap * 2);
+			if (!grown) {
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = grown;
+			cap *= 2;
+		}
+	}
+	bool failed = ferror(f);
+	fclose(f);
+	if (!buf)
+		return &kt_error_out_of_memory;
+	if (failed) {
+		free(buf);
+		return kt_error_create(KT_ERR_IO, "%s: read failed", path);
+	}
+	*text = buf;
+	*len = n;
+	return NULL;
+}
+
+static struct kt_error *analyze_dump(struct kt_dump *dump, const char *path,
+				     const struct kt_analyze_options *options,
+				     struct kt_report **out)
+{
+	struct kt_kernel *kernel;
+	struct kt_error *err = kt_kernel_open(dump, options ? options->kernel : NULL, &kernel);
+	if (err)
+		return err;
+	err = kt_analyze_kernel(kernel, path, out);
+	kt_kernel_close(kernel);
+	return err;
+}
+
+static struct kt_error *analyze_text(const char *path, struct kt_error *dump_err,
+				     struct kt_report **out)
+{
+	char *text = NULL;
+	size_t len = 0;
+	struct kt_error *err = read_text_file(path, &text, &len);
+	if (err) {
+		kt_error_free(dump_err);
+		return err;
+	}
+	err = kt_analyze_log(text, len, path, out);
+	free(text);
+	if (err) {
+		kt_error_free(dump_err);
+		return err;
+	}
+	if (!kt_log_text_is_kernel_log((*out)->log)) {
+		kt_report_free(*out);
+		*out = NULL;
+		return dump_err; /* says why it is not a dump; it is no log either */
+	}
+	kt_error_free(dump_err);
+	return NULL;
+}
+
+struct kt_error *kt_analyze_path(const char *path,
+				 const struct kt_analyze_options *options,
+				 struct kt_report **out)
+{
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return kt_error_create(KT_ERR_IO, "%s: %s", path, strerror(errno));
+	struct kt_dump *dump;
+	struct kt_error *err = kt_dump_open(path, &dump);
+	if (!err) {
+		err = analyze_dump(dump, path, options, out);
+		kt_dump_close(dump);
+		return err;
+	}
+	/* Not a dump the reader knows: perhaps a log.  Keep why it was not a dump. */
+	if (err->code != KT_ERR_FORMAT && err->code != KT_ERR_UNSUPPORTED)
+		return err;
+	return analyze_text(path, err, out);
+}
+
+const struct kt_report_input *kt_report_input(const struct kt_report *report)
+{
+	return &report->input;
+}
+
+const struct kt_finding *kt_report_primary(const struct kt_report *report)
+{
+	return &report->findings[0]->pub;
+}
+
+size_t kt_report_finding_count(const struct kt_report *report)
+{
+	return report->count;
+}
+
+const struct kt_finding *kt_report_finding(const struct kt_report *report, size_t index)
+{
+	return index < report->count ? &report->findings[index]->pub : NULL;
+}
+
+size_t kt_report_note_count(const struct kt_report *report)
+{
+	return report->nr_notes;
+}
+
+const char *kt_report_note(const struct kt_report *report, size_t index)
+{
+	return index < report->nr_notes ? report->notes[index] : NULL;
+}

@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Lock evidence from memory: the wait-for graph of the dump's blocked
+ * tasks (kt_lock_graph): each lock's owner, owner word and waiters, what
+ * each task waits on, the cycles.  This is what turns "the stacks look
+ * like a deadlock" into "the owners and waiters close a cycle".
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "report.h"
+
+static struct kt_lock_graph *graph_of(struct kt_analysis *a)
+{
+	if (!a->kernel)
+		return NULL;
+	if (!a->graph_read) {
+		a->graph_read = true;
+		struct kt_error *err = kt_lock_graph(a->kernel, &a->graph);
+		if (err) {
+			kt_analysis_note(a, "the lock graph could not be built from memory: %s",
+					 kt_error_string(err));
+			kt_error_free(err);
+			a->graph = NULL;
+		}
+	}
+	return a->graph;
+}
+
+void kt_model_release(struct kt_analysis *a)
+{
+	kt_lock_graph_free(a->graph);
+	a->graph = NULL;
+}
+
+/* "cfg_lock [cfgstore]" -> "cfg_lock" and "cfgstore". */
+static void split_symbol(const char *symbol, char *name, size_t size, const char **module)
+{
+	size_t len = strcspn(symbol, " ");
+	snprintf(name, size, "%.*s", (int)len, symbol);
+	const char *open = strchr(symbol, '[');
+	*module = open ? open + 1 : NULL;
+}
+
+static const char *comm_of(struct kt_analysis *a, int32_t pid)
+{
+	const struct kt_task *t = pid >= 0 ? kt_model_task(a, pid) : NULL;
+	return t ? t->comm : NULL;
+}
+
+static bool involves(const struct kt_lock *lock, struct kt_finding_draft *f)
+{
+	for (size_t i = 0; i < lock->nr_waiters; i++)
+		if (lock->waiters[i].pid >= 0 && kt_finding_task(f, lock->waiters[i].pid))
+			return true;
+	return lock->owner_pid >= 0 && kt_finding_task(f, lock->owner_pid);
+}
+
+static struct kt_evidence_lock *add_lock(struct kt_analysis *a, struct kt_finding_draft *f,
+					 const struct kt_lock *lock)
+{
+	char name[128];
+	const char *module;
+	split_symbol(lock->symbol, name, sizeof(name), &module);
+	struct kt_evidence_lock *e = kt_finding_add_lock(f, *name ? name : NULL,
+							 kt_lock_kind_name(lock->kind), KT_FROM_MEMORY);
+	if (!e)
+		return NULL;
+	e->address = lock->address;
+	e->kind = kt_lock_kind_name(lock->kind);
+	e->owner_pid = lock->owner_pid;
+	e->owner_comm = kt_finding_strdup(f, comm_of(a, lock->owner_pid));
+	/* A percpu_rw_semaphore has no owner word, only readers and a writer. */
+	e->has_owner_word = kt_lock_kind_has_owner(lock->kind) && lock->kind != KT_LOCK_PERCPU_RWSEM;
+	e->owner_word = lock->owner_word;
+	e->nr_waiters = 0;
+	for (size_t i = 0; i < lock->nr_waiters; i++)
+		if (lock->waiters[i].pid >= 0)
+			kt_finding_lock_waiter(f, e, lock->waiters[i].pid);
+	char readers[96] = "";
+	for (size_t i = 0; i < lock->nr_readers && strlen(readers) < 80; i++)
+		snprintf(readers + strlen(readers), sizeof(readers) - strlen(readers), "%s%d",
+			 i ? " " : "", lock->reader_pids[i]);
+	e->note = kt_arena_printf(a->arena, "%s%s%s%s%s%s%s", "from memory",
+				  module ? "; in module " : "", module ? module : "",
+				  *readers ? "; held for reading by " : "", readers,
+				  lock->corrupt || lock->partial ? "; " : "",
+				  lock->corrupt || lock->partial ? lock->problem : "");
+	if (module && e->note) {
+		/* "cfgstore]" from split_symbol: drop the bracket */
+		char *bracket = strchr(e->note, ']');
+		if (bracket)
+			memmove(bracket, bracket + 1, strlen(bracket));
+	}
+	return e;
+}
+
+/* What each task of the finding waits on, as memory says. */
+static void task_waits(struct kt_analysis *a, struct kt_finding_draft *f,
+		       const struct kt_lock_graph *g)
+{
+	for (size_t i = 0; i < g->nr_waits; i++) {
+		const struct kt_task_wait *w = &g->waits[i];
+		struct kt_evidence_task *t = kt_finding_task(f, w->pid);
+		if (!t || w->kind == KT_WAIT_NONE)
+			continue;
+		t->waits_on = kt_arena_printf(a->arena, "%s%s(%s%s, in %s)",
+					      w->symbol, *w->symbol ? " " : "",
+					      kt_lock_kind_name(w->kind), w->writer ? ", write" : "",
+					      w->function);
+		t->sources |= KT_FROM_MEMORY;
+	}
+}
+
+/*
+ * "containerd-shim:107 waits for cgroup_mutex held by runc:[2:INIT]:108,
+ * which waits for cgroup_threadgroup_rwsem held by containerd-shim:107"
+ */
+static const char *cycle_text(struct kt_analysis *a, const struct kt_lock_graph *g,
+			      const struct kt_lock_cycle *c)
+{
+	char text[640] = "";
+	for (size_t i = 0; i < c->length && strlen(text) < 480; i++) {
+		char symbol[128] = "a lock";
+		const char *module;
+		for (size_t l = 0; l < g->nr_locks; l++)
+			if (g->locks[l]->address == c->locks[i] && *g->locks[l]->symbol)
+				split_symbol(g->locks[l]->symbol, symbol, sizeof(symbol), &module);
+		int32_t holder = c->pids[(i + 1) % c->length];
+		const char *comm = comm_of(a, c->pids[i]), *holder_comm = comm_of(a, holder);
+		if (i == 0)
+			snprintf(text, sizeof(text), "%s:%d", comm ? comm : "?", c->pids[i]);
+		snprintf(text + strlen(text), sizeof(text) - strlen(text),
+			 "%s waits for %s held by %s:%d", i ? ", which" : "", symbol,
+			 holder_comm ? holder_comm : "?", holder);
+	}
+	return kt_arena_strdup(a->arena, text);
+}
+
+bool kt_model_locks(struct kt_analysis *a, struct kt_finding_draft *f,
+		    struct kt_model_lock_summary *out)
+{
+	*out = (struct kt_model_lock_summary){ .root_pid = -1 };
+	struct kt_lock_graph *g = graph_of(a);
+	if (!g || !f)
+		return false;
+	size_t most = 0;
+	for (size_t i = 0; i < g->nr_locks; i++) {
+		const struct kt_lock *lock = g->locks[i];
+		if (!involves(lock, f))
+			continue;
+		struct kt_evidence_lock *e = add_lock(a, f, lock);
+		out->locks++;
+		if (lock->corrupt && !out->corrupt) {
+			out->corrupt = e;
+			out->problem = kt_arena_strdup(a->arena, lock->problem);
+		}
+		if (lock->nr_waiters > most) {
+			most = lock->nr_waiters;
+			out->busiest = e;
+		}
+		/* Owners are evidence too, blocked or not. */
+		if (lock->owner_pid >= 0 && comm_of(a, lock->owner_pid)) {
+			struct kt_evidence_task *t = kt_finding_add_task(f, lock->owner_pid,
+									 comm_of(a, lock->owner_pid),
+									 KT_FROM_MEMORY);
+			if (t && e)
+				t->role = kt_arena_printf(a->arena, "%s%sowner of %s", t->role ? t->role : "",
+							  t->role ? "; " : "", e->symbol ? e->symbol : "a lock");
+		}
+	}
+	task_waits(a, f, g);
+	for (size_t i = 0; i < g->nr_cycles; i++) {
+		const struct kt_lock_cycle *c = &g->cycles[i];
+		bool ours = false;
+		for (size_t k = 0; k < c->length; k++)
+			ours |= kt_finding_task(f, c->pids[k]) != NULL;
+		if (!ours)
+			continue;
+		out->cycles++;
+		const char *text = cycle_text(a, g, c);
+		if (!out->cycle)
+			out->cycle = text;
+		kt_finding_fact(f, out->cycles == 1 ? "cycle" : "cycle_more", "%s", text);
+	}
+	if (out->busiest && out->busiest->owner_pid >= 0) {
+		out->root_pid = out->busiest->owner_pid;
+		for (size_t i = 0; i < g->nr_waits; i++)
+			if (g->waits[i].pid == out->root_pid && g->waits[i].kind != KT_WAIT_NONE)
+				out->root_wait = kt_arena_printf(a->arena, "%s%s(%s, in %s)",
+								 g->waits[i].symbol,
+								 *g->waits[i].symbol ? " " : "",
+								 kt_lock_kind_name(g->waits[i].kind),
+								 g->waits[i].function);
+	}
+	if (out->locks)
+		kt_finding_add_sources(f, KT_FROM_MEMORY);
+	return out->locks > 0;
+}
