@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 """Dump reader benchmark: ktriage next to libkdumpfile, on the same dumps, in one run.
 
-  make bench            (builds bench/*.c, then runs this)
+  make bench-reader     (builds bench/*.c, then runs this)
 
 For each dump:
   random   the same list of random present pages read through
