@@ -48,7 +48,7 @@ FIXTURE_BIN := $(patsubst tests/fixtures/%.c,$(BUILD)/tests/%,$(FIXTURE_SRC))
 # (without the sanitizers) by check's second make.
 .SECONDARY: $(call obj,$(UNIT_SRC) $(FIXTURE_SRC))
 
-.PHONY: all check unit integration demo deps install clean fuzz bench
+.PHONY: all check unit integration demo deps install clean fuzz bench bench-reader
 all: $(BUILD)/ktriage $(BUILD)/ktriaged $(LIB)
 
 $(BUILD)/obj/%.o: %.c
@@ -100,7 +100,11 @@ BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(sort $(wildcard bench/*.c))
 $(BUILD)/bench/%: bench/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS) $(shell pkg-config --libs libkdumpfile)
-bench: $(BUILD)/ktriage $(BENCH_BIN) $(FIXTURE_BIN)
+# make bench: ktriage next to crash, drgn, makedumpfile and libkdumpfile (bench/run; results
+# in bench/RESULTS.md); make bench-reader: the dump reader alone (bench/RESULTS-reader.md).
+bench: $(BUILD)/ktriage $(BENCH_BIN)
+	bench/run --ktriage $(BUILD)/ktriage --bin $(BUILD)/bench --vmcores $(VMCORES) $(BENCH_ARGS)
+bench-reader: $(BUILD)/ktriage $(BENCH_BIN) $(FIXTURE_BIN)
 	python3 bench/reader.py --ktriage $(BUILD)/ktriage --bin $(BUILD)/bench \
 		--mkvmcore $(BUILD)/tests/mkvmcore --vmcores $(VMCORES)
 
