@@ -94,7 +94,10 @@ static void analyze_oops(struct kt_analysis *a, const struct kt_oops *oops, size
 	kt_finding_fact(f, "operation", "%s", op);
 	kt_finding_sign(f, "op:%s", op);
 	const struct kt_text_frame *caller = caller_of(oops);
-	const char *caller_name = caller ? kt_frame_string(a->arena, caller) : "an unknown caller";
+	const char *caller_name = caller ? kt_frame_string(a->arena, caller)
+			  : oops->has_rip ? kt_arena_printf(a->arena, "%s (its caller is not in the log)",
+							    kt_frame_string(a->arena, &oops->rip))
+					  : "code the log does not show";
 	if (caller) {
 		char base[128];
 		kt_function_base(caller->function, base, sizeof(base));

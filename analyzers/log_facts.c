@@ -170,8 +170,10 @@ static bool parse_cpu_line(struct kt_arena *arena, const char *s, struct cpu_lin
 	if (sscanf(p, "CPU: %d%n", &cpu, &used) != 1)
 		return false;
 	const char *q = p + used;
+	used = 0;
 	if (sscanf(q, " UID: %d%n", &uid, &used) == 1)
 		q += used;
+	used = 0;
 	if (sscanf(q, " PID: %d Comm: %n", &pid, &used) != 1 || !used)
 		return false;
 	const char *comm = q + used;

@@ -52,8 +52,10 @@ static void parse_line(const char *s, size_t i, struct machine_check *mc)
 	if ((p = strstr(s, "CPU ")) && strstr(s, "Bank ") &&
 	    (strstr(s, "Machine Check") || strstr(s, "Machine check"))) {
 		const char *b = strstr(s, "Bank ");
-		if (sscanf(p, "CPU %d", &cpu) == 1 && sscanf(b, "Bank %d: %31s", &bank, status) == 2) {
-			uint64_t value = strtoull(status, NULL, 16);
+		int fields = sscanf(b, "Bank %d: %31s", &bank, status);
+		if (sscanf(p, "CPU %d", &cpu) == 1 && fields >= 1) {
+			/* "Bank 0" alone: the status was not printed */
+			uint64_t value = fields == 2 ? strtoull(status, NULL, 16) : 0;
 			if (mc->first == SIZE_MAX || ((value & MCI_STATUS_UC) && !mc->uncorrected)) {
 				mc->cpu = cpu;
 				mc->bank = bank;
@@ -107,21 +109,25 @@ static void analyze(struct kt_analysis *a)
 	if (mc.cpu >= 0) {
 		kt_finding_fact(f, "cpu", "%s", mc.cpus);
 		kt_finding_fact(f, "bank", "%s", mc.banks);
-		kt_finding_fact(f, "status", "0x%016" PRIx64, mc.status);
-		kt_finding_fact(f, "mcacod", "0x%04" PRIx64, mc.status & 0xffff);
-		kt_finding_fact(f, "severity", "%s%s", mc.uncorrected ? "uncorrected" : "corrected",
-				mc.status & MCI_STATUS_PCC ? ", processor context corrupt" : "");
+		if (mc.status) {
+			kt_finding_fact(f, "status", "0x%016" PRIx64, mc.status);
+			kt_finding_fact(f, "mcacod", "0x%04" PRIx64, mc.status & 0xffff);
+			kt_finding_fact(f, "severity", "%s%s", mc.uncorrected ? "uncorrected" : "corrected",
+					mc.status & MCI_STATUS_PCC ? ", processor context corrupt" : "");
+		}
 	}
 	if (mc.message[0])
 		kt_finding_fact(f, "message", "%s", mc.message);
 	if (mc.address[0])
 		kt_finding_fact(f, "address", "%s", mc.address);
 	kt_finding_sign(f, "severity:%s", fatal ? "fatal" : "corrected");
-	if (mc.bank >= 0)
+	if (mc.bank >= 0 && mc.status)
 		kt_finding_sign(f, "bank:%d:mcacod:%04" PRIx64, mc.bank, mc.status & 0xffff);
+	else if (mc.bank >= 0)
+		kt_finding_sign(f, "bank:%d", mc.bank);
 	kt_finding_summary(f, "%s machine check%s%s%s%s%s", fatal ? "Fatal" : "Corrected",
 			   mc.cpu >= 0 ? kt_arena_printf(a->arena, " on CPU %s, bank %s", mc.cpus, mc.banks) : "",
-			   mc.cpu >= 0 ? kt_arena_printf(a->arena, " (status 0x%016" PRIx64 ")", mc.status) : "",
+			   mc.status ? kt_arena_printf(a->arena, " (status 0x%016" PRIx64 ")", mc.status) : "",
 			   mc.message[0] ? ": " : "", mc.message,
 			   mc.count > 1 ? kt_arena_printf(a->arena, "; %zu records", mc.count) : "");
 	kt_finding_advice(f, "A hardware error, not a kernel bug: decode the bank and status "

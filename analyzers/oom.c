@@ -255,6 +255,27 @@ static void add_evidence(struct kt_analysis *a, struct kt_finding_draft *f,
 	}
 }
 
+/* The dump's memory counters at the crash (crash's kmem -i). */
+static void memory_state(struct kt_analysis *a, struct kt_finding_draft *f)
+{
+	struct kt_meminfo m;
+	if (!a->kernel)
+		return;
+	struct kt_error *err = kt_meminfo(a->kernel, &m);
+	if (err) {
+		kt_analysis_note(a, "memory counters could not be read: %s", kt_error_string(err));
+		kt_error_free(err);
+		return;
+	}
+	if (!m.total_mem)
+		return;
+	kt_finding_fact(f, "memory", "free %" PRIu64 " of %" PRIu64 " pages (%" PRIu64 "%%), "
+			"page cache %" PRIu64 ", slab %" PRIu64 ", swap free %" PRIu64 " of %" PRIu64
+			" (memory)", m.free, m.total_mem, m.free * 100 / m.total_mem, m.cached,
+			m.slab, m.swap_free, m.total_swap);
+	kt_finding_add_sources(f, KT_FROM_MEMORY);
+}
+
 static void summarize(struct kt_analysis *a, struct kt_finding_draft *f,
 		      const struct oom_report *r, int panic_on_oom)
 {
@@ -342,6 +363,7 @@ static void analyze(struct kt_analysis *a)
 				r.top[0].name, r.top[0].pid, r.top[0].rss);
 	if (r.nr_events > 1)
 		kt_finding_fact(f, "events", "%zu", r.nr_events);
+	memory_state(a, f);
 	summarize(a, f, &r, panic_on_oom);
 	advise(f, &r, panic_on_oom, facts);
 	char comm[64];

@@ -217,6 +217,8 @@ static int handler(void *user, const char *section, const char *name,
 	struct parse_state *st = user;
 	if (!name) /* a section header alone (INI_CALL_HANDLER_ON_NEW_SECTION) */
 		return 1;
+	if (st->problem) /* inih reports the first bad line: keep its message */
+		return 0;
 	return set_value(st, section, name, value ? value : "");
 }
 

@@ -31,6 +31,9 @@ KTRIAGE = os.environ.get("KTRIAGE", os.path.join(ROOT, "build/ktriage"))
 SAMPLE = os.environ.get("KT_SAMPLE", os.path.join(ROOT, "samples/cgroup_deadlock"))
 VMCORES = os.environ.get("KT_VMCORES", os.path.join(ROOT, "..", "shared", "vmcores"))
 LOGS = os.path.join(ROOT, "tests", "logs")
+# Optional: a second capture of the scenarios (../shared/vmlab/regen.sh --out DIR):
+# new KASLR, new pids, same crash.
+RECAPTURES = os.environ.get("KT_RECAPTURES", "")
 with open(os.path.join(ROOT, "schema", "report.schema.json")) as _f:
     SCHEMA = Validator(json.load(_f))
 
@@ -224,6 +227,26 @@ class SharedDumps(unittest.TestCase):
             with self.subTest(scenario=d):
                 self.assertEqual(got["verdict"], self.reports[d]["log"]["verdict"])
                 self.assertEqual(got["signature"], self.reports[d]["log"]["signature"])
+
+    def test_second_capture_signs_alike(self):
+        if not os.path.isdir(RECAPTURES):
+            self.skipTest("KT_RECAPTURES (a second capture of the scenarios) is not set")
+        first = {self.manifest(d)["scenario"]: d for d in self.dirs}
+        compared = 0
+        for name in sorted(os.listdir(RECAPTURES)):
+            again = os.path.join(RECAPTURES, name)
+            if name not in first or not os.path.exists(os.path.join(again, "vmcore.kdump")):
+                continue
+            with open(os.path.join(again, "manifest.json")) as f:
+                self.assertNotEqual(json.load(f)["kernel_offset"],
+                                    self.manifest(first[name])["kernel_offset"])
+            for kind, path in (("dump", "vmcore.kdump"), ("log", "vmcore-dmesg.txt")):
+                got = analyze(os.path.join(again, path))
+                with self.subTest(scenario=name, input=kind):
+                    self.assertEqual(got["verdict"], self.reports[first[name]][kind]["verdict"])
+                    self.assertEqual(got["signature"], self.reports[first[name]][kind]["signature"])
+            compared += 1
+        self.assertGreater(compared, 0, f"no scenario of {RECAPTURES} is in the corpus")
 
     def test_timing(self):
         for d in self.dirs:

@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The alert hook: an optional shell command run for every finished dump,
+ * with the JSON report on standard input (for a dump that could not be
+ * triaged, {"file", "outcome", "reason"}) and KTRIAGE_DUMP, KTRIAGE_DUMP_ID,
+ * KTRIAGE_OUTCOME, KTRIAGE_VERDICT, KTRIAGE_SIGNATURE, KTRIAGE_REPORT in its
+ * environment.  It runs inside the unit's sandbox (no network there: a hook
+ * that posts an alert hands it to a local relay, or the unit gets a drop-in)
+ * and is killed after hook_timeout_seconds.
+ */
+#include <errno.h>
+#include <json-c/json.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ktriaged.h"
+
+struct hook {
+	pid_t pid;
+	double timeout;
+	sd_event_source *child, *timer;
+};
+
+static void hook_free(struct hook *h)
+{
+	sd_event_source_disable_unref(h->child);
+	sd_event_source_disable_unref(h->timer);
+	free(h);
+}
+
+static int on_hook_exit(sd_event_source *s, const siginfo_t *si, void *userdata)
+{
+	struct hook *h = userdata;
+	siginfo_t reaped;
+	waitid(P_PID, (id_t)h->pid, &reaped, WEXITED | WNOHANG);
+	if (si->si_code != CLD_EXITED)
+		log_warning("Alert hook %d killed by signal %d", (int)h->pid, si->si_status);
+	else if (si->si_status != 0)
+		log_warning("Alert hook %d exited with status %d", (int)h->pid, si->si_status);
+	hook_free(h);
+	return 0;
+}
+
+static int on_hook_timeout(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct hook *h = userdata;
+	log_warning("Alert hook %d still running after %.0f s: killing it", (int)h->pid,
+		    h->timeout);
+	kill(h->pid, SIGKILL);
+	return 0;
+}
+
+/* What the hook reads on stdin. */
+static char *hook_input(const struct finished_job *job)
+{
+	const struct worker_result *r = job->result;
+	if (r->outcome == KT_OUTCOME_TRIAGED && r->report)
+		return strdup(json_object_to_json_string_ext(r->report,
+			JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "file", json_object_new_string(job->path));
+	json_object_object_add(o, "outcome", json_object_new_string(kt_outcome_name(r->outcome)));
+	json_object_object_add(o, "reason", r->reason ? json_object_new_string(r->reason) : NULL);
+	char *text = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+							   JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+	return text;
+}
+
+static void set_env(const char *key, const char *value)
+{
+	if (value)
+		setenv(key, value, 1);
+}
+
+static void hook_child(const char *command, int input, const struct finished_job *job,
+		       const char *report_path)
+{
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (dup2(input, 0) < 0)
+		_exit(127);
+	close_range(3, ~0U, 0);
+	char id[32];
+	snprintf(id, sizeof(id), "%lld", (long long)job->dump_id);
+	set_env("KTRIAGE_DUMP", job->path);
+	set_env("KTRIAGE_DUMP_ID", id);
+	set_env("KTRIAGE_OUTCOME", kt_outcome_name(job->result->outcome));
+	set_env("KTRIAGE_VERDICT", report_field(job->result, "verdict"));
+	set_env("KTRIAGE_SIGNATURE", report_field(job->result, "signature"));
+	set_env("KTRIAGE_REPORT", report_path);
+	execl("/bin/sh", "sh", "-c", command, (char *)NULL);
+	_exit(127);
+}
+
+int hook_run(struct manager *m, const struct finished_job *job, const char *report_path)
+{
+	const char *command = m->config.hook;
+	if (!command || !*command)
+		return 0;
+	char *input = hook_input(job);
+	int fd = memfd_create("ktriage-hook-input", MFD_CLOEXEC);
+	if (!input || fd < 0 || write(fd, input, strlen(input)) < 0 ||
+	    lseek(fd, 0, SEEK_SET) < 0) {
+		log_error("Alert hook: cannot prepare its input: %m");
+		free(input);
+		if (fd >= 0)
+			close(fd);
+		return -EIO;
+	}
+	free(input);
+	struct hook *h = calloc(1, sizeof(*h));
+	if (!h) {
+		close(fd);
+		return -ENOMEM;
+	}
+	h->timeout = m->config.hook_timeout_seconds;
+	fflush(NULL);
+	h->pid = fork();
+	if (h->pid == 0)
+		hook_child(command, fd, job, report_path);
+	close(fd);
+	if (h->pid < 0) {
+		log_error("Alert hook: fork: %m");
+		free(h);
+		return -errno;
+	}
+	int r = sd_event_add_child(m->event, &h->child, h->pid, WEXITED, on_hook_exit, h);
+	if (r >= 0)
+		r = sd_event_add_time_relative(m->event, &h->timer, CLOCK_MONOTONIC,
+					       (uint64_t)(h->timeout * 1e6), 100000,
+					       on_hook_timeout, h);
+	if (r < 0) {
+		log_error("Alert hook: cannot follow process %d: %s", (int)h->pid, strerror(-r));
+		kill(h->pid, SIGKILL);
+		waitpid(h->pid, NULL, 0);
+		hook_free(h);
+		return r;
+	}
+	return 0;
+}

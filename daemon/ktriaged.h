@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ktriaged's parts, each one file: main.c (the sd-event loop, signals,
+ * sd_notify), watch.c (inotify), queue.c (jobs: settle, probe, queue,
+ * dispatch), worker.c (forked analysis), sandbox.c (seccomp, rlimits),
+ * spool.c (requests from the CLI), outputs.c (what a finished job writes),
+ * and the sinks: report.c, journal.c, prometheus.c, hook.c.
+ *
+ * Functions return 0 or a negative errno, and log what failed and why.
+ */
+#ifndef KTRIAGED_H
+#define KTRIAGED_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <systemd/sd-event.h>
+
+#include "ktriage/config.h"
+#include "ktriage/layout.h"
+#include "ktriage/store.h"
+
+/* Log lines with sd-daemon's "<N>" prefixes: journald keeps the priority. */
+void log_at(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define log_error(...) log_at(3, __VA_ARGS__)
+#define log_warning(...) log_at(4, __VA_ARGS__)
+#define log_notice(...) log_at(5, __VA_ARGS__)
+#define log_info(...) log_at(6, __VA_ARGS__)
+#define log_debug(...) log_at(7, __VA_ARGS__)
+extern int log_max_priority;
+
+/* A dump interrupted this many times (the daemon killed) is given up. */
+#define MAX_ATTEMPTS 2
+
+struct watch;
+struct job;
+struct worker;
+
+/* Overrides given on the command line, applied over every (re)load. */
+struct cli_overrides {
+	char **watch;
+	size_t nr_watch;
+	const char *state_dir;
+	unsigned workers;
+};
+
+struct manager {
+	sd_event *event;
+	const char *config_path;
+	bool config_path_given;
+	struct cli_overrides overrides;
+	struct kt_config config;
+	struct kt_store *store;
+	char *reports_dir, *spool_dir;
+
+	struct watch *watches;
+	sd_event_source *spool_source;
+	sd_event_source *rescan_timer;
+	sd_event_source *prometheus_defer;
+
+	struct job *jobs;          /* every job not yet finished, oldest first */
+	unsigned busy;             /* workers running (probes and analyses) */
+	uint64_t nr_triaged, nr_failed; /* since start */
+	bool stopping;
+};
+
+double now_realtime(void);
+
+/* config: the file, then the command line. */
+int manager_load_config(struct manager *m, struct kt_config *out);
+int manager_reload(struct manager *m);
+void manager_update_status(struct manager *m);
+
+/* watch.c */
+int watch_apply_config(struct manager *m);
+void watch_scan_all(struct manager *m);
+int watch_scan_tree(struct manager *m, const char *dir, unsigned depth,
+		    bool pstore, bool add_watches, bool now);
+void watch_free_all(struct manager *m);
+
+/* queue.c */
+enum job_origin { ORIGIN_EVENT, ORIGIN_SCAN, ORIGIN_REQUEST, ORIGIN_RETRIAGE };
+int queue_add(struct manager *m, const char *path, bool pstore,
+	      enum job_origin origin);
+int queue_resume_unfinished(struct manager *m);
+void queue_dispatch(struct manager *m);
+unsigned queue_count(struct manager *m, bool running);
+void queue_stop_all(struct manager *m);
+
+/* worker.c */
+enum worker_mode { WORKER_PROBE, WORKER_ANALYZE };
+struct worker_result {
+	enum kt_outcome outcome;
+	char *reason;            /* failures, and why a probe was not ready */
+	bool probe_ready;        /* probes: the header is complete */
+	struct json_object *report; /* analyses that succeeded */
+	double started, finished;
+};
+typedef void (*worker_done_fn)(struct manager *m, struct job *job,
+			      struct worker_result *result);
+int worker_start(struct manager *m, struct job *job, const char *path,
+		 enum worker_mode mode, worker_done_fn done, struct worker **out);
+void worker_kill(struct worker *w);
+void worker_result_clear(struct worker_result *r);
+
+/* sandbox.c: called in the worker, after fork, before reading the dump. */
+int sandbox_enter(double timeout_seconds, unsigned long memory_limit_mb);
+
+/* spool.c */
+int spool_start(struct manager *m);
+void spool_process_all(struct manager *m);
+
+/* outputs.c: the job is done; write everything and record it. */
+struct finished_job {
+	int64_t dump_id;
+	const char *path, *kind, *layout;
+	const struct worker_result *result;
+	bool already_stored;     /* the store recorded it (gave up on it) */
+};
+/* Fields of a report, NULL when absent. */
+const char *report_field(const struct worker_result *r, const char *key);
+const char *report_panic(const struct worker_result *r);
+void outputs_record(struct manager *m, const struct finished_job *job);
+
+/* report.c: STATE/reports/ID.json, 0640, written atomically. */
+int report_write(struct manager *m, int64_t dump_id, struct json_object *report,
+		 char **path_out);
+/* journal.c */
+void journal_record(const struct finished_job *job, const char *report_path);
+/* prometheus.c: now, or once the current event is handled (the queue settled) */
+int prometheus_write(struct manager *m);
+void prometheus_schedule(struct manager *m);
+/* hook.c */
+int hook_run(struct manager *m, const struct finished_job *job,
+	     const char *report_path);
+
+#endif

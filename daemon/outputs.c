@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A job is finished: write its report, record it in the store (the commit
+ * point: from here on a restart will not analyse it again), then tell the
+ * journal, the Prometheus textfile and the alert hook.  A sink that fails
+ * is logged; the others still run.
+ */
+#include <json-c/json.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ktriaged.h"
+
+const char *report_field(const struct worker_result *r, const char *key)
+{
+	struct json_object *v;
+	if (!r || !r->report || !json_object_object_get_ex(r->report, key, &v) ||
+	    json_object_is_type(v, json_type_null))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+/* The panic message: top-level "panic", or the input's. */
+const char *report_panic(const struct worker_result *r)
+{
+	const char *panic = report_field(r, "panic");
+	struct json_object *input, *v;
+	if (!panic && r && r->report &&
+	    json_object_object_get_ex(r->report, "input", &input) &&
+	    json_object_object_get_ex(input, "panic", &v) &&
+	    json_object_is_type(v, json_type_string))
+		panic = json_object_get_string(v);
+	return panic;
+}
+
+static void store_record(struct manager *m, const struct finished_job *job,
+			 const char *report_path)
+{
+	const struct worker_result *r = job->result;
+	const struct kt_store_analysis analysis = {
+		.outcome = r->outcome,
+		.reason = r->reason,
+		.tool_version = KT_VERSION,
+		.started = r->started,
+		.finished = r->finished,
+		.report = r->outcome == KT_OUTCOME_TRIAGED ? r->report : NULL,
+		.report_path = report_path,
+	};
+	struct kt_error *err = kt_store_finish(m->store, job->dump_id, &analysis, NULL);
+	if (err) {
+		log_error("%s: failed to record the analysis: %s", job->path,
+			  kt_error_string(err));
+		kt_error_free(err);
+	}
+}
+
+static void log_outcome(const struct finished_job *job)
+{
+	const struct worker_result *r = job->result;
+	if (r->outcome == KT_OUTCOME_TRIAGED)
+		log_notice("%s: %s (%s): %s", job->path,
+			   report_field(r, "verdict") ?: "unknown",
+			   report_field(r, "signature") ?: "no signature",
+			   report_field(r, "summary") ?: "");
+	else
+		log_warning("%s: triage %s: %s", job->path, kt_outcome_name(r->outcome),
+			    r->reason ? r->reason : "no reason given");
+}
+
+void outputs_record(struct manager *m, const struct finished_job *job)
+{
+	const struct worker_result *r = job->result;
+	char *report_path = NULL;
+	if (r->outcome == KT_OUTCOME_TRIAGED && !r->report) {
+		/* Not a report at all: never store a triage without one. */
+		log_error("%s: no report from the worker", job->path);
+		return;
+	}
+	if (r->outcome == KT_OUTCOME_TRIAGED && m->config.reports)
+		report_write(m, job->dump_id, r->report, &report_path);
+	if (!job->already_stored)
+		store_record(m, job, report_path);
+	log_outcome(job);
+	if (m->config.journal)
+		journal_record(job, report_path);
+	prometheus_schedule(m);
+	hook_run(m, job, report_path);
+	free(report_path);
+}

@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Watching the crash directories: one inotify watch per directory, down to
+ * max_depth levels (kdump writes /var/crash/DIR/vmcore), added before the
+ * directory is scanned so that nothing written meanwhile is missed.  Events
+ * only say "look at this file"; queue.c decides whether it is finished.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+
+#include "ktriaged.h"
+
+struct watch {
+	struct watch *next;
+	struct manager *m;
+	sd_event_source *source;
+	char *path;
+	unsigned depth;
+	bool pstore;
+};
+
+#define WATCH_MASK (IN_CREATE | IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE_SELF | \
+		    IN_MOVE_SELF | IN_ONLYDIR | IN_DONT_FOLLOW)
+
+static void watch_free(struct watch *w)
+{
+	sd_event_source_disable_unref(w->source);
+	free(w->path);
+	free(w);
+}
+
+static void watch_remove(struct manager *m, struct watch *w)
+{
+	for (struct watch **p = &m->watches; *p; p = &(*p)->next)
+		if (*p == w) {
+			*p = w->next;
+			log_debug("No longer watching %s", w->path);
+			watch_free(w);
+			return;
+		}
+}
+
+void watch_free_all(struct manager *m)
+{
+	while (m->watches) {
+		struct watch *w = m->watches;
+		m->watches = w->next;
+		watch_free(w);
+	}
+}
+
+static char *join(const char *dir, const char *name)
+{
+	char *path;
+	if (asprintf(&path, "%s/%s", dir, name) < 0)
+		return NULL;
+	return path;
+}
+
+static int on_inotify(sd_event_source *s, const struct inotify_event *ev,
+		      void *userdata)
+{
+	struct watch *w = userdata;
+	struct manager *m = w->m;
+	if (ev->mask & IN_Q_OVERFLOW) {
+		log_warning("inotify queue overflowed: rescanning everything");
+		watch_scan_all(m);
+		return 0;
+	}
+	if (ev->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF)) {
+		watch_remove(m, w);
+		return 0;
+	}
+	if (!ev->len)
+		return 0;
+	char *path = join(w->path, ev->name);
+	if (!path)
+		return 0;
+	if (ev->mask & IN_ISDIR) {
+		if ((ev->mask & (IN_CREATE | IN_MOVED_TO)) && w->depth < m->config.max_depth)
+			watch_scan_tree(m, path, w->depth + 1, w->pstore, true, false);
+	} else if (ev->mask & (IN_CREATE | IN_CLOSE_WRITE | IN_MOVED_TO)) {
+		queue_add(m, path, w->pstore, ORIGIN_EVENT);
+	}
+	free(path);
+	return 0;
+}
+
+static struct watch *find_watch(struct manager *m, const char *path)
+{
+	for (struct watch *w = m->watches; w; w = w->next)
+		if (strcmp(w->path, path) == 0)
+			return w;
+	return NULL;
+}
+
+static int add_watch(struct manager *m, const char *dir, unsigned depth, bool pstore)
+{
+	if (find_watch(m, dir))
+		return 0;
+	struct watch *w = calloc(1, sizeof(*w));
+	if (!w || !(w->path = strdup(dir))) {
+		free(w);
+		return -ENOMEM;
+	}
+	w->m = m;
+	w->depth = depth;
+	w->pstore = pstore;
+	/* A configured directory may be a symbolic link (/var/crash -> /srv/crash);
+	 * below it, links are not followed. */
+	uint32_t mask = depth == 0 ? WATCH_MASK & ~(uint32_t)IN_DONT_FOLLOW : WATCH_MASK;
+	int r = sd_event_add_inotify(m->event, &w->source, dir, mask, on_inotify, w);
+	if (r < 0) {
+		if (r != -ENOENT && r != -ENOTDIR)
+			log_warning("Failed to watch %s: %s", dir, strerror(-r));
+		free(w->path);
+		free(w);
+		return r;
+	}
+	w->next = m->watches;
+	m->watches = w;
+	log_debug("Watching %s", dir);
+	return 0;
+}
+
+static bool is_directory(int dirfd, const struct dirent *e)
+{
+	if (e->d_type != DT_UNKNOWN)
+		return e->d_type == DT_DIR;
+	struct stat st;
+	return fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       S_ISDIR(st.st_mode);
+}
+
+static bool is_regular(int dirfd, const struct dirent *e)
+{
+	if (e->d_type != DT_UNKNOWN)
+		return e->d_type == DT_REG;
+	struct stat st;
+	return fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       S_ISREG(st.st_mode);
+}
+
+/*
+ * Watch (when add_watches) and scan a directory: every regular file is
+ * offered to the queue, subdirectories are entered down to max_depth.
+ * Symbolic links are not followed: kdump-tools leaves some beside its dumps.
+ */
+int watch_scan_tree(struct manager *m, const char *dir, unsigned depth,
+		    bool pstore, bool add_watches, bool requested)
+{
+	if (add_watches)
+		add_watch(m, dir, depth, pstore);
+	DIR *d = opendir(dir);
+	if (!d) {
+		int r = -errno;
+		if (r != -ENOENT)
+			log_warning("Failed to scan %s: %m", dir);
+		return r;
+	}
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		char *path = join(dir, e->d_name);
+		if (!path)
+			break;
+		if (is_directory(dirfd(d), e)) {
+			if (depth < m->config.max_depth)
+				watch_scan_tree(m, path, depth + 1, pstore, add_watches,
+						requested);
+		} else if (is_regular(dirfd(d), e)) {
+			queue_add(m, path, pstore, requested ? ORIGIN_REQUEST : ORIGIN_SCAN);
+		}
+		free(path);
+	}
+	closedir(d);
+	return 0;
+}
+
+static void scan_roots(struct manager *m)
+{
+	for (size_t i = 0; i < m->config.nr_directories; i++) {
+		const char *dir = m->config.directories[i];
+		if (watch_scan_tree(m, dir, 0, false, true, false) == -ENOENT)
+			log_info("%s does not exist (yet): looking again at the next rescan", dir);
+	}
+	if (m->config.pstore && *m->config.pstore)
+		watch_scan_tree(m, m->config.pstore, 0, true, true, false);
+}
+
+/* The configured directories changed (start, SIGHUP): watch them afresh. */
+int watch_apply_config(struct manager *m)
+{
+	watch_free_all(m);
+	scan_roots(m);
+	return 0;
+}
+
+void watch_scan_all(struct manager *m)
+{
+	scan_roots(m);
+}

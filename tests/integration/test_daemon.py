@@ -1,0 +1,744 @@
+# SPDX-License-Identifier: MIT
+"""ktriaged end to end: the real daemon, real inotify, real SQLite, real
+forked and sandboxed workers, on copies of real dumps.
+
+Each test runs the daemon binary with --watch and --state-dir in a fresh
+temporary directory, speaks sd_notify with it (NOTIFY_SOCKET: READY=1 and
+STATUS= are checked, as systemd would see them), drops dumps the way kdump
+writes them, and reads the outcome from the daemon's SQLite store, its
+report files, its Prometheus textfile, its alert hook and, where a
+systemd-journald can be started, the journal.
+
+Environment: KTRIAGE (build/.../ktriage; ktriaged is beside it), KT_SAMPLE
+(the bundled cgroup_deadlock sample), KT_VMCORES (the shared corpus: its
+dumps are used too when present).
+"""
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import stat
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+
+KTRIAGE = os.path.abspath(os.environ.get("KTRIAGE", "build/ktriage"))
+KTRIAGED = os.path.join(os.path.dirname(KTRIAGE), "ktriaged")
+SAMPLE = os.environ.get("KT_SAMPLE", "samples/cgroup_deadlock")
+VMCORES = os.environ.get("KT_VMCORES", "")
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SCHEMA = os.path.join(ROOT, "schema", "report.schema.json")
+CATALOG = os.path.join(ROOT, "systemd", "ktriage.catalog")
+MESSAGE_ID = "bceb464aba9b42369946f2d1b7176d75"
+MESSAGE_ID_FAILED = "0507386154fa4a3faced3fb23fe455e0"
+# The sanitizer build is slower; every wait is bounded by this.
+TIMEOUT = 90
+
+
+def sample_dump():
+    return os.path.join(SAMPLE, "vmcore.kdump")
+
+
+def expected_verdict(scenario_dir):
+    with open(os.path.join(scenario_dir, "manifest.json")) as f:
+        return json.load(f)["expected_verdict"]
+
+
+def wait_for(what, predicate, timeout=TIMEOUT, interval=0.05):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out after %.0f s waiting for %s" % (timeout, what))
+        time.sleep(interval)
+
+
+# ---- A small JSON Schema validator (draft 2020-12/07 subset) -------------
+
+def _resolve(root, ref):
+    if not ref.startswith("#/"):
+        raise AssertionError("schema: only local $ref supported, got %s" % ref)
+    node = root
+    for part in ref[2:].split("/"):
+        node = node[part.replace("~1", "/").replace("~0", "~")]
+    return node
+
+
+def _type_ok(value, name):
+    return {
+        "object": isinstance(value, dict),
+        "array": isinstance(value, list),
+        "string": isinstance(value, str),
+        "integer": isinstance(value, int) and not isinstance(value, bool),
+        "number": isinstance(value, (int, float)) and not isinstance(value, bool),
+        "boolean": isinstance(value, bool),
+        "null": value is None,
+    }[name]
+
+
+def schema_errors(value, schema, root=None, path="$"):
+    """Every violation as 'path: what', for the keywords reports use."""
+    root = schema if root is None else root
+    if schema is True or schema == {}:
+        return []
+    if schema is False:
+        return ["%s: not allowed" % path]
+    errors = []
+    if "$ref" in schema:
+        errors += schema_errors(value, _resolve(root, schema["$ref"]), root, path)
+    if "type" in schema:
+        types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+        if not any(_type_ok(value, t) for t in types):
+            return errors + ["%s: %r is not of type %s" % (path, value, types)]
+    if "enum" in schema and value not in schema["enum"]:
+        errors.append("%s: %r not in %r" % (path, value, schema["enum"]))
+    if "const" in schema and value != schema["const"]:
+        errors.append("%s: %r is not %r" % (path, value, schema["const"]))
+    if isinstance(value, str):
+        if "pattern" in schema and not re.search(schema["pattern"], value):
+            errors.append("%s: %r does not match %s" % (path, value, schema["pattern"]))
+        if len(value) < schema.get("minLength", 0):
+            errors.append("%s: shorter than %d" % (path, schema["minLength"]))
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if "minimum" in schema and value < schema["minimum"]:
+            errors.append("%s: %r < %r" % (path, value, schema["minimum"]))
+        if "maximum" in schema and value > schema["maximum"]:
+            errors.append("%s: %r > %r" % (path, value, schema["maximum"]))
+    if isinstance(value, dict):
+        for key in schema.get("required", []):
+            if key not in value:
+                errors.append("%s: missing required key %r" % (path, key))
+        props = schema.get("properties", {})
+        for key, sub in value.items():
+            if key in props:
+                errors += schema_errors(sub, props[key], root, "%s.%s" % (path, key))
+            elif "additionalProperties" in schema:
+                errors += schema_errors(sub, schema["additionalProperties"], root,
+                                        "%s.%s" % (path, key))
+    if isinstance(value, list):
+        if len(value) < schema.get("minItems", 0):
+            errors.append("%s: fewer than %d items" % (path, schema["minItems"]))
+        if "items" in schema and isinstance(schema["items"], dict):
+            for i, item in enumerate(value):
+                errors += schema_errors(item, schema["items"], root, "%s[%d]" % (path, i))
+    for sub in schema.get("allOf", []):
+        errors += schema_errors(value, sub, root, path)
+    if "anyOf" in schema and all(schema_errors(value, s, root, path) for s in schema["anyOf"]):
+        errors.append("%s: matches none of anyOf" % path)
+    if "oneOf" in schema:
+        matching = sum(1 for s in schema["oneOf"] if not schema_errors(value, s, root, path))
+        if matching != 1:
+            errors.append("%s: matches %d of oneOf, not 1" % (path, matching))
+    return errors
+
+
+def validate_report(test, report, where):
+    if not os.path.exists(SCHEMA):
+        test.skipTest("schema/report.schema.json does not exist yet (issue 13)")
+    with open(SCHEMA) as f:
+        schema = json.load(f)
+    try:
+        import jsonschema  # noqa: the full validator, when installed
+        validator = jsonschema.validators.validator_for(schema)(schema)
+        errors = ["%s: %s" % ("/".join(map(str, e.absolute_path)) or "$", e.message)
+                  for e in validator.iter_errors(report)]
+    except ImportError:
+        errors = schema_errors(report, schema)
+    test.assertEqual(errors, [], "%s does not validate against %s" % (where, SCHEMA))
+
+
+# ---- The daemon ------------------------------------------------------------
+
+class Daemon:
+    """ktriaged in a temporary directory: crash/, state/, its log and sd_notify."""
+
+    def __init__(self, root, workers=1, settle=0.3, probe_retries=2, hook=True,
+                 timeout=TIMEOUT, pstore=None):
+        self.root = root
+        self.crash = os.path.join(root, "crash")
+        self.state = os.path.join(root, "state")
+        self.prom = os.path.join(self.state, "ktriage.prom")
+        self.hooks = os.path.join(root, "hooks")
+        self.log_path = os.path.join(root, "daemon.log")
+        for d in (self.crash, self.hooks):
+            os.makedirs(d, exist_ok=True)
+        self.conf = os.path.join(root, "ktriaged.conf")
+        hook_cmd = ('cat > %s/$KTRIAGE_DUMP_ID-$KTRIAGE_OUTCOME.json' % self.hooks) if hook else ""
+        with open(self.conf, "w") as f:
+            f.write("[watch]\nsettle_seconds = %s\nprobe_retries = %d\nrescan_seconds = 0\n"
+                    "pstore = %s\n"
+                    "[analysis]\nworkers = %d\ntimeout_seconds = %s\n"
+                    "[outputs]\nprometheus_textfile = %s\nhook = %s\n"
+                    % (settle, probe_retries, pstore or "", workers, timeout, self.prom,
+                       hook_cmd))
+        self.proc = None
+        self.sock = None
+        self.statuses = []
+        self.ready = False
+
+    def start(self, extra_env=None):
+        sock_path = os.path.join(self.root, "notify.sock")
+        if os.path.exists(sock_path):
+            os.unlink(sock_path)
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(sock_path)
+        self.sock.settimeout(0.05)
+        # Drained all the time, as systemd does: sd_notify blocks on a full queue.
+        self.listening = True
+        self.listener = threading.Thread(target=self.listen, daemon=True)
+        self.listener.start()
+        env = dict(os.environ, NOTIFY_SOCKET=sock_path)
+        env.update(extra_env or {})
+        self.log = open(self.log_path, "ab")
+        self.ready = False
+        self.proc = subprocess.Popen(
+            [KTRIAGED, "--config", self.conf, "--watch", self.crash,
+             "--state-dir", self.state, "--debug"],
+            stdout=self.log, stderr=self.log, env=env)
+        wait_for("READY=1 from ktriaged (log: %s)" % self.log_path,
+                 lambda: self.ready or self.exited())
+        if not self.ready:
+            raise AssertionError("ktriaged exited with %s before READY=1:\n%s"
+                                 % (self.proc.returncode, self.log_text()))
+        return self
+
+    def exited(self):
+        return self.proc.poll() is not None
+
+    def listen(self):
+        while self.listening:
+            try:
+                data = self.sock.recv(65536).decode()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            for line in data.split("\n"):
+                if line == "READY=1":
+                    self.ready = True
+                elif line.startswith("STATUS="):
+                    self.statuses.append(line[7:])
+
+    def poll_notify(self):
+        time.sleep(0.1)  # what was sent is read by the listener
+
+    def stop(self):
+        """SIGTERM: the daemon must end cleanly (and, under ASan, leak nothing)."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(timeout=TIMEOUT)
+        self.close()
+        return self.proc.returncode
+
+    def kill9(self):
+        self.proc.kill()
+        self.proc.wait(timeout=TIMEOUT)
+        self.close()
+
+    def close(self):
+        if self.sock:
+            self.listening = False
+            self.listener.join()
+            self.sock.close()
+            self.sock = None
+        if not self.log.closed:
+            self.log.close()
+
+    def log_text(self):
+        with open(self.log_path, errors="replace") as f:
+            return f.read()
+
+    def query(self, sql, *args):
+        db = os.path.join(self.state, "ktriage.db")
+        if not os.path.exists(db):
+            return []
+        con = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=10)
+        try:
+            return con.execute(sql, args).fetchall()
+        except sqlite3.OperationalError:
+            return []  # not migrated yet
+        finally:
+            con.close()
+
+    def dumps(self):
+        return self.query("SELECT id, path, state, attempts FROM dumps ORDER BY id")
+
+    def analyses(self):
+        return self.query("SELECT a.id, a.dump_id, a.outcome, a.reason, a.verdict,"
+                          " a.signature, a.report_path, a.started, a.finished"
+                          " FROM analyses a ORDER BY a.id")
+
+    def wait_finished(self, count, timeout=TIMEOUT):
+        try:
+            return wait_for("%d dumps finished" % count,
+                            lambda: (len([d for d in self.dumps() if d[2] in ("done", "failed")])
+                                     >= count) and self.dumps(), timeout)
+        except AssertionError as e:
+            raise AssertionError("%s; recorded: %r; daemon log ends:\n%s"
+                                 % (e, self.dumps(), self.log_text()[-3000:]))
+
+    def ktriage(self, *args):
+        out = subprocess.run([KTRIAGE] + list(args) + ["--state-dir", self.state],
+                             capture_output=True, text=True, timeout=TIMEOUT)
+        if out.returncode != 0:
+            raise AssertionError("ktriage %s failed (%d): %s" % (" ".join(args),
+                                                                out.returncode, out.stderr))
+        return out.stdout
+
+
+def process_gone(pid):
+    """Exited (reaped, or a zombie whose parent is gone too)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+def write_slowly(src, dst, chunks=8, pause=0.15):
+    """Copy src to dst in pieces with pauses, as makedumpfile writes."""
+    size = os.path.getsize(src)
+    step = size // chunks + 1
+    with open(src, "rb") as fin, open(dst, "wb") as fout:
+        while True:
+            block = fin.read(step)
+            if not block:
+                break
+            fout.write(block)
+            fout.flush()
+            time.sleep(pause)
+
+
+@unittest.skipUnless(os.path.exists(KTRIAGED), "ktriaged is not built (%s)" % KTRIAGED)
+class DaemonTest(unittest.TestCase):
+    def setUp(self):
+        self.root = tempfile.mkdtemp(prefix="kt-daemon-")
+        self.daemons = []
+
+    def tearDown(self):
+        for d in self.daemons:
+            if d.proc and d.proc.poll() is None:
+                d.kill9()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def daemon(self, **kwargs):
+        d = Daemon(self.root, **kwargs)
+        self.daemons.append(d)
+        return d
+
+    def stop(self, d):
+        status = d.stop()
+        self.assertEqual(status, 0, "ktriaged did not stop cleanly on SIGTERM:\n%s"
+                         % d.log_text()[-4000:])
+
+    def test_incomplete_dump_renamed_is_triaged_exactly_once(self):
+        d = self.daemon().start()
+        host = os.path.join(d.crash, "127.0.0.1-2024-05-01-10:11:12")
+        os.mkdir(host)
+        write_slowly(sample_dump(), os.path.join(host, "vmcore-incomplete"))
+        time.sleep(1)  # several settle periods: the -incomplete name must not be read
+        self.assertEqual(d.dumps(), [], "a dump was recorded while still -incomplete")
+        os.rename(os.path.join(host, "vmcore-incomplete"), os.path.join(host, "vmcore"))
+        d.wait_finished(1)
+        time.sleep(1.5)  # more events or timers must not add anything
+        dumps, analyses = d.dumps(), d.analyses()
+        self.assertEqual(len(dumps), 1, "dumps recorded: %r" % dumps)
+        self.assertEqual(dumps[0][1], os.path.join(host, "vmcore"))
+        self.assertEqual(len(analyses), 1, "analyses recorded: %r" % analyses)
+        aid, dump_id, outcome, reason, verdict, signature, report_path = analyses[0][:7]
+        self.assertEqual(outcome, "triaged", reason)
+        self.assertEqual(verdict, expected_verdict(SAMPLE))
+        self.assertRegex(signature, r"^kt1:[0-9a-f]{16}$")
+        self.assertNotIn("vmcore-incomplete: analysing", d.log_text())
+
+        # The report file: 0640, the analyze --json document, valid.
+        self.assertEqual(report_path, os.path.join(d.state, "reports", "%d.json" % dump_id))
+        self.assertEqual(stat.S_IMODE(os.stat(report_path).st_mode), 0o640)
+        with open(report_path) as f:
+            report = json.load(f)
+        self.assertEqual((report["verdict"], report["signature"]), (verdict, signature))
+        validate_report(self, report, report_path)
+
+        # The hook got the same report on stdin.
+        hook_file = os.path.join(d.hooks, "%d-triaged.json" % dump_id)
+        wait_for("the alert hook's output " + hook_file, lambda: os.path.exists(hook_file)
+                 and os.path.getsize(hook_file) > 0)
+        with open(hook_file) as f:
+            self.assertEqual(json.load(f)["signature"], signature)
+
+        # Prometheus counts it.
+        with open(d.prom) as f:
+            prom = f.read()
+        self.assertIn('ktriage_crashes_total{verdict="%s",signature="%s"} 1'
+                      % (verdict, signature), prom)
+
+        # list --json and show --json.
+        listed = json.loads(d.ktriage("list", "--json"))
+        self.assertEqual(len(listed), 1)
+        for key in ("id", "dump", "verdict", "signature", "time"):
+            self.assertIn(key, listed[0])
+        self.assertEqual((listed[0]["id"], listed[0]["dump"], listed[0]["verdict"]),
+                         (dump_id, os.path.join(host, "vmcore"), verdict))
+        shown = json.loads(d.ktriage("show", os.path.join(host, "vmcore"), "--json"))
+        self.assertEqual(shown["analysis"]["signature"], signature)
+        self.assertTrue(shown["findings"] and shown["findings"][0]["verdict"] == verdict)
+        self.assertEqual(json.loads(d.ktriage("list", "--json", "--verdict", "oom")), [])
+
+        # A restart triages nothing again.
+        self.stop(d)
+        d.start()
+        time.sleep(1.5)
+        self.assertEqual(len(d.analyses()), 1, "a restart re-triaged: %r" % d.analyses())
+        self.stop(d)
+
+    def test_kill_9_during_analysis_then_restart(self):
+        """The worker is stopped mid-analysis, the daemon killed with SIGKILL:
+        after the restart the dump is analysed once more, recorded once."""
+        d = self.daemon()
+        d.start()
+        caught = None
+        for attempt in range(8):
+            src = os.path.join(self.root, "staging-%d" % attempt)
+            shutil.copyfile(sample_dump(), src)
+            dst = os.path.join(d.crash, "dump-%d.vmcore" % attempt)
+            os.rename(src, dst)
+            worker = self.catch_analysis_worker(d.proc.pid)
+            if worker:
+                caught = (dst, worker)
+                break
+        if not caught:
+            self.fail("never caught an analysis worker running in 8 tries")
+        dst, worker = caught
+        rows = [r for r in d.dumps() if r[1] == dst]
+        self.assertEqual([(r[2], r[3]) for r in rows], [("running", 1)],
+                         "the dump must be claimed before its worker starts")
+        d.kill9()
+        # PR_SET_PDEATHSIG: the stopped worker dies with the daemon.
+        wait_for("worker %d to die with the daemon" % worker,
+                 lambda: process_gone(worker), timeout=10)
+        before = len(d.analyses())
+        d.start()
+        wait_for("the interrupted dump to be finished",
+                 lambda: [r for r in d.dumps() if r[1] == dst and r[2] == "done"])
+        time.sleep(1)
+        rows = [r for r in d.dumps() if r[1] == dst]
+        self.assertEqual(len(rows), 1, "dump recorded %d times" % len(rows))
+        self.assertEqual(rows[0][3], 2, "attempts: the retry after the restart is the second")
+        mine = [a for a in d.analyses() if a[1] == rows[0][0]]
+        self.assertEqual(len(mine), 1, "analyses of the interrupted dump: %r" % mine)
+        self.assertEqual(mine[0][2], "triaged")
+        self.assertEqual(len(d.analyses()), before + 1)
+        self.assertEqual(len(d.dumps()), len({r[1] for r in d.dumps()}), "a duplicate row")
+        self.stop(d)
+
+    def catch_analysis_worker(self, daemon_pid, timeout=15):
+        """SIGSTOP the daemon's analysis worker (fd 3 is its report memfd)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with open("/proc/%d/task/%d/children" % (daemon_pid, daemon_pid)) as f:
+                    children = f.read()
+            except OSError:
+                return None
+            for pid in map(int, children.split()):
+                try:
+                    if "ktriage-report" in os.readlink("/proc/%d/fd/3" % pid):
+                        os.kill(pid, signal.SIGSTOP)
+                        return pid
+                except OSError:
+                    continue
+            if children.strip() == "" and self.all_done(daemon_pid):
+                return None
+            time.sleep(0.0005)
+        return None
+
+    def all_done(self, daemon_pid):
+        d = self.daemons[-1]
+        rows = d.dumps()
+        return rows and all(r[2] in ("done", "failed") for r in rows) and \
+            len(rows) == len(os.listdir(d.crash))
+
+    def test_corrupt_dump_is_recorded_failed_and_the_daemon_goes_on(self):
+        d = self.daemon().start()
+        bad_dir = os.path.join(d.crash, "127.0.0.1-2024-05-02-00:00:00")
+        os.mkdir(bad_dir)
+        with open(os.path.join(bad_dir, "vmcore"), "wb") as f:
+            f.write(os.urandom(200000))
+        # A dump whose header is damaged in place: KDUMP magic, garbage after.
+        with open(sample_dump(), "rb") as f:
+            head = f.read(8)
+        with open(os.path.join(d.crash, "damaged.vmcore"), "wb") as f:
+            f.write(head + os.urandom(100000))
+        d.wait_finished(2)
+        good = os.path.join(d.crash, "good.vmcore")
+        shutil.copyfile(sample_dump(), good + ".part")
+        os.rename(good + ".part", good)
+        d.wait_finished(3)
+        self.assertIsNone(d.proc.poll(), "the daemon died")
+        by_path = {a[1]: a for a in d.analyses()}
+        paths = {r[0]: r[1] for r in d.dumps()}
+        outcomes = {paths[dump_id]: (a[2], a[3], a[4]) for dump_id, a in by_path.items()}
+        for path in (os.path.join(bad_dir, "vmcore"), os.path.join(d.crash, "damaged.vmcore")):
+            outcome, reason, verdict = outcomes[path]
+            self.assertEqual(outcome, "failed", "%s: %r" % (path, outcomes[path]))
+            self.assertTrue(reason and path in reason, "the reason names the file: %r" % reason)
+        self.assertIn("not a vmcore", outcomes[os.path.join(bad_dir, "vmcore")][1])
+        self.assertEqual(outcomes[good][0], "triaged")
+        shown = d.ktriage("show", os.path.join(bad_dir, "vmcore"))
+        self.assertRegex(shown, r"State: failed")
+        self.assertRegex(shown, r"Reason: .*not a vmcore")
+        hook_files = sorted(os.listdir(d.hooks))
+        self.assertIn("%d-failed.json" % [k for k, v in paths.items()
+                                           if v == os.path.join(bad_dir, "vmcore")][0],
+                      hook_files)
+        with open(d.prom) as f:
+            self.assertIn('ktriage_triage_failures_total{outcome="failed"} 2', f.read())
+        self.stop(d)
+
+    def test_worker_timeout_and_crash_are_recorded(self):
+        """A worker past its wall-time limit is killed and recorded as timed
+        out; one that dies of a signal is recorded as crashed; the daemon
+        goes on with the next dump."""
+        d = self.daemon(timeout=0.001).start()
+        shutil.copyfile(sample_dump(), os.path.join(self.root, "slow"))
+        os.rename(os.path.join(self.root, "slow"), os.path.join(d.crash, "slow.vmcore"))
+        d.wait_finished(1)
+        outcome, reason = d.analyses()[0][2:4]
+        self.assertEqual(outcome, "timeout", reason)
+        self.assertIn("wall-time limit", reason)
+        self.stop(d)
+
+        d = self.daemon().start()
+        shutil.copyfile(sample_dump(), os.path.join(self.root, "crashing"))
+        os.rename(os.path.join(self.root, "crashing"), os.path.join(d.crash, "crashing.vmcore"))
+        worker = self.catch_analysis_worker(d.proc.pid)
+        if not worker:
+            self.skipTest("the analysis finished before its worker could be caught")
+        os.kill(worker, signal.SIGABRT)  # not SIGSEGV: AddressSanitizer would catch it
+        os.kill(worker, signal.SIGCONT)
+        d.wait_finished(2)
+        crashed = [a for a in d.analyses() if a[2] == "crashed"]
+        self.assertEqual(len(crashed), 1, d.analyses())
+        self.assertIn("signal %d (ABRT)" % signal.SIGABRT, crashed[0][3])
+        good = os.path.join(d.crash, "after.vmcore")
+        shutil.copyfile(sample_dump(), os.path.join(self.root, "after"))
+        os.rename(os.path.join(self.root, "after"), good)
+        d.wait_finished(3)
+        self.assertEqual([a[2] for a in d.analyses()][-1], "triaged")
+        self.stop(d)
+
+    def test_sighup_reloads_and_a_bad_file_keeps_the_old_configuration(self):
+        d = self.daemon()
+        with open(d.conf, "a") as f:
+            f.write("reports = no\n")
+        d.start()
+        shutil.copyfile(sample_dump(), os.path.join(self.root, "one"))
+        os.rename(os.path.join(self.root, "one"), os.path.join(d.crash, "one.vmcore"))
+        d.wait_finished(1)
+        self.assertIsNone(d.analyses()[0][6], "reports = no still wrote a report")
+        with open(d.conf) as f:
+            text = f.read()
+        with open(d.conf, "w") as f:
+            f.write(text.replace("reports = no", "reports = yes"))
+        d.proc.send_signal(signal.SIGHUP)
+        wait_for("the reload", lambda: "Configuration reloaded" in d.log_text())
+        shutil.copyfile(sample_dump(), os.path.join(self.root, "two"))
+        os.rename(os.path.join(self.root, "two"), os.path.join(d.crash, "two.vmcore"))
+        d.wait_finished(2)
+        self.assertTrue(d.analyses()[1][6] and os.path.exists(d.analyses()[1][6]))
+        with open(d.conf, "a") as f:
+            f.write("[analysis]\nworkers = many\n")
+        d.proc.send_signal(signal.SIGHUP)
+        wait_for("the refusal", lambda: "Keeping the old configuration" in d.log_text())
+        self.assertIn("workers: bad value 'many'", d.log_text())
+        self.assertIsNone(d.proc.poll(), "a bad configuration stopped the daemon")
+        check = subprocess.run([KTRIAGED, "--config", d.conf, "--check-config"],
+                               capture_output=True, text=True)
+        self.assertEqual(check.returncode, 1)
+        self.assertIn("ktriaged.conf:", check.stderr)
+        self.stop(d)
+
+    def test_pstore_log_and_notify_and_retriage(self):
+        pstore = os.path.join(self.root, "pstore")
+        os.makedirs(os.path.join(pstore, "1714557072"))
+        d = self.daemon(pstore=pstore, settle=5)  # long settle: notify must not wait
+        d.start()
+        with open(os.path.join(SAMPLE, "vmcore-dmesg.txt"), "rb") as fin, \
+                open(os.path.join(pstore, "1714557072", "dmesg.txt"), "wb") as fout:
+            fout.write(fin.read())
+        # Debian kdump-tools: YYYYMMDDHHMM/dump.YYYYMMDDHHMM, then notify.
+        stamp = os.path.join(d.crash, "202405011011")
+        os.mkdir(stamp)
+        shutil.copyfile(sample_dump(), os.path.join(stamp, "dump-incomplete"))
+        os.rename(os.path.join(stamp, "dump-incomplete"),
+                  os.path.join(stamp, "dump.202405011011"))
+        shutil.copyfile(os.path.join(SAMPLE, "vmcore-dmesg.txt"),
+                        os.path.join(stamp, "dmesg.202405011011"))
+        started = time.monotonic()
+        d.ktriage("notify", stamp)
+        wait_for("the notified dump", lambda: any(r[2] == "done" for r in d.dumps()
+                                                  if r[1].startswith(stamp)), timeout=4.5)
+        self.assertLess(time.monotonic() - started, 5, "notify waited for the settle time")
+        d.wait_finished(2)
+        time.sleep(0.5)
+        rows = {r[1]: r for r in d.dumps()}
+        self.assertEqual(sorted(rows), sorted([os.path.join(pstore, "1714557072", "dmesg.txt"),
+                                               os.path.join(stamp, "dump.202405011011")]),
+                         "the kdump-tools dmesg.* beside its dump is not triaged alone")
+        kinds = dict(d.query("SELECT path, kind || '/' || layout FROM dumps"))
+        self.assertEqual(kinds[os.path.join(pstore, "1714557072", "dmesg.txt")], "log/pstore")
+        self.assertEqual(kinds[os.path.join(stamp, "dump.202405011011")], "dump/kdump-tools")
+        verdicts = {r[1]: r[4] for r in d.analyses()}
+        self.assertEqual(set(verdicts.values()), {expected_verdict(SAMPLE)},
+                         "log-only and dump verdicts: %r" % verdicts)
+
+        # retriage: analysed again, one dump row, two analyses, latest shown.
+        dump_id = rows[os.path.join(stamp, "dump.202405011011")][0]
+        out = d.ktriage("retriage", str(dump_id))
+        self.assertIn("queued for triage again", out)
+        wait_for("the second analysis", lambda: len([a for a in d.analyses()
+                                                     if a[1] == dump_id]) == 2)
+        self.assertEqual(len(d.dumps()), 2)
+        self.stop(d)
+
+    def test_twenty_dumps_at_once_with_the_configured_workers(self):
+        workers = 3
+        d = self.daemon(workers=workers).start()
+        sources = [sample_dump()]
+        if VMCORES and os.path.isdir(VMCORES):
+            sources = sorted(os.path.join(VMCORES, s, "vmcore.kdump") for s in os.listdir(VMCORES)
+                             if os.path.exists(os.path.join(VMCORES, s, "vmcore.kdump")))
+        staging = os.path.join(self.root, "staging")
+        os.mkdir(staging)
+        expected = {}
+        for i in range(20):
+            src = sources[i % len(sources)]
+            name = "%02d-%s" % (i, os.path.basename(os.path.dirname(src)))
+            os.mkdir(os.path.join(staging, name))
+            shutil.copyfile(src, os.path.join(staging, name, "vmcore"))
+            expected[os.path.join(d.crash, name, "vmcore")] = \
+                expected_verdict(os.path.dirname(src))
+        for name in os.listdir(staging):  # dropped at once: 20 renames
+            os.rename(os.path.join(staging, name), os.path.join(d.crash, name))
+        d.wait_finished(20, timeout=TIMEOUT * 2)
+        time.sleep(1)
+        d.poll_notify()
+        dumps = d.dumps()
+        self.assertEqual(sorted(r[1] for r in dumps), sorted(expected))
+        analyses = d.analyses()
+        self.assertEqual(len(analyses), 20)
+        paths = {r[0]: r[1] for r in dumps}
+        wrong = {paths[a[1]]: (a[2], a[4]) for a in analyses
+                 if (a[2], a[4]) != ("triaged", expected[paths[a[1]]])}
+        self.assertEqual(wrong, {}, "dumps not triaged with their manifest's verdict")
+        # Never more than the configured workers at once (analyses by their
+        # own timestamps, every worker by the STATUS the daemon sends systemd).
+        events = sorted([(a[7], 1) for a in analyses] + [(a[8], -1) for a in analyses],
+                        key=lambda e: (e[0], e[1]))
+        running = peak = 0
+        for _, step in events:
+            running += step
+            peak = max(peak, running)
+        self.assertLessEqual(peak, workers, "analyses overlapping: %d" % peak)
+        busy = [int(m.group(1)) for m in (re.search(r"(\d+) running", s) for s in d.statuses) if m]
+        self.assertTrue(busy, "no STATUS= with the running count: %r" % d.statuses[-3:])
+        self.assertEqual(max(busy), workers,
+                         "STATUS= never showed %d workers busy: max %d" % (workers, max(busy)))
+        with open(d.prom) as f:
+            prom = f.read()
+        total = sum(int(v) for v in re.findall(r"^ktriage_crashes_total\{.*\} (\d+)$", prom, re.M))
+        self.assertEqual(total, 20, prom)
+        self.stop(d)
+
+    def test_journal_entry(self):
+        """The journal entry, found by MESSAGE_ID, with the catalog's text."""
+        script = self.journal_script()
+        if os.path.exists("/run/systemd/journal/socket"):
+            how = ["sh", "-c", script, "sh", "shared"]
+        elif os.geteuid() == 0 and shutil.which("unshare") and \
+                os.path.exists("/lib/systemd/systemd-journald"):
+            how = ["unshare", "--mount", "--propagation", "private",
+                   "sh", "-c", script, "sh", "private"]
+        else:
+            self.skipTest("no journald runs here and none can be started "
+                          "(needs root, unshare and /lib/systemd/systemd-journald)")
+        out = subprocess.run(how, capture_output=True, text=True, timeout=TIMEOUT * 2)
+        if out.returncode == 77:
+            self.skipTest("journald could not be started here: " + out.stderr.strip()[-500:])
+        self.assertEqual(out.returncode, 0, "journal script failed:\n%s\n%s"
+                         % (out.stdout[-3000:], out.stderr[-3000:]))
+        entries = [json.loads(line) for line in out.stdout.splitlines()
+                   if line.startswith("{")]
+        mine = [e for e in entries if e.get("KTRIAGE_DUMP", "").startswith(self.root)]
+        self.assertEqual(len(mine), 1, "journal entries for this test: %r" % entries)
+        e = mine[0]
+        self.assertEqual(e["MESSAGE_ID"], MESSAGE_ID)
+        self.assertEqual(e["KTRIAGE_VERDICT"], expected_verdict(SAMPLE))
+        self.assertRegex(e["KTRIAGE_SIGNATURE"], r"^kt1:[0-9a-f]{16}$")
+        self.assertEqual(e["KTRIAGE_PANIC"], "hung_task: blocked tasks")
+        self.assertTrue(e["KTRIAGE_REPORT"].endswith(".json"))
+        self.assertEqual(e["PRIORITY"], "2", "a crash verdict is logged at LOG_CRIT")
+        self.assertIn("Kernel crash dump triaged: " + expected_verdict(SAMPLE), out.stdout,
+                      "journalctl -x did not show the catalog text")
+
+    def journal_script(self):
+        d = Daemon(self.root)
+        dump_dir = os.path.join(d.crash, "127.0.0.1-2024-05-03-00:00:00")
+        return r"""
+set -u
+mode=$1
+if [ "$mode" = private ]; then
+    # A journald of our own in this mount namespace: sockets in a private
+    # /run/systemd, journal files in a private /run/log, our catalog.
+    mkdir -p /run/systemd /run/log
+    mount -t tmpfs tmpfs /run/systemd || exit 77
+    mkdir -p /run/systemd/journal
+    mount -t tmpfs tmpfs /run/log || exit 77
+    [ -d /var/log/journal ] && mount -t tmpfs tmpfs /var/log/journal
+    mkdir -p /var/lib/systemd/catalog 2>/dev/null
+    mount -t tmpfs tmpfs /var/lib/systemd/catalog || exit 77
+    mkdir -p /usr/lib/systemd/catalog
+    mount -t tmpfs tmpfs /usr/lib/systemd/catalog || exit 77
+    cp %(catalog)s /usr/lib/systemd/catalog/ && journalctl --update-catalog || exit 77
+    /lib/systemd/systemd-journald >%(root)s/journald.log 2>&1 &
+    journald=$!
+    i=0
+    while [ ! -S /run/systemd/journal/socket ]; do
+        i=$((i + 1)); [ $i -gt 200 ] && { echo "journald did not start" >&2; cat %(root)s/journald.log >&2; exit 77; }
+        sleep 0.05
+    done
+fi
+mkdir -p %(dump_dir)s %(state)s
+%(ktriaged)s --config %(conf)s --watch %(crash)s --state-dir %(state)s >%(root)s/daemon.log 2>&1 &
+daemon=$!
+sleep 0.5
+cp %(dump)s %(dump_dir)s/vmcore-incomplete && mv %(dump_dir)s/vmcore-incomplete %(dump_dir)s/vmcore
+found=
+i=0
+while [ $i -lt 600 ]; do
+    if journalctl --no-pager -o json MESSAGE_ID=%(message_id)s KTRIAGE_DUMP=%(dump_dir)s/vmcore | grep -q .; then
+        found=1; break
+    fi
+    i=$((i + 1)); sleep 0.1
+done
+kill -TERM $daemon; wait $daemon
+status=$?
+journalctl --no-pager -o json MESSAGE_ID=%(message_id)s KTRIAGE_DUMP=%(dump_dir)s/vmcore
+journalctl --no-pager -x MESSAGE_ID=%(message_id)s KTRIAGE_DUMP=%(dump_dir)s/vmcore
+[ "$mode" = private ] && kill $journald
+[ -n "$found" ] || { echo "no journal entry; daemon log:" >&2; cat %(root)s/daemon.log >&2; exit 1; }
+exit $status
+""" % dict(catalog=CATALOG, root=self.root, dump_dir=dump_dir, state=d.state,
+           ktriaged=KTRIAGED, conf=d.conf, crash=d.crash, dump=os.path.abspath(sample_dump()),
+           message_id=MESSAGE_ID)
+
+
+if __name__ == "__main__":
+    unittest.main()
