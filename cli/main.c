@@ -9,12 +9,13 @@
 
 static const struct kt_command commands[] = {
 	{ "info", "DUMP [--json]", "identify a dump: format, compression, kernel, completeness", kt_cmd_info },
-	{ "sym", "DUMP SYMBOL|ADDRESS...", "look up symbols in the dump's own kallsyms", kt_cmd_sym },
 	{ "check", "DUMP... [--json] [--pfns START-END]", "decode every page and digest the memory (is my vmcore intact?)", kt_cmd_check },
 	{ "dmesg", "DUMP [--json]", "the kernel log kept in the dump, as vmcore-dmesg prints it", kt_cmd_dmesg },
+	{ "sym", "DUMP SYMBOL|ADDRESS...", "look up symbols in the dump's own kallsyms", kt_cmd_sym },
+	{ "ps", "DUMP [--json]", "every task: pid, parent, CPU, state, command, as crash's ps", kt_cmd_ps },
+	{ "bt", "DUMP [-a | --state ST | --all-tasks | PID...] [--json]", "kernel backtraces from the dump's own ORC tables", kt_cmd_bt },
 	{ "mod", "DUMP [--all] [--json]", "tainted modules, as crash's mod -t; --all: every module with base and size", kt_cmd_mod },
 	{ "kmem", "DUMP [--json]", "memory summary in pages, as crash's kmem -i", kt_cmd_kmem },
-	{ "ps", "DUMP [--json]", "every task: pid, parent, CPU, state, command, as crash's ps", kt_cmd_ps },
 	{ "sys", "DUMP [--json]", "crash's sys: CPUs, date, uptime, load, tasks, release, memory, the panic and its task", kt_cmd_sys },
 	{ "locks", "DUMP [--json | --dot]", "who waits on which lock, who holds it, and the deadlock cycles", kt_cmd_locks },
 	{ "analyze", "DUMP|LOG [--json]", "what killed the machine: verdict, evidence, advice, signature (a dump or a text log)", kt_cmd_analyze },
@@ -32,8 +33,8 @@ static void usage(FILE *out)
 		     "Triage Linux kernel crash dumps without debuginfo.\n\n"
 		     "Commands:\n");
 	for (size_t i = 0; i < NR_COMMANDS; i++)
-		fprintf(out, "  %-8s %-24s %s\n", commands[i].name,
-			commands[i].args, commands[i].summary);
+		fprintf(out, "  %-8s %s\n  %-8s   %s\n", commands[i].name,
+			commands[i].args, "", commands[i].summary);
 	fprintf(out, "\nktriage COMMAND --help for a command's options.\n");
 }
 
