@@ -250,3 +250,15 @@ void kt_normalize_comm(const char *comm, char *out, size_t size)
 	if (size)
 		out[n] = '\0';
 }
+
+const char *kt_site_file(const char *file)
+{
+	if (!file || file[0] != '/')
+		return file;
+	/* Out-of-tree builds print where they were built: keep "module/file.c". */
+	const char *last = strrchr(file, '/');
+	const char *p = last;
+	while (p > file && p[-1] != '/')
+		p--;
+	return p > file ? p : last + 1;
+}

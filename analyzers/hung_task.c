@@ -8,6 +8,7 @@
  * I/O, a completion, another lock).  Memory confirms each task is still in
  * D state and adds the blocked tasks the detector did not print.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -48,10 +49,12 @@ static const char *blocker(struct kt_analysis *a, size_t i)
 {
 	struct kt_wait w;
 	kt_hung_wait(a, i, &w);
+	const char *what = w.lock ? kt_arena_printf(a->arena, "%s (%s%s%s)", w.lock, w.primitive,
+						    w.mode ? ", " : "", w.mode ? w.mode : "")
+			   : w.primitive ? w.primitive : "an unknown wait";
 	if (!w.blocker_frame)
-		return w.primitive ? w.primitive : "an unknown wait";
-	return kt_arena_printf(a->arena, "%s in %s", w.primitive ? w.primitive : "a wait",
-			       kt_frame_string(a->arena, w.blocker_frame));
+		return w.lock_via ? kt_arena_printf(a->arena, "%s in %s", what, w.lock_via) : what;
+	return kt_arena_printf(a->arena, "%s in %s", what, kt_frame_string(a->arena, w.blocker_frame));
 }
 
 static void advise_waits(struct kt_analysis *a, struct kt_finding_draft *f)
@@ -156,6 +159,16 @@ static void analyze(struct kt_analysis *a)
 			 locks.root_wait ? ", which waits on " : "",
 			 locks.root_wait ? locks.root_wait : "");
 		kt_finding_fact(f, "root", "%s:%d", l->owner_comm ? l->owner_comm : "?", l->owner_pid);
+	}
+	else if (locks.busiest && locks.write_held) {
+		const struct kt_evidence_lock *l = locks.busiest;
+		bool sb = false;
+		for (size_t i = 0; i < f->pub.nr_locks; i++)
+			sb |= f->pub.locks[i].symbol && strcmp(f->pub.locks[i].symbol, "sb_writers") == 0;
+		snprintf(rest, sizeof(rest), "; %zu wait on %s (percpu_rwsem at 0x%" PRIx64 "), "
+			 "write-held by a writer that is gone%s", l->nr_waiters,
+			 sb ? "sb_writers" : l->symbol ? l->symbol : "a percpu_rwsem", l->address,
+			 sb ? ": a frozen filesystem (fsfreeze/FIFREEZE) was never thawed" : "");
 	}
 	if (locks.cycles)
 		snprintf(rest + strlen(rest), sizeof(rest) - strlen(rest), "; deadlock: %s", locks.cycle);

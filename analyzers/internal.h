@@ -45,6 +45,13 @@ bool kt_function_has_prefix(const char *function, const char *prefix);
  * code, panic and stack dumping): never the culprit.
  */
 bool kt_function_is_plumbing(const char *function);
+/*
+ * A BUG/WARN site's file as a signature keeps it: in-tree paths as printed
+ * ("kernel/time/timer.c"), out-of-tree absolute build paths cut to their
+ * last two components ("fwcheck/fwcheck.c"), which survive a rebuild
+ * elsewhere.
+ */
+const char *kt_site_file(const char *file);
 /* Replace digit runs by "N": "kworker/u4:1" -> "kworker/uN:N". */
 void kt_normalize_comm(const char *comm, char *out, size_t size);
 
@@ -298,9 +305,11 @@ struct kt_model_lock_summary {
 	size_t locks;                          /* locks the finding's tasks are in */
 	size_t cycles;                         /* wait-for cycles through them */
 	const char *cycle;                     /* the first, as text */
+	const char *chain;                     /* a waiter of the busiest lock to its root */
 	const struct kt_evidence_lock *corrupt;/* a lock the kernel cannot have */
 	const char *problem;                   /* what is wrong with it */
 	const struct kt_evidence_lock *busiest;/* the lock with most waiters */
+	bool write_held;                       /* busiest: a percpu_rwsem write-held, writer gone */
 	int32_t root_pid;                      /* its owner, -1 when none */
 	const char *root_wait;                 /* what the owner waits on */
 };

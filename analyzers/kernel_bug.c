@@ -25,7 +25,7 @@ static void analyze_oops(struct kt_analysis *a, const struct kt_oops *oops)
 		kt_finding_summary(f, "BUG() in %s%s%s", where, oops->comm ? ", task " : "",
 				   oops->comm ? oops->comm : "");
 	if (oops->bug_file)
-		kt_finding_sign(f, "site:%s", oops->bug_file);
+		kt_finding_sign(f, "site:%s", kt_site_file(oops->bug_file));
 	char base[128] = "the function at RIP";
 	if (oops->has_rip)
 		kt_function_base(oops->rip.function, base, sizeof(base));

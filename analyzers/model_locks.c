@@ -57,14 +57,52 @@ static bool involves(const struct kt_lock *lock, struct kt_finding_draft *f)
 	return lock->owner_pid >= 0 && kt_finding_task(f, lock->owner_pid);
 }
 
+/* The lock the log named from its takers that shares a waiter with lock. */
+static struct kt_evidence_lock *log_named(struct kt_finding_draft *f, const struct kt_lock *lock)
+{
+	for (size_t i = 0; i < f->pub.nr_locks; i++) {
+		struct kt_evidence_lock *e = (struct kt_evidence_lock *)&f->pub.locks[i];
+		if (e->address || !(e->sources & KT_FROM_LOG) ||
+		    strcmp(e->kind ? e->kind : "", kt_lock_kind_name(lock->kind)) != 0)
+			continue;
+		for (size_t k = 0; k < e->nr_waiters; k++)
+			for (size_t w = 0; w < lock->nr_waiters; w++)
+				if (e->waiter_pids[k] == lock->waiters[w].pid)
+					return e;
+	}
+	return NULL;
+}
+
+static bool any_writer(const struct kt_lock *lock)
+{
+	for (size_t i = 0; i < lock->nr_waiters; i++)
+		if (lock->waiters[i].writer)
+			return true;
+	return false;
+}
+
 static struct kt_evidence_lock *add_lock(struct kt_analysis *a, struct kt_finding_draft *f,
 					 const struct kt_lock *lock)
 {
 	char name[128];
 	const char *module;
 	split_symbol(lock->symbol, name, sizeof(name), &module);
-	struct kt_evidence_lock *e = kt_finding_add_lock(f, *name ? name : NULL,
-							 kt_lock_kind_name(lock->kind), KT_FROM_MEMORY);
+	struct kt_evidence_lock *e = NULL;
+	/*
+	 * A lock in a heap object is named by its slab ("kmalloc-2k+0x278"):
+	 * when the log named it from its takers (sb_writers), that name is the
+	 * better one, and it is the same lock if they share a waiter.
+	 */
+	if (strstr(name, "+0x") || !*name)
+		e = log_named(f, lock);
+	if (e) {
+		e->sources |= KT_FROM_MEMORY;
+		kt_finding_add_sources(f, KT_FROM_MEMORY);
+		module = NULL;
+	} else {
+		e = kt_finding_add_lock(f, *name ? name : NULL, kt_lock_kind_name(lock->kind),
+					KT_FROM_MEMORY);
+	}
 	if (!e)
 		return NULL;
 	e->address = lock->address;
@@ -82,7 +120,13 @@ static struct kt_evidence_lock *add_lock(struct kt_analysis *a, struct kt_findin
 	for (size_t i = 0; i < lock->nr_readers && strlen(readers) < 80; i++)
 		snprintf(readers + strlen(readers), sizeof(readers) - strlen(readers), "%s%d",
 			 i ? " " : "", lock->reader_pids[i]);
-	e->note = kt_arena_printf(a->arena, "%s%s%s%s%s%s%s", "from memory",
+	bool write_held = lock->kind == KT_LOCK_PERCPU_RWSEM && lock->count &&
+			  lock->nr_readers == 0 && !any_writer(lock);
+	const char *origin = strstr(name, "+0x") && e->symbol && strcmp(e->symbol, name) != 0
+				     ? kt_arena_printf(a->arena, "from memory (in %s)", lock->symbol)
+				     : "from memory";
+	e->note = kt_arena_printf(a->arena, "%s%s%s%s%s%s%s%s", origin,
+				  write_held ? "; held for write (block set) by a writer that is not waiting" : "",
 				  module ? "; in module " : "", module ? module : "",
 				  *readers ? "; held for reading by " : "", readers,
 				  lock->corrupt || lock->partial ? "; " : "",
@@ -138,6 +182,60 @@ static const char *cycle_text(struct kt_analysis *a, const struct kt_lock_graph 
 	return kt_arena_strdup(a->arena, text);
 }
 
+static const char *lock_name(const struct kt_lock_graph *g, uint64_t address, char *buf,
+			     size_t size)
+{
+	const char *module;
+	snprintf(buf, size, "a lock");
+	for (size_t l = 0; l < g->nr_locks; l++)
+		if (g->locks[l]->address == address && *g->locks[l]->symbol)
+			split_symbol(g->locks[l]->symbol, buf, size, &module);
+	return buf;
+}
+
+/*
+ * From a waiter to the root of its wait, along the graph's edges: "103
+ * cfgstore_wrk/0 -> cfg_lock -> 102 cfgstore_flush, waiting on
+ * completion cfg_io_done".  Bounded by the number of edges; stops at a
+ * task seen before (a cycle, reported on its own).
+ */
+static const char *chain_text(struct kt_analysis *a, const struct kt_lock_graph *g, int32_t pid)
+{
+	char text[640] = "", name[128];
+	int32_t seen[64];
+	size_t nr_seen = 0;
+	const char *comm = comm_of(a, pid);
+	snprintf(text, sizeof(text), "%s:%d", comm ? comm : "?", pid);
+	for (size_t hops = 0; hops <= g->nr_edges && nr_seen < 64; hops++) {
+		const struct kt_wait_edge *e = NULL;
+		for (size_t i = 0; i < g->nr_edges && !e; i++)
+			if (g->edges[i].from_pid == pid)
+				e = &g->edges[i];
+		for (size_t i = 0; i < nr_seen; i++)
+			if (seen[i] == pid)
+				return kt_arena_printf(a->arena, "%s (a cycle)", text);
+		seen[nr_seen++] = pid;
+		if (!e)
+			break;
+		comm = comm_of(a, e->to_pid);
+		if (strlen(text) < 500)
+			snprintf(text + strlen(text), sizeof(text) - strlen(text), " -> %s -> %s:%d",
+				 lock_name(g, e->lock, name, sizeof(name)), comm ? comm : "?", e->to_pid);
+		pid = e->to_pid;
+	}
+	for (size_t i = 0; i < g->nr_waits; i++) {
+		const struct kt_task_wait *w = &g->waits[i];
+		if (w->pid != pid || w->kind == KT_WAIT_NONE)
+			continue;
+		if (kt_lock_kind_has_owner(w->kind))
+			break; /* blocked on a lock without a known owner: the chain ends unknown */
+		return kt_arena_printf(a->arena, "%s, waiting on %s%s%s (in %s)", text,
+				       kt_lock_kind_name(w->kind), *w->symbol ? " " : "",
+				       w->symbol, w->function);
+	}
+	return nr_seen > 1 ? kt_arena_strdup(a->arena, text) : NULL;
+}
+
 bool kt_model_locks(struct kt_analysis *a, struct kt_finding_draft *f,
 		    struct kt_model_lock_summary *out)
 {
@@ -159,6 +257,9 @@ bool kt_model_locks(struct kt_analysis *a, struct kt_finding_draft *f,
 		if (lock->nr_waiters > most) {
 			most = lock->nr_waiters;
 			out->busiest = e;
+			/* block set, no writer waiting, no reader: a writer holds it and left */
+			out->write_held = lock->kind == KT_LOCK_PERCPU_RWSEM && lock->count &&
+					  lock->nr_readers == 0 && !any_writer(lock);
 		}
 		/* Owners are evidence too, blocked or not. */
 		if (lock->owner_pid >= 0 && comm_of(a, lock->owner_pid)) {
@@ -184,6 +285,10 @@ bool kt_model_locks(struct kt_analysis *a, struct kt_finding_draft *f,
 			out->cycle = text;
 		kt_finding_fact(f, out->cycles == 1 ? "cycle" : "cycle_more", "%s", text);
 	}
+	if (out->busiest && out->busiest->nr_waiters)
+		out->chain = chain_text(a, g, out->busiest->waiter_pids[0]);
+	if (out->chain)
+		kt_finding_fact(f, "chain", "%s", out->chain);
 	if (out->busiest && out->busiest->owner_pid >= 0) {
 		out->root_pid = out->busiest->owner_pid;
 		for (size_t i = 0; i < g->nr_waits; i++)

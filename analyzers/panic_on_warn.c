@@ -12,7 +12,7 @@
 static void sign_and_advise(struct kt_finding_draft *f, const struct kt_oops *oops)
 {
 	if (oops && oops->bug_file)
-		kt_finding_sign(f, "site:%s", oops->bug_file);
+		kt_finding_sign(f, "site:%s", kt_site_file(oops->bug_file));
 	kt_finding_advice(f, "panic_on_warn=1 (kernel.panic_on_warn, or the boot option) "
 			  "made a warning fatal. On a production machine that is rarely "
 			  "wanted: unset it unless this host is a fuzzing or CI machine.");

@@ -55,7 +55,7 @@ static void analyze_oops(struct kt_analysis *a, const struct kt_oops *oops)
 							oops->pid) : "",
 			   a->facts->preempt_rt ? " on PREEMPT_RT" : "");
 	if (oops->bug_file)
-		kt_finding_sign(f, "site:%s", oops->bug_file);
+		kt_finding_sign(f, "site:%s", kt_site_file(oops->bug_file));
 	kt_finding_advice(f, "The rt_mutex code caught an inconsistency: a task taking a lock "
 			  "it already owns (on PREEMPT_RT also a spinlock_t taken again from an "
 			  "interrupt or a nested path), or an owner field overwritten. The "

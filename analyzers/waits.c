@@ -127,6 +127,19 @@ static const struct taker takers[] = {
 	{ "percpu_rwsem", "sb_wait_write", "sb_writers" },
 	{ "percpu_rwsem", "__sb_start_write", "sb_writers" },
 	{ "percpu_rwsem", "mnt_want_write", "sb_writers" },
+	{ "percpu_rwsem", "mnt_want_write_file", "sb_writers" },
+	{ "percpu_rwsem", "file_start_write", "sb_writers" },
+	{ "percpu_rwsem", "sb_start_write", "sb_writers" },
+	{ "percpu_rwsem", "sb_start_pagefault", "sb_writers" },
+	{ "percpu_rwsem", "sb_start_intwrite", "sb_writers" },
+	{ "percpu_rwsem", "vfs_*", "sb_writers" },
+	{ "percpu_rwsem", "ksys_*", "sb_writers" },
+	{ "percpu_rwsem", "do_sys_ftruncate", "sb_writers" },
+	{ "percpu_rwsem", "filename_create", "sb_writers" },
+	{ "percpu_rwsem", "do_unlinkat", "sb_writers" },
+	{ "percpu_rwsem", "do_renameat2", "sb_writers" },
+	{ "percpu_rwsem", "path_openat", "sb_writers" },
+	{ "percpu_rwsem", "do_truncate", "sb_writers" },
 	{ "rwsem", "iterate_supers", "s_umount" },
 	{ "rwsem", "lock_mm_and_find_vma", "mmap_lock" },
 	{ "rwsem", "do_user_addr_fault", "mmap_lock" },
@@ -161,6 +174,14 @@ static bool is_cgroup_function(const char *function)
 	       kt_function_has_prefix(function, "__cgroup");
 }
 
+static bool is_scheduler(const char *function)
+{
+	return kt_function_has_prefix(function, "schedule") ||
+	       kt_function_has_prefix(function, "__schedule") ||
+	       kt_function_is(function, "context_switch") ||
+	       kt_function_has_prefix(function, "io_schedule");
+}
+
 void kt_wait_classify(const struct kt_text_trace *trace, struct kt_wait *wait)
 {
 	*wait = (struct kt_wait){ 0 };
@@ -188,10 +209,18 @@ void kt_wait_classify(const struct kt_text_trace *trace, struct kt_wait *wait)
 		return;
 	wait->primitive = prim->primitive;
 	wait->mode = prim->mode;
-	/* The code that called the slow path names the lock, if anything does. */
-	if (wait->blocker_frame) {
-		wait->lock = lock_taken_by(prim->primitive, wait->blocker_frame->function);
+	/*
+	 * The code that called the slow path names the lock, if anything does:
+	 * the first frame past the slow path, generic or not (sb_start_write is
+	 * inlined into vfs_write).
+	 */
+	for (size_t i = 0; i < trace->count; i++) {
+		const struct kt_text_frame *f = &trace->frames[i];
+		if (f->unreliable || primitive_of(f->function) || is_scheduler(f->function))
+			continue;
+		wait->lock = lock_taken_by(prim->primitive, f->function);
 		if (wait->lock)
-			wait->lock_via = wait->blocker_frame->function;
+			wait->lock_via = f->function;
+		break;
 	}
 }
