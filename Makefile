@@ -3,7 +3,9 @@
 #   make check      every test, built with AddressSanitizer and UBSan
 #   make demo       triage the bundled sample dump
 #   make deps       install the Debian build and test packages
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR= (binaries, unit, catalog, conf, man, completion)
+#   make man        the man pages, from docs/man/*.scd (scdoc)
+#   make deb        the Debian package, in build/deb/ (docs/install.md)
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
@@ -11,6 +13,12 @@ SBINDIR ?= $(PREFIX)/sbin
 SYSCONFDIR ?= /etc
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 CATALOGDIR ?= /usr/lib/systemd/catalog
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+DOCDIR ?= $(DATADIR)/doc/ktriage
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
+LIBEXECDIR ?= $(PREFIX)/libexec
+STATEDIR ?= /var/lib/ktriage
 BUILD ?= build
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
 
@@ -53,7 +61,7 @@ all: $(BUILD)/ktriage $(BUILD)/ktriaged $(LIB)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
@@ -116,22 +124,58 @@ DEB_PACKAGES := build-essential pkg-config libelf-dev libdw-dev zlib1g-dev \
 	libzstd-dev liblzo2-dev libsnappy-dev libsystemd-dev libjson-c-dev \
 	libsqlite3-dev libbpf-dev libseccomp-dev libinih-dev libssl-dev \
 	libcmocka-dev python3 makedumpfile xz-utils libkdumpfile-dev \
-	systemd
+	systemd scdoc debhelper
 deps:
 	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 		--no-install-recommends $(DEB_PACKAGES)
 
-install: all
+install: all man
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR)
 	install -m 0755 $(BUILD)/ktriage $(DESTDIR)$(BINDIR)/ktriage
 	install -m 0755 $(BUILD)/ktriaged $(DESTDIR)$(SBINDIR)/ktriaged
 	install -d $(DESTDIR)$(SYSCONFDIR)/ktriage $(DESTDIR)$(UNITDIR) $(DESTDIR)$(CATALOGDIR)
 	test -e $(DESTDIR)$(SYSCONFDIR)/ktriage/ktriaged.conf || \
 		install -m 0644 conf/ktriaged.conf $(DESTDIR)$(SYSCONFDIR)/ktriage/ktriaged.conf
-	install -m 0644 systemd/ktriaged.service $(DESTDIR)$(UNITDIR)/ktriaged.service
+	sed 's|^ExecStart=[^ ]*/ktriaged|ExecStart=$(SBINDIR)/ktriaged|' systemd/ktriaged.service \
+		>$(DESTDIR)$(UNITDIR)/ktriaged.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/ktriaged.service
 	install -m 0644 systemd/ktriage.catalog $(DESTDIR)$(CATALOGDIR)/ktriage.catalog
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 0644 $(BUILD)/man/ktriage.1 $(DESTDIR)$(MANDIR)/man1/ktriage.1
+	install -m 0644 $(BUILD)/man/ktriaged.conf.5 $(DESTDIR)$(MANDIR)/man5/ktriaged.conf.5
+	install -m 0644 $(BUILD)/man/ktriaged.8 $(DESTDIR)$(MANDIR)/man8/ktriaged.8
+	install -d $(DESTDIR)$(BASHCOMPDIR)
+	install -m 0644 completion/ktriage.bash $(DESTDIR)$(BASHCOMPDIR)/ktriage
+	ln -sf ktriage $(DESTDIR)$(BASHCOMPDIR)/ktriaged
+	install -d $(DESTDIR)$(LIBEXECDIR)/ktriage $(DESTDIR)$(DOCDIR)/examples/kdump-tools-dump.service.d
+	install -m 0755 contrib/kdump/kdump-post contrib/kdump/kdump-tools-savecore \
+		$(DESTDIR)$(LIBEXECDIR)/ktriage/
+	sed 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' contrib/kdump/kdump-tools-dump.service.d/ktriage.conf.in \
+		>$(DESTDIR)$(DOCDIR)/examples/kdump-tools-dump.service.d/ktriage.conf
+	install -m 0644 README.md schema/report.schema.json $(DESTDIR)$(DOCDIR)/
+	install -d -m 0750 $(DESTDIR)$(STATEDIR)
+	if [ -z "$(DESTDIR)" ] && command -v journalctl >/dev/null; then journalctl --update-catalog; fi
+
+# Man pages: scdoc sources in docs/man/, rendered with the version in.
+MAN_PAGES := $(patsubst docs/man/%.scd,$(BUILD)/man/%,$(wildcard docs/man/*.scd))
+.PHONY: man deb
+man: $(MAN_PAGES)
+$(BUILD)/man/%: docs/man/%.scd VERSION
+	@mkdir -p $(dir $@)
+	sed 's/@VERSION@/$(VERSION)/' $< | scdoc >$@.tmp && mv $@.tmp $@
+
+# The Debian package.  dpkg-buildpackage cleans the tree it builds in and
+# writes its results to the parent directory, so it runs in a copy:
+# $(BUILD)/deb/ktriage-$(VERSION)/, and the .deb lands in $(BUILD)/deb/.
+DEB_DIR := $(BUILD)/deb
+deb:
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/ktriage-$(VERSION)
+	tar -cf - --exclude=./build --exclude=./.git . | tar -xf - -C $(DEB_DIR)/ktriage-$(VERSION)
+	cd $(DEB_DIR)/ktriage-$(VERSION) && dpkg-buildpackage -us -uc -b
+	@if command -v lintian >/dev/null; then lintian --info --fail-on error,warning $(DEB_DIR)/*.changes; fi
+	@ls -l $(DEB_DIR)/*.deb
 
 clean:
 	rm -rf build

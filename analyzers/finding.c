@@ -12,12 +12,26 @@
 
 #define MAX_LINES 400
 #define MAX_FRAMES 64
+#define KT_MAX_FINDINGS_PER_VERDICT 16
 
 struct kt_finding_draft *kt_finding_new(struct kt_analysis *analysis,
 					const char *verdict, enum kt_claim claim,
 					size_t event_line, double confidence)
 {
 	struct kt_report *report = analysis->report;
+	/* A log of a thousand oopses: the first ones are the story. */
+	size_t same = 0;
+	for (size_t i = 0; i < report->count; i++)
+		same += strcmp(report->findings[i]->pub.verdict, verdict) == 0;
+	if (same >= KT_MAX_FINDINGS_PER_VERDICT) {
+		if (same == KT_MAX_FINDINGS_PER_VERDICT && !report->capped) {
+			report->capped = true;
+			kt_analysis_note(analysis, "more than %d findings of one kind: only the first "
+					 "%d of each are reported", KT_MAX_FINDINGS_PER_VERDICT,
+					 KT_MAX_FINDINGS_PER_VERDICT);
+		}
+		return NULL;
+	}
 	struct kt_finding_draft *f = kt_arena_alloc(report->arena, sizeof(*f));
 	if (!f || !kt_arena_grow(report->arena, (void **)&report->findings,
 				 report->count, &report->capacity,

@@ -12,7 +12,10 @@
 
 void kt_hung_wait(const struct kt_analysis *a, size_t i, struct kt_wait *wait)
 {
-	kt_wait_classify(&a->facts->hung[i].trace, wait);
+	if (a->facts->hung_waits)
+		*wait = a->facts->hung_waits[i];
+	else
+		kt_wait_classify(&a->facts->hung[i].trace, wait);
 }
 
 static const char *describe_wait(struct kt_arena *arena, const struct kt_wait *w)
@@ -32,7 +35,8 @@ static int compare_strings(const void *a, const void *b)
 }
 
 /* The signature: the set of places tasks block at, independent of pids and order. */
-static void sign_sites(struct kt_analysis *a, struct kt_finding_draft *f)
+static void sign_sites(struct kt_analysis *a, struct kt_finding_draft *f,
+		       bool (*bystander)(const struct kt_wait *))
 {
 	const struct kt_log_facts *facts = a->facts;
 	const char **sites = kt_arena_alloc(a->arena, (facts->nr_hung + 1) * sizeof(*sites));
@@ -43,6 +47,8 @@ static void sign_sites(struct kt_analysis *a, struct kt_finding_draft *f)
 		struct kt_wait w;
 		char base[128] = "?";
 		kt_hung_wait(a, i, &w);
+		if (bystander && bystander(&w))
+			continue;
 		if (w.blocker_frame)
 			kt_function_base(w.blocker_frame->function, base, sizeof(base));
 		sites[n++] = kt_arena_printf(a->arena, "site:%s:%s",
@@ -54,6 +60,15 @@ static void sign_sites(struct kt_analysis *a, struct kt_finding_draft *f)
 	for (size_t i = 0; i < n; i++)
 		if (i == 0 || strcmp(sites[i], sites[i - 1]) != 0)
 			kt_finding_sign(f, "%s", sites[i]);
+}
+
+void kt_hung_sign_sites(struct kt_analysis *a, struct kt_finding_draft *f,
+			bool (*bystander)(const struct kt_wait *))
+{
+	if (!f)
+		return;
+	f->nr_sign_parts = 0;
+	sign_sites(a, f, bystander);
 }
 
 static void add_report(struct kt_analysis *a, struct kt_finding_draft *f, size_t i)
@@ -96,6 +111,6 @@ struct kt_finding_draft *kt_hung_finding(struct kt_analysis *a, const char *verd
 		add_report(a, f, i);
 	if (claim == KT_CLAIM_PANIC)
 		kt_finding_add_panic(a, f);
-	sign_sites(a, f);
+	sign_sites(a, f, NULL);
 	return f;
 }

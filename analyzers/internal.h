@@ -107,6 +107,21 @@ struct kt_hung_report {
 	struct kt_text_trace trace;
 };
 
+/* ---- Waits of blocked tasks (waits.c) --------------------------------- */
+
+/* Why a blocked task sleeps, from its stack. */
+struct kt_wait {
+	const char *primitive;   /* "mutex", "rwsem", "percpu_rwsem", "rt_mutex",
+				  * "completion", "io", "page", "sleep", or NULL */
+	const char *mode;        /* "read", "write" or NULL */
+	const struct kt_text_frame *blocker_frame; /* the first non-plumbing frame */
+	const char *lock;        /* a lock the frames name: "cgroup_mutex", or NULL */
+	const char *lock_via;    /* the frame it was inferred from */
+	bool cgroup;             /* a cgroup function takes part */
+};
+
+void kt_wait_classify(const struct kt_text_trace *trace, struct kt_wait *wait);
+
 struct kt_log_facts {
 	const struct kt_log_text *log;
 	bool has_panic;
@@ -118,6 +133,7 @@ struct kt_log_facts {
 	struct kt_oops *oopses;
 	size_t nr_oopses;
 	struct kt_hung_report *hung;
+	struct kt_wait *hung_waits;  /* kt_wait_classify of each, computed once */
 	size_t nr_hung;
 	const char *modules;     /* the last "Modules linked in:" list */
 	const char *release;     /* kernel release the log names, or NULL */
@@ -143,21 +159,6 @@ bool kt_oops_caused_panic(const struct kt_log_facts *facts,
 			  const struct kt_oops *oops);
 /* Does the panic message contain s? */
 bool kt_panic_says(const struct kt_log_facts *facts, const char *s);
-
-/* ---- Waits of blocked tasks (waits.c) --------------------------------- */
-
-/* Why a blocked task sleeps, from its stack. */
-struct kt_wait {
-	const char *primitive;   /* "mutex", "rwsem", "percpu_rwsem", "rt_mutex",
-				  * "completion", "io", "page", "sleep", or NULL */
-	const char *mode;        /* "read", "write" or NULL */
-	const struct kt_text_frame *blocker_frame; /* the first non-plumbing frame */
-	const char *lock;        /* a lock the frames name: "cgroup_mutex", or NULL */
-	const char *lock_via;    /* the frame it was inferred from */
-	bool cgroup;             /* a cgroup function takes part */
-};
-
-void kt_wait_classify(const struct kt_text_trace *trace, struct kt_wait *wait);
 
 /* ---- Findings (finding.c) --------------------------------------------- */
 
@@ -245,6 +246,13 @@ void kt_finding_add_panic(struct kt_analysis *analysis, struct kt_finding_draft 
  */
 struct kt_finding_draft *kt_hung_finding(struct kt_analysis *analysis,
 					 const char *verdict, double confidence);
+/*
+ * Sign the finding anew with the blocking sites of the reports whose wait
+ * is not bystander()'s: tasks that only queue behind the root come and go
+ * with the detector's timing, the root's site does not.
+ */
+void kt_hung_sign_sites(struct kt_analysis *analysis, struct kt_finding_draft *f,
+			bool (*bystander)(const struct kt_wait *wait));
 /* The lock and primitive of hung report i, from its stack. */
 void kt_hung_wait(const struct kt_analysis *analysis, size_t i, struct kt_wait *wait);
 

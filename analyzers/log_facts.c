@@ -563,6 +563,10 @@ struct kt_error *kt_log_facts_parse(struct kt_arena *arena,
 			}
 		hung_body(arena, log, &facts->hung[k], limit);
 	}
+	facts->hung_waits = facts->nr_hung ? kt_arena_alloc(arena, facts->nr_hung *
+							     sizeof(*facts->hung_waits)) : NULL;
+	for (size_t k = 0; facts->hung_waits && k < facts->nr_hung; k++)
+		kt_wait_classify(&facts->hung[k].trace, &facts->hung_waits[k]);
 	if (facts->release && strstr(facts->release, "-rt"))
 		facts->preempt_rt = true;
 	return kt_arena_failed(arena) ? &kt_error_out_of_memory : NULL;

@@ -28,6 +28,7 @@ struct kt_report {
 	size_t nr_notes, cap_notes;
 	struct kt_log_text *log;   /* owned */
 	size_t current_rank;       /* of the analyzer running now */
+	bool capped;               /* findings were left out (KT_MAX_FINDINGS_PER_VERDICT) */
 };
 
 /* "kt1:" and 16 hex digits of sha256 over the version, verdict and parts. */

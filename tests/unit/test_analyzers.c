@@ -697,6 +697,29 @@ static void test_signature_stability(void **state)
 	free(fewer);
 }
 
+/* A log of hundreds of oopses and hung tasks: bounded findings, quickly. */
+static void test_many_events(void **state)
+{
+	(void)state;
+	size_t copies = 300, len = strlen(null_deref_log) + strlen(hung_log);
+	char *text = malloc(copies * len + 1);
+	assert_non_null(text);
+	text[0] = '\0';
+	for (size_t i = 0; i < copies; i++) {
+		strcat(text, hung_log);
+		strcat(text, null_deref_log);
+	}
+	struct kt_report *r = analyze(text);
+	size_t null_derefs = 0;
+	for (size_t i = 0; i < kt_report_finding_count(r); i++)
+		null_derefs += strcmp(kt_report_finding(r, i)->verdict, "null_deref") == 0;
+	assert_int_equal(null_derefs, 16);
+	assert_true(kt_report_input(r)->partial);
+	assert_int_equal(kt_report_note_count(r), 1);
+	kt_report_free(r);
+	free(text);
+}
+
 /* ---- JSON ------------------------------------------------------------------ */
 
 static void test_json(void **state)
@@ -739,6 +762,7 @@ int main(void)
 		cmocka_unit_test(test_bugs_and_warnings),
 		cmocka_unit_test(test_unknown),
 		cmocka_unit_test(test_signature_stability),
+		cmocka_unit_test(test_many_events),
 		cmocka_unit_test(test_json),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
