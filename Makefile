@@ -85,10 +85,13 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/fixtures/%.o $(LIB)
 # The shared corpus of real dumps, when this machine has it.
 VMCORES ?= $(abspath $(CURDIR)/../shared/vmcores)
 CHECK_BUILD := build/check
+# Both stages build the same way, so the second never relinks a test
+# against objects built without the sanitizers.
+CHECK_MAKE = $(MAKE) --no-print-directory BUILD=$(CHECK_BUILD) SANITIZE=1 CFLAGS="-O1 -g"
 check:
-	$(MAKE) --no-print-directory BUILD=$(CHECK_BUILD) SANITIZE=1 CFLAGS="-O1 -g" \
-		all unit-bins fixture-bins
-	$(MAKE) --no-print-directory BUILD=$(CHECK_BUILD) unit integration
+	$(CHECK_MAKE) all unit-bins fixture-bins fuzz-replay-bins
+	$(CHECK_MAKE) unit integration fuzz-regressions
+	$(MAKE) --no-print-directory fuzz-smoke
 
 unit-bins: $(UNIT_BIN)
 fixture-bins: $(FIXTURE_BIN)
@@ -179,5 +182,7 @@ deb:
 
 clean:
 	rm -rf build
+
+include tests/fuzz/fuzz.mk
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -95,6 +95,9 @@ static struct kt_error *read_headers(struct kt_dump *dump, uint8_t **image,
 static struct kt_error *append_notes(struct kt_dump *dump, uint8_t **blob,
 				     size_t *len, const GElf_Phdr *ph)
 {
+	/* realloc(blob, 0) would free the blob: an empty PT_NOTE adds nothing. */
+	if (ph->p_filesz == 0)
+		return NULL;
 	if (ph->p_filesz > MAX_NOTES_SIZE || *len + ph->p_filesz > MAX_NOTES_SIZE)
 		return kt_error_create(KT_ERR_FORMAT,
 				       "%s: PT_NOTE of %llu bytes is too large",

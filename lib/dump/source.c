@@ -314,8 +314,9 @@ static struct kt_error *flat_index(struct kt_source *flat)
 		}
 		pos += (uint64_t)size;
 	}
-	qsort(flat->records, flat->nr_records, sizeof(*flat->records),
-	      compare_records);
+	if (flat->nr_records) /* records is NULL when there are none */
+		qsort(flat->records, flat->nr_records, sizeof(*flat->records),
+		      compare_records);
 	uint64_t max_end = 0;
 	for (size_t i = 0; i < flat->nr_records; i++) {
 		struct flat_record *r = &flat->records[i];

@@ -65,6 +65,15 @@ struct kt_kernel {
 	size_t nr_warnings;
 };
 
+/*
+ * How many objects of a size the dump's memory can hold (at most
+ * KT_MAX_LIST_ENTRIES): no kernel has more tasks than its memory holds
+ * task_structs, so a crafted list of millions of entries costs what the
+ * dump's size allows, not gigabytes (kernel.c).
+ */
+size_t kt_kernel_max_objects(const struct kt_kernel *kernel,
+			     uint64_t object_size);
+
 /* Record a problem that did not stop the model (kernel.c). */
 void kt_kernel_warn(struct kt_kernel *kernel, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

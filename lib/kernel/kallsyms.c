@@ -70,16 +70,16 @@ static struct kt_error *read_tokens(struct kt_kernel *k,
 }
 
 /* Expand one entry's tokens into name; returns its length or -1. */
-static int expand(const struct tokens *tok, const uint8_t *entry, size_t len,
-		  char *name)
+static int expand(const struct kt_kallsyms_buffers *b, const uint8_t *entry,
+		  size_t len, char *name)
 {
 	size_t out = 0;
 	for (size_t i = 0; i < len; i++) {
-		uint16_t at = tok->index[entry[i]];
-		if (at >= tok->size)
+		uint16_t at = b->token_index[entry[i]];
+		if (at >= b->token_table_size)
 			return -1;
-		const char *s = tok->table + at;
-		size_t n = strnlen(s, tok->size - at);
+		const char *s = b->token_table + at;
+		size_t n = strnlen(s, b->token_table_size - at);
 		if (out + n >= MAX_NAME)
 			return -1;
 		memcpy(name + out, s, n);
@@ -108,12 +108,13 @@ static bool uses_absolute_percpu(const int32_t *offsets, uint32_t count)
 	return false;
 }
 
-static struct kt_error *decode(const struct tokens *tok, const uint8_t *names,
-			       size_t names_size, const int32_t *offsets,
-			       uint32_t count, uint64_t relative_base,
-			       struct kt_symtab *table)
+struct kt_error *kt_kallsyms_decode(const struct kt_kallsyms_buffers *b,
+				    struct kt_symtab *table)
 {
-	bool absolute = uses_absolute_percpu(offsets, count);
+	const uint8_t *names = b->names;
+	size_t names_size = b->names_size;
+	uint32_t count = b->count;
+	bool absolute = uses_absolute_percpu(b->offsets, count);
 	size_t pos = 0;
 	char name[MAX_NAME];
 	for (uint32_t i = 0; i < count; i++) {
@@ -132,13 +133,13 @@ static struct kt_error *decode(const struct tokens *tok, const uint8_t *names,
 			return kt_error_create(KT_ERR_FORMAT,
 					       "kallsyms: symbol %u: length %zu is out of range",
 					       i, len);
-		int n = expand(tok, names + pos, len, name);
+		int n = expand(b, names + pos, len, name);
 		pos += len;
 		if (n < 2)
 			return kt_error_create(KT_ERR_FORMAT,
 					       "kallsyms: symbol %u: bad token", i);
-		uint64_t address = symbol_address(offsets[i], relative_base,
-						   absolute);
+		uint64_t address = symbol_address(b->offsets[i],
+						   b->relative_base, absolute);
 		struct kt_error *err = kt_symtab_add(table, name + 1,
 						     (size_t)n - 1, address,
 						     name[0]);
@@ -183,9 +184,19 @@ struct kt_error *kt_kallsyms_load(struct kt_kernel *k, struct kt_symtab *table)
 	if (!err)
 		err = kt_kernel_read(k, t.offsets, offsets,
 				     (size_t)count * sizeof(*offsets));
-	if (!err)
-		err = decode(tok, names, names_size, offsets, count,
-			     relative_base, table);
+	if (!err) {
+		struct kt_kallsyms_buffers b = {
+			.token_table = tok->table,
+			.token_table_size = tok->size,
+			.token_index = tok->index,
+			.names = names,
+			.names_size = names_size,
+			.offsets = offsets,
+			.count = count,
+			.relative_base = relative_base,
+		};
+		err = kt_kallsyms_decode(&b, table);
+	}
 	free(tok);
 	free(names);
 	free(offsets);

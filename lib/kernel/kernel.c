@@ -61,6 +61,29 @@ static struct kt_error *load_vmcoreinfo(struct kt_kernel *k)
 	return NULL;
 }
 
+size_t kt_kernel_max_objects(const struct kt_kernel *k, uint64_t object_size)
+{
+	const struct kt_dump_info *info = kt_dump_info(k->dump);
+	if (!object_size || info->max_pfn > UINT64_MAX / info->page_size)
+		return KT_MAX_LIST_ENTRIES;
+	uint64_t n = info->max_pfn * info->page_size / object_size + 1;
+	return n < KT_MAX_LIST_ENTRIES ? (size_t)n : KT_MAX_LIST_ENTRIES;
+}
+
+/*
+ * What the CLI prints must name the dump; errors made where only a symbol
+ * or a type is known get its path in front (those from the reader have it).
+ */
+static struct kt_error *name_dump(const struct kt_kernel *k,
+				  struct kt_error *err)
+{
+	const char *path = kt_dump_info(k->dump)->path;
+	if (!err || err == &kt_error_out_of_memory ||
+	    strncmp(err->message, path, strlen(path)) == 0)
+		return err;
+	return kt_error_wrap(err, "%s", path);
+}
+
 static struct kt_error *choose_arch(struct kt_kernel *k)
 {
 	const char *machine = kt_dump_info(k->dump)->utsname_machine;
@@ -121,7 +144,7 @@ struct kt_error *kt_kernel_open(struct kt_dump *dump,
 	if (!err)
 		err = choose_arch(k);
 	if (!err)
-		err = k->arch->init(k);
+		err = name_dump(k, k->arch->init(k));
 	if (err) {
 		kt_kernel_close(k);
 		return err;
@@ -147,6 +170,7 @@ struct kt_error *kt_kernel_need_symbols(struct kt_kernel *k)
 		k->symbols_error = kt_symbols_init(k);
 		if (!k->symbols_error && k->arch->late_init)
 			k->symbols_error = k->arch->late_init(k);
+		k->symbols_error = name_dump(k, k->symbols_error);
 		if (k->symbols)
 			return NULL;
 	}
@@ -159,7 +183,7 @@ struct kt_error *kt_kernel_need_types(struct kt_kernel *k)
 		return NULL;
 	if (!k->types_tried) {
 		k->types_tried = true;
-		k->types_error = kt_types_init(k);
+		k->types_error = name_dump(k, kt_types_init(k));
 		if (k->types)
 			return NULL;
 	}

@@ -363,8 +363,10 @@ static struct kt_error *prb_info_layout(const struct kt_vmcoreinfo *vi,
 				       "VMCOREINFO: printk_info.text_len at %" PRIu64
 				       " leaves no room for the level in %" PRIu64 " bytes",
 				       l->text_len, l->info_size);
-	l->has_caller_id = !member(vi, "printk_info.caller_id", 0, 4,
-				   l->info_size, &l->caller_id);
+	struct kt_error *no_caller_id = member(vi, "printk_info.caller_id", 0, 4,
+					       l->info_size, &l->caller_id);
+	l->has_caller_id = !no_caller_id;
+	kt_error_free(no_caller_id);
 	prb_device_layout(vi, l);
 	return NULL;
 }

@@ -261,6 +261,7 @@ static struct kt_error *walk(struct kt_kernel *k, const struct module_shape *s,
 		return &kt_error_out_of_memory;
 	struct kt_list_walk lw;
 	kt_list_walk_kernel(&lw, k, head);
+	lw.limit = kt_kernel_max_objects(k, s->struct_size);
 	size_t cap = 0;
 	uint64_t node;
 	struct kt_error *err = NULL, *bad;

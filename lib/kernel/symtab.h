@@ -20,6 +20,21 @@ bool kt_symtab_lookup_name(const struct kt_symtab *table, const char *name,
 bool kt_symtab_lookup_address(const struct kt_symtab *table, uint64_t address,
 			      struct kt_symbol *symbol);
 
+/* The kallsyms tables once copied out of memory. */
+struct kt_kallsyms_buffers {
+	const char *token_table;    /* token strings, NUL-separated */
+	size_t token_table_size;
+	const uint16_t *token_index;/* 256 offsets into token_table */
+	const uint8_t *names;       /* kallsyms_names */
+	size_t names_size;
+	const int32_t *offsets;     /* kallsyms_offsets, count of them */
+	uint32_t count;
+	uint64_t relative_base;
+};
+
+/* Decode names and addresses from buffers into table (tests, fuzzing). */
+struct kt_error *kt_kallsyms_decode(const struct kt_kallsyms_buffers *buffers,
+				    struct kt_symtab *table);
 /* Decode the kernel's kallsyms tables from memory into table (kallsyms.c). */
 struct kt_error *kt_kallsyms_load(struct kt_kernel *kernel,
 				  struct kt_symtab *table);

@@ -31,16 +31,17 @@ struct collector {
 	struct kt_task_layout layout;
 	struct kt_task_list *list;
 	uint8_t *buffer;                 /* one task_struct */
-	bool full;                       /* KT_MAX_LIST_ENTRIES reached */
+	size_t limit;                    /* tasks the dump's memory can hold */
+	bool full;                       /* limit reached */
 };
 
 static struct kt_error *append(struct collector *c, const struct kt_task *task)
 {
 	struct kt_task_list *l = c->list;
-	if (l->count >= KT_MAX_LIST_ENTRIES) {
+	if (l->count >= c->limit) {
 		if (!c->full)
-			kt_kernel_warn(c->k, "tasks: more than %u: the rest are left out",
-				       KT_MAX_LIST_ENTRIES);
+			kt_kernel_warn(c->k, "tasks: more than %zu, more than the dump's "
+				       "memory holds: the rest are left out", c->limit);
 		c->full = true;
 		return NULL;
 	}
@@ -349,6 +350,7 @@ struct kt_error *kt_tasks(struct kt_kernel *k, const struct kt_task **tasks,
 		struct kt_error *err = kt_task_layout_init(k, &c.layout);
 		if (err)
 			return kt_error_wrap(err, "tasks");
+		c.limit = kt_kernel_max_objects(k, c.layout.size);
 		c.list = calloc(1, sizeof(*c.list));
 		if (!c.list)
 			return &kt_error_out_of_memory;

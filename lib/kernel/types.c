@@ -283,6 +283,13 @@ static struct kt_error *btf_member(struct kt_types_backend *b,
 	return NULL;
 }
 
+/* A name from the string section; "" when the offset is outside it. */
+static const char *name_at(const struct btf *btf, uint32_t offset)
+{
+	const char *name = btf__name_by_offset(btf, offset);
+	return name ? name : "";
+}
+
 /* BTF keeps 32-bit enumerators as __s32; kflag says the enum is signed. */
 static bool enum_value_in(const struct btf *btf, const struct btf_type *t,
 			  const char *name, int64_t *value)
@@ -290,7 +297,7 @@ static bool enum_value_in(const struct btf *btf, const struct btf_type *t,
 	if (btf_is_enum(t)) {
 		const struct btf_enum *e = btf_enum(t);
 		for (uint16_t i = 0; i < btf_vlen(t); i++, e++)
-			if (strcmp(btf__name_by_offset(btf, e->name_off), name) == 0) {
+			if (strcmp(name_at(btf, e->name_off), name) == 0) {
 				*value = btf_kflag(t) ? (int64_t)e->val
 						      : (int64_t)(uint32_t)e->val;
 				return true;
@@ -298,7 +305,7 @@ static bool enum_value_in(const struct btf *btf, const struct btf_type *t,
 	} else if (btf_is_enum64(t)) {
 		const struct btf_enum64 *e = btf_enum64(t);
 		for (uint16_t i = 0; i < btf_vlen(t); i++, e++)
-			if (strcmp(btf__name_by_offset(btf, e->name_off), name) == 0) {
+			if (strcmp(name_at(btf, e->name_off), name) == 0) {
 				*value = (int64_t)btf_enum64_value(e);
 				return true;
 			}
