@@ -129,7 +129,8 @@ bool kt_frame_parse(struct kt_arena *arena, const char *text,
 		if (at && at - p < 8) {
 			lead = true;
 			p = at + strlen(leads[i]);
-			if (isxdigit((unsigned char)p[0]) && p[4] == ':')
+			if (isxdigit((unsigned char)p[0]) && isxdigit((unsigned char)p[1]) &&
+			    isxdigit((unsigned char)p[2]) && isxdigit((unsigned char)p[3]) && p[4] == ':')
 				p += 5; /* the code segment: "0010:" */
 			break;
 		}

@@ -284,7 +284,7 @@ static bool oops_header(struct kt_arena *arena, const char *s, struct kt_oops *o
 	} else if ((p = strstr(s, "kernel BUG at "))) {
 		oops->kind = KT_OOPS_BUG;
 		parse_site(arena, p + 14, oops);
-	} else if ((p = strstr(s, "WARNING: ")) && strstr(s, " at ") &&
+	} else if ((p = strstr(s, "WARNING: ")) && strstr(p, " at ") &&
 		   (strncmp(p + 9, "CPU:", 4) == 0 || strncmp(p + 9, "at ", 3) == 0)) {
 		oops->kind = KT_OOPS_WARN;
 		const char *at = strstr(p, " at ");

@@ -88,6 +88,15 @@ static const char *skip_host_and_tag(const char *s, bool *kernel)
 	return message;
 }
 
+/* Does s start with shape ('d' a digit, anything else itself)?  Stops at NUL. */
+static bool matches(const char *s, const char *shape)
+{
+	for (; *shape; s++, shape++)
+		if (*shape == 'd' ? !isdigit((unsigned char)*s) : *s != *shape)
+			return false;
+	return true;
+}
+
 /*
  * "Feb 16 11:00:22 host kernel: " or "2024-02-16T11:00:22.12+00:00 host
  * kernel: "; returns where the message starts, or s when there is none.
@@ -104,8 +113,7 @@ static const char *skip_syslog_prefix(const char *s, bool *kernel)
 		if (*p != ' ')
 			return s;
 		p = skip_clock(p + 1);
-	} else if (isdigit((unsigned char)s[0]) && isdigit((unsigned char)s[3]) &&
-		   s[4] == '-' && s[7] == '-' && (s[10] == 'T' || s[10] == ' ')) {
+	} else if (matches(s, "dddd-dd-dd") && (s[10] == 'T' || s[10] == ' ')) {
 		p = skip_clock(s + 11);
 	}
 	if (!p)
@@ -159,7 +167,8 @@ static const char *parse_timestamp(const char *s, uint64_t *ns)
 /* dmesg -T: "[Thu Dec  7 00:05:15 2017] " carries no printk time to keep. */
 static const char *skip_human_time(const char *s)
 {
-	if (s[0] != '[' || !isalpha((unsigned char)s[1]) || s[4] != ' ' || !is_month(s + 5))
+	if (s[0] != '[' || !isalpha((unsigned char)s[1]) || !isalpha((unsigned char)s[2]) ||
+	    !isalpha((unsigned char)s[3]) || s[4] != ' ' || !is_month(s + 5))
 		return s;
 	const char *close = strchr(s, ']');
 	if (!close || close - s > 32)

@@ -60,6 +60,31 @@ static const struct known_panic known[] = {
 	  "on-stack buffer." },
 };
 
+/*
+ * A dump whose log shows no crash (or could not be read): say what memory
+ * shows instead, the blocked tasks and any deadlock among them.
+ */
+static void memory_only(struct kt_analysis *a, struct kt_finding_draft *f)
+{
+	size_t blocked = (kt_model_confirm_blocked(a, f), f ? f->pub.nr_tasks : 0);
+	struct kt_model_lock_summary locks;
+	kt_model_locks(a, f, &locks);
+	kt_finding_sign(f, "no-panic");
+	if (locks.cycles) {
+		kt_finding_summary(f, "No crash report in the log, but memory shows a deadlock: %s",
+				   locks.cycle);
+		kt_finding_confidence(f, 0.5);
+	} else {
+		kt_finding_summary(f, "No crash report in the log%s; memory shows %zu task%s in D "
+				   "state", kt_log_text_count(a->log) ? "" : " (no log)", blocked,
+				   blocked == 1 ? "" : "s");
+	}
+	kt_finding_advice(f, "The dump was taken without a panic the log explains (a "
+			  "manual dump, a hypervisor or firmware watchdog, or a log that could "
+			  "not be read): look at the blocked tasks and locks above, and at the "
+			  "console capture.");
+}
+
 static void analyze(struct kt_analysis *a)
 {
 	const struct kt_log_facts *facts = a->facts;
@@ -69,6 +94,10 @@ static void analyze(struct kt_analysis *a)
 			return;
 	if (!facts->has_panic) {
 		struct kt_finding_draft *f = kt_finding_new(a, "unknown", KT_CLAIM_NOTE, 0, 0.1);
+		if (a->kernel) {
+			memory_only(a, f);
+			return;
+		}
 		kt_finding_summary(f, "No crash report found in the log%s",
 				   kt_log_text_count(a->log) ? "" : " (the log is empty)");
 		kt_finding_sign(f, "no-panic");
