@@ -228,7 +228,7 @@ static int parse_check_opts(int argc, char **argv, struct check_opts *opts)
 	*opts = (struct check_opts){ .end_pfn = UINT64_MAX };
 	optind = 1;
 	int c;
-	while ((c = getopt_long(argc, argv, "+jh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			opts->json = true;
