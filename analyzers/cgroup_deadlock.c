@@ -14,6 +14,7 @@
  * in D state, and the owners and waiters of both locks close the cycle.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "report.h"
@@ -29,6 +30,50 @@ static bool on_cgroup_lock(const struct kt_wait *w)
 		return true;
 	return w->cgroup && w->primitive &&
 	       (strstr(w->primitive, "mutex") || strstr(w->primitive, "rwsem"));
+}
+
+/*
+ * Tasks that merely queue at the start of a cgroup operation, holding no
+ * cgroup lock: fork, exit and exec take cgroup_threadgroup_rwsem for read,
+ * cgroupfs operations (cgroup_kn_lock_live) and /proc/PID/cgroup readers
+ * take cgroup_mutex first.  They pile up behind the inversion, and which of
+ * them the hung-task detector catches depends on when they arrived (a mkdir
+ * a few seconds late is not yet over the limit), so the signature leaves
+ * them out: it is the inversion's own sites (docs/signature.md).
+ */
+static bool queued_at_entry(const struct kt_wait *w)
+{
+	if (!w->lock)
+		return false;
+	if (strcmp(w->lock, "cgroup_threadgroup_rwsem") == 0)
+		return w->mode && strcmp(w->mode, "read") == 0;
+	return strcmp(w->lock, "cgroup_mutex") == 0 &&
+	       (kt_function_is(w->lock_via, "cgroup_kn_lock_live") ||
+		kt_function_is(w->lock_via, "proc_cgroup_show"));
+}
+
+static int compare_strings(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The sites of the tasks that do not just queue, then the locks their takers name. */
+static void sign(struct kt_analysis *a, struct kt_finding_draft *f)
+{
+	kt_hung_sign_sites(a, f, queued_at_entry);
+	const char **names = kt_arena_alloc(a->arena, (a->facts->nr_hung + 1) * sizeof(*names));
+	size_t n = 0;
+	for (size_t i = 0; names && i < a->facts->nr_hung; i++) {
+		struct kt_wait w;
+		kt_hung_wait(a, i, &w);
+		if (w.lock && !queued_at_entry(&w))
+			names[n++] = w.lock;
+	}
+	if (n)
+		qsort(names, n, sizeof(*names), compare_strings);
+	for (size_t i = 0; i < n; i++)
+		if (i == 0 || strcmp(names[i], names[i - 1]) != 0)
+			kt_finding_sign(f, "lock:%s", names[i]);
 }
 
 /* A writer waiting in percpu_down_write: the migration side of the cycle. */
@@ -83,11 +128,10 @@ static void analyze(struct kt_analysis *a)
 	if (!f)
 		return;
 	char locks[128] = "";
-	for (size_t i = 0; i < f->pub.nr_locks; i++) {
+	for (size_t i = 0; i < f->pub.nr_locks; i++)
 		snprintf(locks + strlen(locks), sizeof(locks) - strlen(locks), "%s%s",
 			 i ? " and " : "", f->pub.locks[i].symbol);
-		kt_finding_sign(f, "lock:%s", f->pub.locks[i].symbol);
-	}
+	sign(a, f);
 	int writer = find_writer(a);
 	char writer_text[160] = "";
 	if (writer >= 0) {

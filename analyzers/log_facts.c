@@ -87,6 +87,24 @@ static bool is_register_line(const char *s)
 	return hex >= 3 && s[hex] == ':' && s[hex + 1] == ' ';
 }
 
+/*
+ * "? 0xffffffffc0505000": an address %pS found no symbol for (a module's
+ * padding before its first function, 6.1).  Not a frame to keep, but the
+ * trace goes on after it.
+ */
+static bool is_unnamed_address(const char *s)
+{
+	if (s[0] == '?' && s[1] == ' ')
+		s += 2;
+	if (s[0] != '0' || s[1] != 'x')
+		return false;
+	size_t digits = 0;
+	while (isxdigit((unsigned char)s[2 + digits]))
+		digits++;
+	s = skip_spaces(s + 2 + digits);
+	return digits >= 8 && digits <= 16 && *s == '\0';
+}
+
 static bool add_frame(struct kt_arena *arena, struct kt_text_trace *trace,
 		      size_t *capacity, const struct kt_text_frame *frame)
 {
@@ -110,7 +128,8 @@ void kt_log_facts_trace(struct kt_arena *arena, const struct kt_log_text *log,
 	for (size_t i = start + 1; i < limit; i++) {
 		const char *s = skip_spaces(line_text(log, i));
 		struct kt_text_frame frame;
-		if (is_trace_marker(s) || is_register_line(s) || strstr(s, "(null)")) {
+		if (is_trace_marker(s) || is_register_line(s) || strstr(s, "(null)") ||
+		    is_unnamed_address(s)) {
 			trace->end_line = i + 1;
 			continue;
 		}
