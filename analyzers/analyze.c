@@ -20,6 +20,8 @@
 #define MAX_TEXT_LOG (256u << 20)
 /* A log alone shows a pattern; only memory proves it (analyzer.h). */
 #define LOG_ONLY_CONFIDENCE_CAP 0.75
+/* Kernel model warnings copied into the notes; a damaged dump can have hundreds. */
+#define MAX_WARNING_NOTES 8
 
 const char *kt_confidence_band(double confidence)
 {
@@ -98,6 +100,21 @@ static void seal(struct kt_report *report)
 	}
 }
 
+/*
+ * What the kernel model could not read (a list cut short, pages the dump
+ * level left out: bookworm's makedumpfile -d 31 drops a 6.12 kernel's slab
+ * pages, task_structs among them) is memory evidence missing.  The report
+ * says so and is partial, as the other commands say it on stderr.
+ */
+static void note_kernel_warnings(struct kt_analysis *a)
+{
+	size_t n = a->kernel ? kt_kernel_warning_count(a->kernel) : 0;
+	for (size_t i = 0; i < n && i < MAX_WARNING_NOTES; i++)
+		kt_analysis_note(a, "memory: %s", kt_kernel_warning(a->kernel, i));
+	if (n > MAX_WARNING_NOTES)
+		kt_analysis_note(a, "memory: %zu more warnings", n - MAX_WARNING_NOTES);
+}
+
 static struct kt_error *run(struct kt_report *report, struct kt_kernel *kernel)
 {
 	struct kt_log_facts facts;
@@ -112,6 +129,7 @@ static struct kt_error *run(struct kt_report *report, struct kt_kernel *kernel)
 		report->current_rank = i;
 		kt_analyzers[i]->analyze(&analysis);
 	}
+	note_kernel_warnings(&analysis);
 	kt_model_release(&analysis);
 	order_findings(report);
 	seal(report);

@@ -70,7 +70,10 @@ static struct kt_error *load_layout(struct kt_kernel *k, struct kt_orc *orc)
 				       "struct orc_entry of %llu bytes",
 				       (unsigned long long)orc->entry_size);
 	orc->new_types = orc->type.bit_size >= 3;
-	orc->has_end = !field(k, "end", &orc->end);
+	/* 6.4+ has no end bit (END_OF_STACK is a type): no end is no error. */
+	struct kt_error *no_end = field(k, "end", &orc->end);
+	orc->has_end = !no_end;
+	kt_error_free(no_end);
 	return NULL;
 }
 
