@@ -29,7 +29,7 @@ STYLE = {  # tool -> (colour, line style): ktriage in blues and solid, the other
 
 
 def series(results):
-    """tool -> [(bytes, dump_level, wall, rss_mib)], sorted by dump size."""
+    """tool -> [(bytes, dump_level, wall, cpu, rss_mib)], sorted by dump size."""
     out = {}
     for r in results:
         if not (r["label"] == "sysrq" or "G " in r["label"]):
@@ -37,16 +37,17 @@ def series(results):
         for c in r["cases"]:
             if c.get("wall_median") and not c.get("error"):
                 out.setdefault(c["tool"], []).append(
-                    (r["bytes"], r["dump_level"], c["wall_median"], c["rss_kib"] / 1024))
+                    (r["bytes"], r["dump_level"], c["wall_median"], c["cpu_median"],
+                     c["rss_kib"] / 1024))
     return {t: sorted(v) for t, v in out.items()}
 
 
 def plot(data, machine, path):
-    fig, (ax_t, ax_m) = plt.subplots(1, 2, figsize=(13, 5.5))
+    fig, (ax_t, ax_c, ax_m) = plt.subplots(1, 3, figsize=(16, 6))
     for tool, pts in data.items():
         colour, line = STYLE.get(tool, ("#777777", ":"))
         xs = [p[0] / 1e6 for p in pts]
-        for ax, k in ((ax_t, 2), (ax_m, 3)):
+        for ax, k in ((ax_t, 2), (ax_c, 3), (ax_m, 4)):
             ax.plot(xs, [p[k] for p in pts], line, color=colour, label=tool, linewidth=1.5)
             for p, x in zip(pts, xs):
                 ax.plot(x, p[k], "s" if p[1] == 0 else "o", color=colour, markersize=5)
@@ -54,19 +55,22 @@ def plot(data, machine, path):
     ax_m.annotate("64 MiB target", (ax_m.get_xlim()[0], 64), xytext=(4, 4),
                   textcoords="offset points", fontsize=8)
     for ax, title, unit in ((ax_t, "wall time (median)", "seconds"),
+                            (ax_c, "CPU time, user+sys (median; less disturbed by the load)",
+                             "seconds"),
                             (ax_m, "peak RSS", "MiB")):
         ax.set_xscale("log")
         ax.set_yscale("log")
-        ax.set_xlabel("dump file size, MB (o: -d 31, squares: -d 0)")
+        ax.set_xlabel("dump file size, MB (circles: -d 31, squares: -d 0)")
         ax.set_ylabel(unit)
         ax.set_title(title)
         ax.grid(True, which="both", linewidth=0.3)
-    ax_t.legend(fontsize=8, loc="upper left")
+    handles, labels = ax_t.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=5, fontsize=9, frameon=False)
     fig.suptitle("ktriage, crash, drgn, makedumpfile, libkdumpfile as the dump grows "
                  "(%s; %d CPUs, load %.0f-%.0f)" % (machine["date"][:10], machine["nproc"],
                                                    machine["load_start"], machine["load_end"]),
                  fontsize=10)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
     fig.savefig(path, dpi=110)
 
 
