@@ -22,7 +22,7 @@ STATEDIR ?= /var/lib/ktriage
 BUILD ?= build
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
 
-PKGS := libelf libdw zlib libzstd lzo2 snappy json-c sqlite3 libsystemd \
+PKGS := libelf libdw zlib libdeflate libzstd lzo2 snappy json-c sqlite3 libsystemd \
 	libbpf libseccomp inih libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -121,10 +121,10 @@ bench-reader: $(BUILD)/ktriage $(BENCH_BIN) $(FIXTURE_BIN)
 
 demo: $(BUILD)/ktriage
 	$(BUILD)/ktriage info samples/cgroup_deadlock/vmcore.kdump
-	$(BUILD)/ktriage check samples/cgroup_deadlock/vmcore.kdump
+	$(BUILD)/ktriage analyze samples/cgroup_deadlock/vmcore.kdump
 
 DEB_PACKAGES := build-essential pkg-config libelf-dev libdw-dev zlib1g-dev \
-	libzstd-dev liblzo2-dev libsnappy-dev libsystemd-dev libjson-c-dev \
+	libzstd-dev libdeflate-dev liblzo2-dev libsnappy-dev libsystemd-dev libjson-c-dev \
 	libsqlite3-dev libbpf-dev libseccomp-dev libinih-dev libssl-dev \
 	libcmocka-dev python3 makedumpfile xz-utils libkdumpfile-dev \
 	systemd scdoc debhelper

@@ -3,14 +3,17 @@
  * Page decompression through each method's own library.  A page must come
  * out exactly page_size bytes long: anything else is corruption.
  *
- * zlib and zstd keep their decoder state in a per-dump context: setting a
- * decoder up costs more than decoding one 4 KiB page (zstd's one-shot
- * ZSTD_decompress allocates a context on every call).
+ * zlib pages (makedumpfile -c, the default of most distributions) are
+ * decoded with libdeflate, whose whole-buffer zlib decoder is two to three
+ * times faster than zlib's streaming inflate: at triage, decoding the
+ * kernel's kallsyms and BTF pages is most of the work.  zstd keeps its
+ * decoder context per dump: its one-shot ZSTD_decompress allocates one
+ * on every call.
  */
+#include <libdeflate.h>
 #include <stdlib.h>
 #include <lzo/lzo1x.h>
 #include <snappy-c.h>
-#include <zlib.h>
 #include <zstd.h>
 
 #include "internal.h"
@@ -24,8 +27,7 @@ static struct kt_error *size_mismatch(const char *method, size_t got,
 }
 
 struct kt_decompressor {
-	z_stream zlib;
-	bool zlib_ready;
+	struct libdeflate_decompressor *zlib;
 	ZSTD_DCtx *zstd;
 };
 
@@ -38,8 +40,8 @@ void kt_decompressor_destroy(struct kt_decompressor *d)
 {
 	if (!d)
 		return;
-	if (d->zlib_ready)
-		inflateEnd(&d->zlib);
+	if (d->zlib)
+		libdeflate_free_decompressor(d->zlib);
 	ZSTD_freeDCtx(d->zstd);
 	free(d);
 }
@@ -48,27 +50,23 @@ static struct kt_error *decompress_zlib(struct kt_decompressor *d,
 					const void *in, size_t in_len,
 					void *out, size_t page_size)
 {
-	z_stream *z = &d->zlib;
-	int rc = d->zlib_ready ? inflateReset(z) : inflateInit(z);
-	if (rc != Z_OK)
-		return kt_error_create(rc == Z_MEM_ERROR ? KT_ERR_NOMEM : KT_ERR_CORRUPT,
-				       "zlib: %s", zError(rc));
-	d->zlib_ready = true;
-	z->next_in = (Bytef *)in;
-	z->avail_in = (uInt)in_len;
-	z->next_out = out;
-	z->avail_out = (uInt)page_size;
-	rc = inflate(z, Z_FINISH);
-	if (rc == Z_BUF_ERROR && z->avail_out == 0)
+	if (!d->zlib && !(d->zlib = libdeflate_alloc_decompressor()))
+		return &kt_error_out_of_memory;
+	size_t got;
+	enum libdeflate_result rc = libdeflate_zlib_decompress(d->zlib, in, in_len,
+							       out, page_size, &got);
+	switch (rc) {
+	case LIBDEFLATE_SUCCESS:
+		return got == page_size ? NULL : size_mismatch("zlib", got, page_size);
+	case LIBDEFLATE_INSUFFICIENT_SPACE:
 		return kt_error_create(KT_ERR_CORRUPT,
 				       "zlib: decompresses to more than %zu bytes",
 				       page_size);
-	if (rc != Z_STREAM_END)
-		return kt_error_create(KT_ERR_CORRUPT, "zlib: %s",
-				       z->msg ? z->msg : zError(rc));
-	if (z->total_out != page_size)
-		return size_mismatch("zlib", z->total_out, page_size);
-	return NULL;
+	case LIBDEFLATE_SHORT_OUTPUT:
+		return kt_error_create(KT_ERR_CORRUPT, "zlib: stream ends early");
+	default:
+		return kt_error_create(KT_ERR_CORRUPT, "zlib: invalid compressed data");
+	}
 }
 
 static struct kt_error *decompress_lzo(const void *in, size_t in_len,
