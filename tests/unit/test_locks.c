@@ -252,37 +252,7 @@ static void test_long_ring(void **state)
 
 /* ---- The sample dump -------------------------------------------------- */
 
-struct sample {
-	struct kt_dump *dump;
-	struct kt_kernel *kernel;
-};
-
-static int sample_open(void **state)
-{
-	const char *dir = getenv("KT_SAMPLE");
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/vmcore.kdump",
-		 dir ? dir : "samples/cgroup_deadlock");
-	struct sample *s = calloc(1, sizeof(*s));
-	struct kt_error *err = kt_dump_open(path, &s->dump);
-	if (!err)
-		err = kt_kernel_open(s->dump, NULL, &s->kernel);
-	if (err) {
-		fprintf(stderr, "%s: %s\n", path, kt_error_string(err));
-		return -1;
-	}
-	*state = s;
-	return 0;
-}
-
-static int sample_close(void **state)
-{
-	struct sample *s = *state;
-	kt_kernel_close(s->kernel);
-	kt_dump_close(s->dump);
-	free(s);
-	return 0;
-}
+#include "sample.h"
 
 static struct kt_lock *decode_symbol(struct kt_kernel *k, const char *name,
 				     enum kt_lock_kind kind)
