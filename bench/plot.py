@@ -5,7 +5,7 @@
   bench/plot.py [bench/results/run.json] [-o bench/results/scaling.png]
 
 Uses the sysrq dump (256 MB guest) and the big dumps of bench/make-big-dumps
-(the fill scenario at -d 31 and -d 0), one line per tool through every dump
+(the fill scenario, a sysrq crash, at -d 31 and -d 0), one line per tool through every dump
 sorted by file size; circles are -d 31 dumps, squares -d 0.  Debian's
 python3-matplotlib (hence /usr/bin/python3).
 """
@@ -32,7 +32,7 @@ def series(results):
     """tool -> [(bytes, dump_level, wall, cpu, rss_mib)], sorted by dump size."""
     out = {}
     for r in results:
-        if not (r["label"] == "sysrq" or "G " in r["label"]):
+        if not (r["label"] == "sysrq" or r["label"].startswith("fill ")):
             continue
         for c in r["cases"]:
             if c.get("wall_median") and not c.get("error"):
