@@ -70,20 +70,31 @@ static struct kt_error *read_tokens(struct kt_kernel *k,
 }
 
 /* Expand one entry's tokens into name; returns its length or -1. */
-static int expand(const struct kt_kallsyms_buffers *b, const uint8_t *entry,
-		  size_t len, char *name)
+/*
+ * The 256 tokens, each checked once: 150,000 names expand to about two
+ * million tokens, so their lengths are worth knowing in advance.
+ * A token whose index points outside the table gets length -1.
+ */
+static void token_lengths(const struct kt_kallsyms_buffers *b, int lengths[256])
+{
+	for (int t = 0; t < 256; t++) {
+		uint16_t at = b->token_index[t];
+		lengths[t] = at < b->token_table_size
+				     ? (int)strnlen(b->token_table + at, b->token_table_size - at)
+				     : -1;
+	}
+}
+
+static int expand(const struct kt_kallsyms_buffers *b, const int lengths[256],
+		  const uint8_t *entry, size_t len, char *name)
 {
 	size_t out = 0;
 	for (size_t i = 0; i < len; i++) {
-		uint16_t at = b->token_index[entry[i]];
-		if (at >= b->token_table_size)
+		int n = lengths[entry[i]];
+		if (n < 0 || out + (size_t)n >= MAX_NAME)
 			return -1;
-		const char *s = b->token_table + at;
-		size_t n = strnlen(s, b->token_table_size - at);
-		if (out + n >= MAX_NAME)
-			return -1;
-		memcpy(name + out, s, n);
-		out += n;
+		memcpy(name + out, b->token_table + b->token_index[entry[i]], (size_t)n);
+		out += (size_t)n;
 	}
 	name[out] = '\0';
 	return (int)out;
@@ -117,6 +128,11 @@ struct kt_error *kt_kallsyms_decode(const struct kt_kallsyms_buffers *b,
 	bool absolute = uses_absolute_percpu(b->offsets, count);
 	size_t pos = 0;
 	char name[MAX_NAME];
+	int lengths[256];
+	token_lengths(b, lengths);
+	struct kt_error *reserved = kt_symtab_reserve(table, count, names_size * 2);
+	if (reserved)
+		return reserved;
 	for (uint32_t i = 0; i < count; i++) {
 		if (pos >= names_size)
 			return kt_error_create(KT_ERR_FORMAT,
@@ -133,7 +149,7 @@ struct kt_error *kt_kallsyms_decode(const struct kt_kallsyms_buffers *b,
 			return kt_error_create(KT_ERR_FORMAT,
 					       "kallsyms: symbol %u: length %zu is out of range",
 					       i, len);
-		int n = expand(b, names + pos, len, name);
+		int n = expand(b, lengths, names + pos, len, name);
 		pos += len;
 		if (n < 2)
 			return kt_error_create(KT_ERR_FORMAT,

@@ -65,6 +65,17 @@ static bool grow(void **p, size_t *cap, size_t need, size_t elem)
 	return true;
 }
 
+struct kt_error *kt_symtab_reserve(struct kt_symtab *t, size_t count,
+				   size_t names_bytes)
+{
+	if (names_bytes > MAX_POOL)
+		names_bytes = MAX_POOL;
+	if (!grow((void **)&t->syms, &t->cap, t->count + count, sizeof(*t->syms)) ||
+	    !grow((void **)&t->pool, &t->pool_cap, t->pool_len + names_bytes, 1))
+		return &kt_error_out_of_memory;
+	return NULL;
+}
+
 struct kt_error *kt_symtab_add(struct kt_symtab *t, const char *name,
 			       size_t name_len, uint64_t address, char type)
 {

@@ -9,6 +9,9 @@ struct kt_symtab;
 
 struct kt_symtab *kt_symtab_create(void);
 void kt_symtab_destroy(struct kt_symtab *table);
+/* Room for count symbols and names_bytes of names, when known in advance. */
+struct kt_error *kt_symtab_reserve(struct kt_symtab *table, size_t count,
+				   size_t names_bytes);
 struct kt_error *kt_symtab_add(struct kt_symtab *table, const char *name,
 			       size_t name_len, uint64_t address, char type);
 /* Sort and index; call once after the last add. */
