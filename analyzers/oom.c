@@ -255,13 +255,13 @@ static void add_evidence(struct kt_analysis *a, struct kt_finding_draft *f,
 	}
 }
 
-/* The dump's memory counters at the crash (crash's kmem -i). */
+/* The dump's memory counters at the crash (the kernel's own, as /proc/meminfo). */
 static void memory_state(struct kt_analysis *a, struct kt_finding_draft *f)
 {
 	struct kt_meminfo m;
 	if (!a->kernel)
 		return;
-	struct kt_error *err = kt_meminfo(a->kernel, &m);
+	struct kt_error *err = kt_meminfo_counters(a->kernel, &m);
 	if (err) {
 		kt_analysis_note(a, "memory counters could not be read: %s", kt_error_string(err));
 		kt_error_free(err);

@@ -251,6 +251,13 @@ struct kt_meminfo {
 };
 
 struct kt_error *kt_meminfo(struct kt_kernel *kernel, struct kt_meminfo *out);
+/*
+ * The same from the kernel's counters only: SHARED is Shmem and SLAB is
+ * Slab as /proc/meminfo has them, where kt_meminfo counts struct pages as
+ * crash does.  Its cost does not grow with the machine's memory.
+ */
+struct kt_error *kt_meminfo_counters(struct kt_kernel *kernel,
+				     struct kt_meminfo *out);
 
 /* ---- System (crash's sys) -------------------------------------------- */
 

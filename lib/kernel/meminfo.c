@@ -246,7 +246,20 @@ static void page_walk_rows(struct kt_kernel *k, struct kt_meminfo *m)
 	m->slab = c.slab;
 }
 
-struct kt_error *kt_meminfo(struct kt_kernel *k, struct kt_meminfo *m)
+/*
+ * SHARED and SLAB from the kernel's own counters (what /proc/meminfo calls
+ * Shmem and Slab): no walk of every struct page, so the cost does not grow
+ * with the machine's memory.
+ */
+static void counter_rows(struct kt_kernel *k, struct kt_meminfo *m)
+{
+	m->shared = vm_stat_or_zero(k, "NR_SHMEM");
+	m->slab = vm_stat_or_zero(k, "NR_SLAB_RECLAIMABLE_B") +
+		  vm_stat_or_zero(k, "NR_SLAB_UNRECLAIMABLE_B");
+}
+
+static struct kt_error *meminfo(struct kt_kernel *k, struct kt_meminfo *m,
+				bool walk_pages)
 {
 	const char *path = kt_dump_info(k->dump)->path;
 	memset(m, 0, sizeof(*m));
@@ -259,7 +272,10 @@ struct kt_error *kt_meminfo(struct kt_kernel *k, struct kt_meminfo *m)
 				       "%s: FREE: NR_FREE_PAGES of vm_zone_stat (or vm_stat) is unreadable",
 				       path);
 	m->used = m->total_mem > m->free ? m->total_mem - m->free : 0;
-	page_walk_rows(k, m);
+	if (walk_pages)
+		page_walk_rows(k, m);
+	else
+		counter_rows(k, m);
 	m->buffers = blockdev_pages(k);
 	/* The kernel's Cached: file pages less swap cache and buffers. */
 	uint64_t file = vm_stat_or_zero(k, "NR_FILE_PAGES");
@@ -270,4 +286,14 @@ struct kt_error *kt_meminfo(struct kt_kernel *k, struct kt_meminfo *m)
 	m->commit_limit = commit_limit(k, m);
 	m->committed = committed_pages(k);
 	return NULL;
+}
+
+struct kt_error *kt_meminfo(struct kt_kernel *k, struct kt_meminfo *m)
+{
+	return meminfo(k, m, true);
+}
+
+struct kt_error *kt_meminfo_counters(struct kt_kernel *k, struct kt_meminfo *m)
+{
+	return meminfo(k, m, false);
 }

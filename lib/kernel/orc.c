@@ -231,7 +231,7 @@ struct kt_error *kt_orc_find_before(struct kt_kernel *k, uint64_t ip,
 	struct orc_table table = orc->kernel, mod;
 	if (module_table(k, ip, &mod))
 		table = mod;
-	uint64_t index;
+	uint64_t index = 0;
 	struct kt_error *err = search(k, &table, ip, &index);
 	if (err)
 		return err;
