@@ -211,6 +211,13 @@ static int set_value(struct parse_state *st, const char *section,
 	return ok;
 }
 
+/*
+ * inih reads lines of at most INI_MAX_LINE bytes, and kt_config_print
+ * writes "key = value" lines: a longer value (continuation lines can make
+ * one) is refused rather than printed as a file that does not load.
+ */
+#define MAX_VALUE (INI_MAX_LINE - 32)
+
 static int handler(void *user, const char *section, const char *name,
 		   const char *value)
 {
@@ -219,6 +226,11 @@ static int handler(void *user, const char *section, const char *name,
 		return 1;
 	if (st->problem) /* inih reports the first bad line: keep its message */
 		return 0;
+	if (value && strlen(value) > MAX_VALUE) {
+		asprintf(&st->problem, "[%s] %s: value longer than %d characters",
+			 section, name, MAX_VALUE);
+		return 0;
+	}
 	return set_value(st, section, name, value ? value : "");
 }
 

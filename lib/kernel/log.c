@@ -211,15 +211,30 @@ static struct kt_error *read_u32(const struct kt_log_source *src,
 	return src->read(src->context, vaddr, value, sizeof(*value));
 }
 
-/* Copy size bytes of kernel memory into a new buffer. */
+static uint64_t max_bytes(const struct kt_log_source *src)
+{
+	return src->max_bytes && src->max_bytes < KT_LOG_MAX_BYTES ? src->max_bytes
+								   : KT_LOG_MAX_BYTES;
+}
+
+/*
+ * Copy size bytes of kernel memory into a new buffer.  The last byte is
+ * read first, so that a damaged size or address fails before the buffer
+ * for it is allocated.
+ */
 static struct kt_error *read_array(const struct kt_log_source *src,
 				   const char *what, uint64_t vaddr,
 				   uint64_t size, uint8_t **out)
 {
-	uint8_t *buf = malloc(size ? size : 1);
-	if (!buf)
+	uint8_t last;
+	struct kt_error *err = size ? src->read(src->context, vaddr + size - 1,
+						&last, 1)
+				    : NULL;
+	uint8_t *buf = err ? NULL : malloc(size ? size : 1);
+	if (!err && !buf)
 		return &kt_error_out_of_memory;
-	struct kt_error *err = src->read(src->context, vaddr, buf, size);
+	if (!err)
+		err = src->read(src->context, vaddr, buf, size);
 	if (err) {
 		free(buf);
 		return kt_error_wrap(err, "%s (%" PRIu64 " bytes at 0x%" PRIx64 ")",
@@ -595,11 +610,11 @@ static struct kt_error *prb_read_rings(const struct kt_log_source *src,
 	r->data_size = UINT64_C(1) << size_bits;
 	uint64_t descs_size = r->count * l->desc_size;
 	uint64_t infos_size = r->count * l->info_size;
-	if (descs_size + infos_size + r->data_size > KT_LOG_MAX_BYTES)
+	if (descs_size + infos_size + r->data_size > max_bytes(src))
 		return kt_error_create(KT_ERR_INVALID,
 				       "printk ringbuffer: %" PRIu64 " descriptors and a %"
-				       PRIu64 "-byte text ring exceed the %llu-byte limit",
-				       r->count, r->data_size, KT_LOG_MAX_BYTES);
+				       PRIu64 "-byte text ring exceed the %" PRIu64 "-byte limit",
+				       r->count, r->data_size, max_bytes(src));
 	struct kt_error *err;
 	if ((err = read_array(src, "prb descriptors", get_u64(rb + l->descs),
 			      descs_size, &r->descs)) ||
@@ -785,7 +800,7 @@ static struct kt_error *legacy_load(const struct kt_log_source *src,
 	    (err = read_u32(src, first_symbol, &first)) ||
 	    (err = read_u32(src, next_symbol, &next)))
 		return kt_error_wrap(err, "reading the log_buf variables");
-	if (buf_len < layout.size || buf_len > KT_LOG_MAX_BYTES ||
+	if (buf_len < layout.size || buf_len > max_bytes(src) ||
 	    first >= buf_len || next >= buf_len)
 		return kt_error_create(KT_ERR_INVALID,
 				       "log_buf: impossible log_buf_len %" PRIu32
@@ -877,10 +892,13 @@ struct kt_error *kt_log_records(struct kt_kernel *kernel,
 				size_t *count)
 {
 	if (!kernel->log) {
+		const struct kt_dump_info *info = kt_dump_info(kernel->dump);
 		struct kt_log_source source = {
 			.vmcoreinfo = kernel->vmcoreinfo,
 			.read = read_kernel,
 			.context = kernel,
+			.max_bytes = info->max_pfn < UINT64_MAX / info->page_size
+					     ? info->max_pfn * info->page_size : 0,
 		};
 		struct kt_log *log;
 		struct kt_error *err = kt_log_load(&source, &log);

@@ -17,11 +17,13 @@ struct kt_log_source {
 	const struct kt_vmcoreinfo *vmcoreinfo;
 	kt_log_read_fn *read;
 	void *context;
+	uint64_t max_bytes; /* the kernel's memory size; 0: KT_LOG_MAX_BYTES */
 };
 
 /*
  * The most kernel memory the reader copies for one log (rings, descriptors,
- * records): a damaged dump must not make it allocate gigabytes.
+ * records): a damaged dump must not make it allocate gigabytes.  No log is
+ * bigger than the memory of its kernel either (max_bytes, when known).
  */
 #define KT_LOG_MAX_BYTES (1ull << 30)
 

@@ -291,18 +291,28 @@ static void free_list(struct kt_task_list *l)
 static struct kt_error *add_current_tasks(struct collector *c)
 {
 	struct kt_task_list *l = c->list;
-	bool added = false;
+	/* All looked up before any is added: adding a task can move the
+	 * tasks the index points to, and the index does not cover it. */
+	uint64_t *missing = calloc(l->nr_cpus ? l->nr_cpus : 1, sizeof(*missing));
+	if (!missing)
+		return &kt_error_out_of_memory;
+	size_t added = 0;
 	for (unsigned cpu = 0; cpu < l->nr_cpus; cpu++) {
 		uint64_t curr = l->current[cpu];
 		if (!curr || find_address(l, curr))
 			continue;
 		kt_kernel_warn(c->k, "tasks: CPU %u runs task 0x%llx, which is on no task list",
 			       cpu, (unsigned long long)curr);
-		struct kt_error *err = add_task(c, curr, false);
-		if (err)
-			return err;
-		added = true;
+		missing[added++] = curr;
 	}
+	for (size_t i = 0; i < added; i++) {
+		struct kt_error *err = add_task(c, missing[i], false);
+		if (err) {
+			free(missing);
+			return err;
+		}
+	}
+	free(missing);
 	if (added) {
 		drop_duplicates(l);
 		struct kt_error *err = build_index(l);

@@ -110,7 +110,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct kt_vmcoreinfo *vi;
 	if (kt_vmcoreinfo_parse(text, text_len, &vi))
 		return 0;
-	struct kt_log_source source = { vi, read_image, &image };
+	struct kt_log_source source = { .vmcoreinfo = vi, .read = read_image, .context = &image };
 	struct kt_log *log;
 	struct kt_error *err = kt_log_load(&source, &log);
 	if (fuzz_verbose())

@@ -49,7 +49,9 @@ DESC_SIZE = 24
 TARGETS = ("init_task", "prb", "printk_rb_static", "_printk_rb_static_descs",
            "_printk_rb_static_infos", "__log_buf", "modules", "__per_cpu_offset",
            "init_top_pgt", "nr_cpu_ids", "page_offset_base", "panic_cpu",
-           "cgroup_mutex", "__start_orc_unwind_ip", "__start_BTF")
+           "cgroup_mutex", "cgroup_threadgroup_rwsem", "init_css_set", "mem_section",
+           "node_data", "vm_zone_stat", "tainted_mask", "__start_orc_unwind_ip",
+           "__start_BTF")
 
 
 def available_commands():
@@ -118,17 +120,38 @@ def symbols(dump, names):
     return found
 
 
-def hostile_words(rng, vaddr):
-    """Values a damaged or crafted structure holds where pointers should be."""
-    base = vaddr & ~7
-    return rng.choice([0, 0xffffffffffffffff, base, base - 8, base + 8, base + 0x40,
-                       0xdead000000000100, 0x7fffffff, 0x80000000, 1 << 62,
+def image_pfns(kd, dump):
+    """The pfns of the kernel image (text, data, BTF, kallsyms), from
+    _stext to _end as the dump's own kallsyms has them."""
+    bounds = []
+    for name in ("_stext", "_end"):
+        proc = subprocess.run([KTRIAGE, "sym", dump, name], stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, text=True, env=ENV)
+        m = re.match(r"([0-9a-f]{16}) ", proc.stdout)
+        if not m:
+            return None
+        bounds.append((int(m.group(1), 16) - START_KERNEL_MAP + kd.phys_base) // kd.block_size)
+    return bounds[0] - 512, bounds[1] + 1
+
+
+def hostile_word(rng, vaddr, page_vaddr, pointer_offsets):
+    """What a damaged or crafted structure holds where a pointer should be:
+    itself (a list that loops at once), another pointer of the same page
+    (a loop through several), a neighbour (a misaligned list head), NULL,
+    all ones, poison, a user or unmapped address, random bits."""
+    other = page_vaddr + rng.choice(pointer_offsets)
+    return rng.choice([vaddr, other, other, vaddr + 8, vaddr - 8, 0, 0xffffffffffffffff,
+                       0xdead000000000100, 0x00007fffdeadbeef, 0xffffc9ffffff0000,
                        rng.getrandbits(64), START_KERNEL_MAP])
 
 
-def mutations(kd, syms, rng, per_region, truncations, memory):
+def mutations(kd, syms, rng, per_region, truncations, memory, scattered=0, image=None):
     """(name, damage) pairs for one dump; damage is applied by make_copy."""
     out = []
+    for _ in range(scattered if image else 0):
+        pages, words = rng.choice((200, 1500, 4000)), rng.choice((2, 4, 8))
+        out.append((f"{words} hostile pointers in each of {pages} pages of kernel data",
+                    ("scatter", (pages, words, rng.getrandbits(32), image))))
     for fraction in sorted(rng.random() for _ in range(truncations)):
         cut = int(kd.size * fraction)
         out.append((f"truncated at {cut}", ("truncate", cut)))
@@ -142,36 +165,93 @@ def mutations(kd, syms, rng, per_region, truncations, memory):
     names = sorted(syms)
     for _ in range(memory if names else 0):
         picked = rng.sample(names, min(len(names), rng.choice((1, 2, 4))))
-        writes = []
-        for name in picked:
-            for _ in range(rng.choice((1, 4, 16))):
-                vaddr = syms[name] + rng.randrange(0, 4096, 8)
-                writes.append((vaddr, hostile_words(rng, vaddr)))
-        out.append((f"{len(writes)} hostile words in {', '.join(picked)}", ("memory", writes)))
+        targets = [(syms[name], rng.choice((1, 4, 16)), rng.getrandbits(32)) for name in picked]
+        words = sum(t[1] for t in targets)
+        out.append((f"{words} hostile pointers in {', '.join(picked)}", ("memory", targets)))
     return out
 
 
-def write_memory(kd, f, writes):
-    """Decode each page written to, change it, store it raw at the file's end."""
+def read_page(kd, f, index):
+    """The decoded page of descriptor index, or None for another codec."""
+    f.seek(kd.descs + index * DESC_SIZE)
+    data_off, size, flags = struct.unpack("<QII", f.read(16))
+    f.seek(data_off)
+    data = f.read(size)
+    if flags & 1:
+        return bytearray(zlib.decompress(data))
+    if flags == 0 and size == kd.block_size:
+        return bytearray(data)
+    return None
+
+
+def write_memory(kd, f, targets):
+    """In the page at each target variable, replace some of the words that
+    hold kernel pointers (list links, ring and table pointers) with hostile
+    values; store the changed pages raw at the end of the file and point
+    their descriptors there."""
     pages = {}
-    for vaddr, value in writes:
+    for vaddr, count, seed in targets:
+        rng = random.Random(seed)
         paddr = vaddr - START_KERNEL_MAP + kd.phys_base
-        pfn, offset = divmod(paddr, kd.block_size)
-        index = kd.desc_index(pfn)
+        index = kd.desc_index(paddr // kd.block_size)
         if index is None:
             continue
         if index not in pages:
-            f.seek(kd.descs + index * DESC_SIZE)
-            data_off, size, flags = struct.unpack("<QII", f.read(16))
-            f.seek(data_off)
-            data = f.read(size)
-            if flags & 1:
-                data = zlib.decompress(data)
-            elif flags or size != kd.block_size:
-                continue  # another codec: leave that page alone
-            pages[index] = bytearray(data)
-        struct.pack_into("<Q", pages[index], offset & ~7, value)
+            pages[index] = read_page(kd, f, index)
+        page = pages[index]
+        if page is None:
+            continue
+        start = (paddr % kd.block_size) & ~7
+        page_vaddr = vaddr - paddr % kd.block_size
+        words = [o for o in range(start, kd.block_size, 8)
+                 if struct.unpack_from("<Q", page, o)[0] >> 47 == 0x1ffff]
+        if not words:
+            words = list(range(start, kd.block_size, 8))
+        # The variable's own first word, then others after it in the page.
+        chosen = [start] if start in words else []
+        rest = [o for o in words if o != start]
+        chosen += rng.sample(rest, min(count - len(chosen), len(rest)))
+        for offset in chosen:
+            struct.pack_into("<Q", page, offset,
+                             hostile_word(rng, page_vaddr + offset, page_vaddr, words))
     for index, page in pages.items():
+        if page is None:
+            continue
+        f.seek(0, os.SEEK_END)
+        end = f.tell()
+        f.write(page)
+        f.seek(kd.descs + index * DESC_SIZE)
+        f.write(struct.pack("<QII", end, kd.block_size, 0))
+
+
+def pfns_in_file(kd):
+    """The pfn of each page descriptor, in order."""
+    return [byte * 8 + bit for byte, b in enumerate(kd.bitmap2) for bit in range(8)
+            if (b >> bit) & 1]
+
+
+def write_scattered(kd, f, pages, words_per_page, seed, image):
+    """Outside the kernel image (slab, stacks, page tables, vmalloc: the
+    tasks, waiters and modules themselves), in many pages, replace some of
+    the words that hold kernel pointers."""
+    rng = random.Random(seed)
+    lo, hi = image
+    candidates = [i for i, pfn in enumerate(pfns_in_file(kd)[:kd.nr_descs])
+                  if not lo <= pfn < hi]
+    for index in rng.sample(candidates, min(pages, len(candidates))):
+        page = read_page(kd, f, index)
+        if page is None:
+            continue
+        words = [o for o in range(0, kd.block_size, 8)
+                 if struct.unpack_from("<Q", page, o)[0] >> 47 == 0x1ffff]
+        if not words:
+            continue
+        for offset in rng.sample(words, min(words_per_page, len(words))):
+            value = struct.unpack_from("<Q", page, offset)[0]
+            value = rng.choice([0, 0xffffffffffffffff, value + 8, value - 8,
+                                value ^ (1 << rng.randrange(48)), 0xdead000000000100,
+                                rng.getrandbits(64), value & ~0xfff, value + 0x1000])
+            struct.pack_into("<Q", page, offset, value & 0xffffffffffffffff)
         f.seek(0, os.SEEK_END)
         end = f.tell()
         f.write(page)
@@ -191,6 +271,8 @@ def make_copy(kd, dst, how):
                 byte = f.read(1)[0]
                 f.seek(offset)
                 f.write(bytes([byte ^ bit]))
+        elif kind == "scatter":
+            write_scattered(kd, f, *arg)
         else:
             write_memory(kd, f, arg)
 
@@ -250,11 +332,12 @@ class DamagedDumps(unittest.TestCase):
         if missing:
             print(f"\ntest_faults: ktriage has no {', '.join(missing)} yet; not run")
 
-    def plan(self, dump, per_region, truncations, memory):
+    def plan(self, dump, per_region, truncations, memory, scattered):
         kd = Kdump(dump)
         rng = random.Random(f"{SEED}:{os.path.basename(os.path.dirname(dump))}")
         syms = symbols(dump, TARGETS)
-        return kd, mutations(kd, syms, rng, per_region, truncations, memory)
+        return kd, mutations(kd, syms, rng, per_region, truncations, memory, scattered,
+                             image_pfns(kd, dump))
 
     def check_dumps(self, plans):
         """Every mutation of every dump, JOBS at a time."""
@@ -279,16 +362,37 @@ class DamagedDumps(unittest.TestCase):
                 self.assertEqual(problems, [], "\n".join(problems))
 
     def test_sample_and_shared_dumps(self):
-        plans = [self.plan(os.path.join(SAMPLE, "vmcore.kdump"), per_region=3,
-                           truncations=6, memory=10)]
+        plans = [self.plan(os.path.join(SAMPLE, "vmcore.kdump"), per_region=5,
+                           truncations=10, memory=24, scattered=8)]
         if os.path.isdir(VMCORES):
             for d in sorted(os.listdir(VMCORES)):
                 dump = os.path.join(VMCORES, d, "vmcore.kdump")
                 if os.path.exists(dump) and d != os.path.basename(SAMPLE.rstrip("/")):
-                    plans.append(self.plan(dump, per_region=1, truncations=2, memory=4))
+                    plans.append(self.plan(dump, per_region=3, truncations=4, memory=12,
+                                            scattered=4))
         else:
             print(f"\ntest_faults: {VMCORES} not found: only the bundled sample is damaged")
         self.check_dumps(plans)
+
+
+class FoundBefore(unittest.TestCase):
+    """Damage that once crashed ktriage, kept as it was found."""
+
+    def test_two_cpus_running_tasks_on_no_list(self):
+        # Scattered pointer damage on rt_mutex_corrupt left two CPUs running
+        # tasks that no list reached: adding the first moved the tasks the
+        # address index pointed to, and the second lookup read past it.
+        dump = os.path.join(VMCORES, "rt_mutex_corrupt", "vmcore.kdump")
+        if not os.path.exists(dump):
+            self.skipTest(f"{dump} not found")
+        kd = Kdump(dump)
+        image = image_pfns(kd, dump)
+        self.assertIsNotNone(image, "no _stext/_end in the dump's kallsyms")
+        with tempfile.TemporaryDirectory() as tmp:
+            problems = check_copy(kd, "scattered damage (seed 1)",
+                                  ("scatter", (1500, 4, 1, image)),
+                                  [["ps"], ["bt", "-a"]], tmp)
+        self.assertEqual(problems, [], "\n".join(problems))
 
 
 class PeakMemory(unittest.TestCase):

@@ -89,7 +89,7 @@ static struct kt_error *load(struct image *im, struct kt_vmcoreinfo **vi,
 	struct kt_error *err = kt_vmcoreinfo_parse(im->vmcoreinfo,
 						   im->vmcoreinfo_len, vi);
 	assert_null(err);
-	struct kt_log_source source = { *vi, image_read, im };
+	struct kt_log_source source = { *vi, image_read, im, 0 };
 	*log = NULL;
 	return kt_log_load(&source, log);
 }
