@@ -74,6 +74,16 @@ int kt_cmd_analyze(int argc, char **argv);
 /* ktriaged's store (cmd_list.c): the state directory, times, a dump's state. */
 struct kt_store_entry;
 char *kt_cli_state_dir(const char *given);
+/* Options of the commands that read ktriaged's state: one operand. */
+struct kt_cli_store_opts {
+	const char *state_dir;
+	bool json;
+	const char *operand;
+};
+int kt_cli_parse_store_opts(const char *command, bool with_json, int argc,
+			    char **argv, struct kt_cli_store_opts *opts);
+/* Print a command's usage line and summary from the table; returns 0. */
+int kt_cli_help(const char *command);
 void kt_cli_format_time(double when, char *buf, size_t len);
 const char *kt_cli_dump_status(const struct kt_store_entry *entry);
 int kt_cmd_list(int argc, char **argv);

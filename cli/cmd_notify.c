@@ -5,7 +5,6 @@
  * hook calls it).  The request is a file in the daemon's spool
  * (STATE/spool), so it also works while the daemon is not running.
  */
-#include <getopt.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -15,31 +14,14 @@
 
 int kt_cmd_notify(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "state-dir", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	const char *state_dir = NULL;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		if (c == 's') {
-			state_dir = optarg;
-		} else if (c == 'h') {
-			printf("Usage: ktriage notify DIR|DUMP [--state-dir DIR]\n");
-			return KT_EXIT_OK;
-		} else {
-			return kt_cli_usage("notify", "unknown option");
-		}
-	}
-	if (optind != argc - 1)
-		return kt_cli_usage("notify", optind >= argc ? "no directory given"
-							     : "one directory at a time");
+	struct kt_cli_store_opts opts;
+	int status = kt_cli_parse_store_opts("notify", false, argc, argv, &opts);
+	if (status)
+		return status;
 	char resolved[PATH_MAX];
-	if (!realpath(argv[optind], resolved))
-		return kt_cli_fail(kt_error_create(KT_ERR_IO, "%s: %m", argv[optind]));
-	char *dir = kt_cli_state_dir(state_dir);
+	if (!realpath(opts.operand, resolved))
+		return kt_cli_fail(kt_error_create(KT_ERR_IO, "%s: %m", opts.operand));
+	char *dir = kt_cli_state_dir(opts.state_dir);
 	struct kt_error *err = kt_spool_request(dir, "scan", resolved);
 	free(dir);
 	if (err)

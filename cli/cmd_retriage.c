@@ -4,7 +4,6 @@
  * upgrade, say).  The request is a file in the daemon's spool; the daemon
  * reads it at once, or when it next starts.
  */
-#include <getopt.h>
 #include <stdlib.h>
 
 #include "cli.h"
@@ -13,32 +12,16 @@
 
 int kt_cmd_retriage(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "state-dir", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	const char *state_dir = NULL;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		if (c == 's') {
-			state_dir = optarg;
-		} else if (c == 'h') {
-			printf("Usage: ktriage retriage ID|DUMP [--state-dir DIR]\n");
-			return KT_EXIT_OK;
-		} else {
-			return kt_cli_usage("retriage", "unknown option");
-		}
-	}
-	if (optind != argc - 1)
-		return kt_cli_usage("retriage", optind >= argc ? "no dump given" : "one dump at a time");
-	char *dir = kt_cli_state_dir(state_dir);
+	struct kt_cli_store_opts opts;
+	int status = kt_cli_parse_store_opts("retriage", false, argc, argv, &opts);
+	if (status)
+		return status;
+	char *dir = kt_cli_state_dir(opts.state_dir);
 	struct kt_store *store;
 	struct kt_error *err = kt_store_open(dir, true, &store);
 	struct kt_store_entry e = { 0 };
 	if (!err) {
-		err = kt_store_find(store, argv[optind], &e);
+		err = kt_store_find(store, opts.operand, &e);
 		kt_store_close(store);
 	}
 	char id[32];

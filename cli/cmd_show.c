@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: MIT
 /* ktriage show: one dump from ktriaged's store, as coredumpctl info shows a core. */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -104,30 +103,11 @@ static void print_text(const struct kt_store_entry *e, const struct kt_store_fin
 
 int kt_cmd_show(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "state-dir", required_argument, NULL, 's' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	const char *state_dir = NULL;
-	bool json = false;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 's': state_dir = optarg; break;
-		case 'j': json = true; break;
-		case 'h':
-			printf("Usage: ktriage show ID|DUMP [--state-dir DIR] [--json]\n");
-			return KT_EXIT_OK;
-		default:
-			return kt_cli_usage("show", "unknown option");
-		}
-	}
-	if (optind != argc - 1)
-		return kt_cli_usage("show", optind >= argc ? "no dump given" : "one dump at a time");
-	char *dir = kt_cli_state_dir(state_dir);
+	struct kt_cli_store_opts opts;
+	int status = kt_cli_parse_store_opts("show", true, argc, argv, &opts);
+	if (status)
+		return status;
+	char *dir = kt_cli_state_dir(opts.state_dir);
 	struct kt_store *store;
 	struct kt_error *err = kt_store_open(dir, true, &store);
 	free(dir);
@@ -136,13 +116,13 @@ int kt_cmd_show(int argc, char **argv)
 	struct kt_store_entry e;
 	struct kt_store_finding *findings = NULL;
 	size_t n = 0;
-	err = kt_store_find(store, argv[optind], &e);
+	err = kt_store_find(store, opts.operand, &e);
 	if (!err && e.analysis_id && (err = kt_store_findings(store, e.analysis_id, &findings, &n)))
 		kt_store_entry_clear(&e);
 	kt_store_close(store);
 	if (err)
 		return kt_cli_fail(err);
-	if (json)
+	if (opts.json)
 		kt_cli_print_json(entry_json(&e, findings, n));
 	else
 		print_text(&e, findings, n);

@@ -70,6 +70,44 @@ void kt_cli_print_json(struct json_object *value)
 	json_object_put(value);
 }
 
+int kt_cli_help(const char *command)
+{
+	for (size_t i = 0; i < NR_COMMANDS; i++)
+		if (strcmp(commands[i].name, command) == 0)
+			printf("Usage: ktriage %s %s\n%s\n", command,
+			       commands[i].args, commands[i].summary);
+	return KT_EXIT_OK;
+}
+
+int kt_cli_parse_store_opts(const char *command, bool with_json, int argc,
+			    char **argv, struct kt_cli_store_opts *opts)
+{
+	static const struct option longopts[] = {
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	memset(opts, 0, sizeof(*opts));
+	optind = 1;
+	int c;
+	while ((c = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
+		if (c == 's')
+			opts->state_dir = optarg;
+		else if (c == 'j' && with_json)
+			opts->json = true;
+		else if (c == 'h')
+			exit(kt_cli_help(command));
+		else
+			return kt_cli_usage(command, "unknown option");
+	}
+	if (optind != argc - 1)
+		return kt_cli_usage(command, optind >= argc ? "no dump given"
+							    : "one at a time");
+	opts->operand = argv[optind];
+	return 0;
+}
+
 int kt_cli_parse_dump_opts(const char *command, int argc, char **argv,
 			   struct kt_cli_opts *opts)
 {
@@ -95,12 +133,7 @@ int kt_cli_parse_dump_opts(const char *command, int argc, char **argv,
 			opts->btf = optarg;
 			break;
 		case 'h':
-			for (size_t i = 0; i < NR_COMMANDS; i++)
-				if (strcmp(commands[i].name, command) == 0)
-					printf("Usage: ktriage %s %s\n%s\n",
-					       command, commands[i].args,
-					       commands[i].summary);
-			exit(KT_EXIT_OK);
+			exit(kt_cli_help(command));
 		default:
 			return kt_cli_usage(command, "unknown option");
 		}
