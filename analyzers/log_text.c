@@ -210,11 +210,12 @@ static const char *find_timestamp(const char *s, uint64_t *ns)
 	return NULL;
 }
 
-/* Length of the valid UTF-8 sequence at s, or 0. */
-static size_t utf8_length(const unsigned char *s)
+size_t kt_utf8_sequence(const unsigned char *s, size_t n)
 {
 	size_t len;
 	uint32_t cp, min;
+	if (n == 0)
+		return 0;
 	if (s[0] < 0x80)
 		return 1;
 	if ((s[0] & 0xe0) == 0xc0)
@@ -224,6 +225,8 @@ static size_t utf8_length(const unsigned char *s)
 	else if ((s[0] & 0xf8) == 0xf0)
 		len = 4, min = 0x10000, cp = s[0] & 0x07;
 	else
+		return 0;
+	if (len > n)
 		return 0;
 	for (size_t i = 1; i < len; i++) {
 		if ((s[i] & 0xc0) != 0x80)
@@ -241,7 +244,7 @@ static void sanitize(char *line)
 {
 	unsigned char *s = (unsigned char *)line;
 	while (*s) {
-		size_t len = utf8_length(s);
+		size_t len = kt_utf8_sequence(s, strnlen((const char *)s, 4));
 		if (len == 0 || (len == 1 && ((*s < 0x20 && *s != '\t') || *s == 0x7f))) {
 			*s++ = '?';
 			continue;

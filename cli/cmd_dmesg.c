@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "ktriage/analyzer.h"
 #include "ktriage/kernel.h"
 
 /* isprint() || isspace() in the C locale, whatever the user's locale. */
@@ -41,33 +42,6 @@ static void print_record(FILE *out, const struct kt_log_record *r)
 	putc_unlocked('\n', out);
 }
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0. */
-static size_t utf8_sequence(const unsigned char *s, size_t n)
-{
-	size_t len;
-	uint32_t min, cp;
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xe0) == 0xc0)
-		len = 2, min = 0x80, cp = s[0] & 0x1f;
-	else if ((s[0] & 0xf0) == 0xe0)
-		len = 3, min = 0x800, cp = s[0] & 0x0f;
-	else if ((s[0] & 0xf8) == 0xf0)
-		len = 4, min = 0x10000, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
 /* A JSON string of the bytes, invalid UTF-8 replaced by U+FFFD. */
 static struct json_object *json_text(const char *bytes, size_t len)
 {
@@ -77,7 +51,7 @@ static struct json_object *json_text(const char *bytes, size_t len)
 		return NULL;
 	size_t n = 0;
 	for (size_t i = 0; i < len;) {
-		size_t seq = utf8_sequence(s + i, len - i);
+		size_t seq = kt_utf8_sequence(s + i, len - i);
 		if (seq) {
 			memcpy(clean + n, s + i, seq);
 			n += seq;
