@@ -155,7 +155,7 @@ install: all man
 	install -d $(DESTDIR)$(LIBEXECDIR)/ktriage $(DESTDIR)$(DOCDIR)/examples/kdump-tools-dump.service.d
 	install -m 0755 contrib/kdump/kdump-post contrib/kdump/kdump-tools-savecore \
 		$(DESTDIR)$(LIBEXECDIR)/ktriage/
-	sed 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' contrib/kdump/kdump-tools-dump.service.d/ktriage.conf.in \
+	sed -e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' contrib/kdump/kdump-tools-dump.service.d/ktriage.conf.in \
 		>$(DESTDIR)$(DOCDIR)/examples/kdump-tools-dump.service.d/ktriage.conf
 	install -m 0644 README.md schema/report.schema.json $(DESTDIR)$(DOCDIR)/
 	install -d -m 0750 $(DESTDIR)$(STATEDIR)
