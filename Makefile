@@ -2,7 +2,7 @@
 #   make            build/ktriage, build/ktriaged, build/libktriage.a
 #   make check      every test, built with AddressSanitizer and UBSan
 #   make demo       triage the bundled sample dump
-#   make deps       install the Debian build and test packages
+#   make deps       install the Debian build and test packages (./bootstrap)
 #   make install    PREFIX=/usr/local DESTDIR= (binaries, unit, catalog, conf, man, completion)
 #   make man        the man pages, from docs/man/*.scd (scdoc)
 #   make deb        the Debian package, in build/deb/ (docs/install.md)
@@ -123,16 +123,10 @@ demo: $(BUILD)/ktriage
 	$(BUILD)/ktriage info samples/cgroup_deadlock/vmcore.kdump
 	$(BUILD)/ktriage analyze samples/cgroup_deadlock/vmcore.kdump
 
-DEB_PACKAGES := build-essential pkg-config libelf-dev libdw-dev zlib1g-dev \
-	libzstd-dev libdeflate-dev liblzo2-dev libsnappy-dev libsystemd-dev libjson-c-dev \
-	libsqlite3-dev libbpf-dev libseccomp-dev libinih-dev libssl-dev \
-	libcmocka-dev python3 makedumpfile xz-utils libkdumpfile-dev \
-	systemd scdoc debhelper
+# The packages live in ./bootstrap (it installs make itself, so it cannot be
+# a make target); this is the same thing under its old name.
 deps:
-	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
-	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-		--no-install-recommends $(DEB_PACKAGES)
+	./bootstrap
 
 install: all man
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR)
