@@ -54,6 +54,8 @@ static void apply_overrides(const struct cli_overrides *o, struct kt_config *c)
 		kt_config_set_string(&c->state_dir, o->state_dir);
 	if (o->workers)
 		c->workers = o->workers;
+	if (o->textfile)
+		kt_config_set_string(&c->prometheus_textfile, o->textfile);
 }
 
 int manager_load_config(struct manager *m, struct kt_config *out)
@@ -79,6 +81,7 @@ void manager_update_status(struct manager *m)
 			  "%llu triaged, %llu failed since start",
 		   dirs, dirs == 1 ? "y" : "ies", waiting, running,
 		   (unsigned long long)m->nr_triaged, (unsigned long long)m->nr_failed);
+	pending_schedule(m);
 }
 
 static int on_rescan(sd_event_source *s, uint64_t usec, void *userdata)
@@ -123,6 +126,9 @@ int manager_reload(struct manager *m)
 	log_info("Configuration reloaded from %s", m->config_path);
 	watch_apply_config(m);
 	arm_rescan(m);
+	/* The textfile's path or its directory may have changed: write it now. */
+	prometheus_check_directory(m);
+	prometheus_write(m);
 	queue_dispatch(m);
 	sd_notify(false, "READY=1");
 	manager_update_status(m);
@@ -192,12 +198,13 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: ktriaged [--config FILE] [--watch DIR]... [--state-dir DIR]\n"
-		"                [--workers N] [--check-config] [--debug]\n\n"
+		"                [--workers N] [--textfile FILE] [--check-config] [--debug]\n\n"
 		"Watch crash directories and triage every new kernel dump unattended.\n\n"
 		"  --config FILE   configuration (default %s)\n"
 		"  --watch DIR     watch DIR instead of the configured directories (repeatable)\n"
 		"  --state-dir DIR database, reports and spool (default %s)\n"
 		"  --workers N     analyses run at once\n"
+		"  --textfile FILE the Prometheus textfile (\"\" for none)\n"
 		"  --check-config  print the effective configuration and exit\n",
 		KT_CONFIG_DEFAULT_PATH, KT_STATE_DEFAULT_DIR);
 }
@@ -210,6 +217,7 @@ static int parse_args(struct manager *m, int argc, char **argv, bool *check)
 		{ "watch", required_argument, NULL, 'w' },
 		{ "state-dir", required_argument, NULL, 's' },
 		{ "workers", required_argument, NULL, 'j' },
+		{ "textfile", required_argument, NULL, 'T' },
 		{ "check-config", no_argument, NULL, 'C' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
@@ -234,6 +242,9 @@ static int parse_args(struct manager *m, int argc, char **argv, bool *check)
 		}
 		case 's':
 			m->overrides.state_dir = optarg;
+			break;
+		case 'T':
+			m->overrides.textfile = optarg;
 			break;
 		case 'j': {
 			char *end;
@@ -285,6 +296,7 @@ static int run(struct manager *m)
 		return r;
 	queue_resume_unfinished(m);
 	arm_rescan(m);
+	prometheus_check_directory(m);
 	prometheus_write(m);
 	queue_dispatch(m);
 	log_info("Watching %zu director%s, %u worker%s, state in %s",
@@ -320,6 +332,9 @@ int main(int argc, char **argv)
 	m.spool_source = sd_event_source_disable_unref(m.spool_source);
 	m.rescan_timer = sd_event_source_disable_unref(m.rescan_timer);
 	m.prometheus_defer = sd_event_source_disable_unref(m.prometheus_defer);
+	m.pending_defer = sd_event_source_disable_unref(m.pending_defer);
+	if (m.spool_dir)
+		pending_remove(&m);
 	sd_event_unref(m.event);
 	kt_store_close(m.store);
 	kt_config_free(&m.config);

@@ -12,6 +12,7 @@
  *   ktriage_info{version}                          1
  */
 #include <errno.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,10 +68,35 @@ static void write_counts(FILE *f, const struct kt_store_count *counts, size_t n)
 	fprintf(f, "ktriage_last_triage_timestamp_seconds %.3f\n", last);
 }
 
+/*
+ * The default path is node_exporter's directory, which is there only when
+ * prometheus-node-exporter is installed: without it, say so once and write
+ * nothing (not a warning after every triage).  SIGHUP looks again.
+ */
+void prometheus_check_directory(struct manager *m)
+{
+	const char *path = m->config.prometheus_textfile;
+	m->textfile_usable = false;
+	if (!path || !*path)
+		return;
+	char *copy = strdup(path);
+	if (!copy)
+		return;
+	const char *dir = dirname(copy);
+	struct stat st;
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+		log_info("Prometheus textfile %s not written: %s is not a directory "
+			 "(prometheus-node-exporter not installed?); --textfile or "
+			 "prometheus_textfile chooses another", path, dir);
+	else
+		m->textfile_usable = true;
+	free(copy);
+}
+
 int prometheus_write(struct manager *m)
 {
 	const char *path = m->config.prometheus_textfile;
-	if (!path || !*path)
+	if (!path || !*path || !m->textfile_usable)
 		return 0;
 	struct kt_store_count *counts;
 	size_t n;

@@ -156,4 +156,19 @@ struct kt_error *kt_store_counts(struct kt_store *store,
 				 struct kt_store_count **counts, size_t *count);
 void kt_store_counts_free(struct kt_store_count *counts, size_t count);
 
+/*
+ * STATE/queue.json: the inputs ktriaged has seen but not yet recorded, with
+ * their state ("settling", "waiting", "probing", "queued", "running"),
+ * written by the daemon for `ktriage list`.
+ */
+#define KT_PENDING_FILE "queue.json"
+struct kt_pending_job {
+	char *path, *kind, *state;
+	double since;              /* when the daemon first saw it */
+};
+/* None (and no error) when the file is absent or the daemon that wrote it is gone. */
+struct kt_error *kt_pending_read(const char *state_dir, struct kt_pending_job **jobs,
+				 size_t *count);
+void kt_pending_free(struct kt_pending_job *jobs, size_t count);
+
 #endif
