@@ -82,6 +82,8 @@ void manager_update_status(struct manager *m)
 		   dirs, dirs == 1 ? "y" : "ies", waiting, running,
 		   (unsigned long long)m->nr_triaged, (unsigned long long)m->nr_failed);
 	pending_schedule(m);
+	/* The queue gauges follow the queue, so a stuck one can be alerted on. */
+	prometheus_schedule(m);
 }
 
 static int on_rescan(sd_event_source *s, uint64_t usec, void *userdata)

@@ -286,6 +286,8 @@ struct kt_sysinfo {
  * (or -1) with a kernel warning; only a kernel with nothing readable fails.
  */
 struct kt_error *kt_sysinfo(struct kt_kernel *kernel, struct kt_sysinfo *out);
+/* The crashed machine's name (init_uts_ns), NUL-terminated in buf. */
+struct kt_error *kt_kernel_nodename(struct kt_kernel *kernel, char *buf, size_t size);
 
 /* ---- Stacks ---------------------------------------------------------- */
 

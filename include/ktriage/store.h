@@ -33,7 +33,7 @@ struct json_object;
 struct kt_store;
 
 #define KT_STORE_DB_NAME "ktriage.db"
-#define KT_STORE_SCHEMA_VERSION 1
+#define KT_STORE_SCHEMA_VERSION 2
 #define KT_IDENTITY_HASH_BYTES (64 * 1024)
 
 /* Read-only opens never create or migrate the database. */
@@ -146,9 +146,13 @@ struct kt_error *kt_store_findings(struct kt_store *store, int64_t analysis_id,
 				   size_t *count);
 void kt_store_findings_free(struct kt_store_finding *findings, size_t count);
 
-/* Dumps per latest outcome, verdict and signature (the Prometheus counters). */
+/*
+ * Dumps per latest outcome, crashed host, kernel release, verdict and
+ * signature (the Prometheus counters).
+ */
 struct kt_store_count {
 	char *outcome, *verdict, *signature; /* verdict, signature NULL unless triaged */
+	char *host, *kernel_release;         /* NULL when the report did not say */
 	uint64_t count;
 	double last_finished;
 };
