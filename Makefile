@@ -6,6 +6,7 @@
 #   make install    PREFIX=/usr/local DESTDIR= (binaries, unit, catalog, conf, man, completion)
 #   make man        the man pages, from docs/man/*.scd (scdoc)
 #   make deb        the Debian package, in build/deb/ (docs/install.md)
+#   make rpm        the RPM (RHEL, Rocky, Alma, Fedora), in build/rpm/ (rpmbuild)
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
@@ -152,12 +153,15 @@ install: all man
 	sed -e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' contrib/kdump/kdump-tools-dump.service.d/ktriage.conf.in \
 		>$(DESTDIR)$(DOCDIR)/examples/kdump-tools-dump.service.d/ktriage.conf
 	install -m 0644 README.md schema/report.schema.json $(DESTDIR)$(DOCDIR)/
+	install -d $(DESTDIR)$(DOCDIR)/examples/prometheus
+	install -m 0644 contrib/prometheus/ktriage.rules.yml \
+		contrib/prometheus/ktriage-dashboard.json $(DESTDIR)$(DOCDIR)/examples/prometheus/
 	install -d -m 0750 $(DESTDIR)$(STATEDIR)
 	if [ -z "$(DESTDIR)" ] && command -v journalctl >/dev/null; then journalctl --update-catalog; fi
 
 # Man pages: scdoc sources in docs/man/, rendered with the version in.
 MAN_PAGES := $(patsubst docs/man/%.scd,$(BUILD)/man/%,$(wildcard docs/man/*.scd))
-.PHONY: man deb
+.PHONY: man deb rpm
 man: $(MAN_PAGES)
 $(BUILD)/man/%: docs/man/%.scd VERSION
 	@mkdir -p $(dir $@)
@@ -173,6 +177,24 @@ deb:
 	cd $(DEB_DIR)/ktriage-$(VERSION) && dpkg-buildpackage -us -uc -b
 	@if command -v lintian >/dev/null; then lintian --info --fail-on error,warning $(DEB_DIR)/*.changes; fi
 	@ls -l $(DEB_DIR)/*.deb
+
+# The RPM, from rpm/ktriage.spec: a source tarball of this tree (as make deb
+# copies it), then rpmbuild -bb with build/rpm as its top directory.  On a
+# machine whose rpm database is not the system's (rpmbuild on Debian), the
+# BuildRequires cannot be checked (--nodeps) and no debuginfo is split.
+RPM_DIR := $(BUILD)/rpm
+RPMBUILD_ARGS ?=
+rpm:
+	rm -rf $(RPM_DIR) && mkdir -p $(RPM_DIR)/SOURCES
+	tar -czf $(RPM_DIR)/SOURCES/ktriage-$(VERSION).tar.gz --exclude=./build \
+		--exclude=./.git --transform 's|^\.|ktriage-$(VERSION)|' .
+	@if rpm -q rpm >/dev/null 2>&1; then foreign=; else foreign=1; fi; set -x; \
+	rpmbuild -bb --define "_topdir $(abspath $(RPM_DIR))" \
+		$${foreign:+--nodeps --define "debug_package %{nil}"} $(RPMBUILD_ARGS) \
+		rpm/ktriage.spec
+	@if command -v rpmlint >/dev/null; then \
+		rpmlint -r rpm/ktriage.rpmlintrc $(RPM_DIR)/RPMS/*/*.rpm; fi
+	@ls -l $(RPM_DIR)/RPMS/*/*.rpm
 
 clean:
 	rm -rf build
