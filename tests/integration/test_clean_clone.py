@@ -108,10 +108,9 @@ class CleanCloneTest(unittest.TestCase):
         self.assertEqual(len(debs), 1, os.listdir(os.path.join(self.clone, "build/deb")))
         listing = self.run_in_clone(["dpkg-deb", "--contents",
                                      os.path.join("build/deb", debs[0])]).stdout
-        paths = {"/" + line.split()[-1].lstrip("./").split(" -> ")[0]
-                 for line in listing.splitlines()}
-        paths |= {p.split(" -> ")[0] for p in paths}
-        listed = {re.sub(r"\.gz$", "", p) for p in paths}
+        # "drwxr-xr-x root/root 0 2026-12-06 01:10 ./usr/bin/", links "PATH -> TARGET"
+        paths = [re.search(r" \.(/\S*)", line).group(1) for line in listing.splitlines()]
+        listed = {re.sub(r"\.gz$", "", p.rstrip("/")) for p in paths}
         missing = [p for p in COMMON_FILES + MAN_PAGES + ["/lib/systemd/system/ktriaged.service"]
                    if p not in listed]
         self.assertEqual(missing, [], "the .deb lacks these")

@@ -320,6 +320,34 @@ class TestDebianPackaging(unittest.TestCase):
                      "prometheus", "git"):
             self.assertIn(tool, everything, "./bootstrap does not install " + tool)
 
+    # bootstrap's Debian build packages under the names RHEL and Fedora give them.
+    RHEL_NAMES = {
+        "build-essential": "gcc", "make": "make", "pkg-config": "pkgconfig", "scdoc": "scdoc",
+        "libelf-dev": "elfutils-libelf-devel", "libdw-dev": "elfutils-devel",
+        "zlib1g-dev": "zlib-devel", "libdeflate-dev": "libdeflate-devel",
+        "libzstd-dev": "libzstd-devel", "liblzo2-dev": "lzo-devel",
+        "libsnappy-dev": "snappy-devel", "libsystemd-dev": "systemd-devel",
+        "libjson-c-dev": "json-c-devel", "libsqlite3-dev": "sqlite-devel",
+        "libbpf-dev": "libbpf-devel", "libseccomp-dev": "libseccomp-devel",
+        "libinih-dev": "inih-devel", "libssl-dev": "openssl-devel",
+        "libcmocka-dev": "libcmocka-devel",
+    }
+
+    def test_spec_build_requires_are_bootstrap_build_packages(self):
+        deps = run(os.path.join(TOP, "bootstrap"), "--list-build").stdout.split()
+        unmapped = [d for d in deps if d not in self.RHEL_NAMES]
+        self.assertEqual(unmapped, [], "no RHEL name for these build packages")
+        spec = read("rpm/ktriage.spec")
+        build_requires = set(re.findall(r"^BuildRequires:\s*(\S+)", spec, re.M))
+        build_requires.discard("systemd-rpm-macros")  # the scriptlets' macros
+        self.assertEqual(build_requires, {self.RHEL_NAMES[d] for d in deps},
+                         "rpm/ktriage.spec's BuildRequires and bootstrap's BUILD_PACKAGES differ")
+
+    def test_spec_version_is_version(self):
+        spec = read("rpm/ktriage.spec")
+        self.assertEqual(re.search(r"^Version:\s*(\S+)", spec, re.M).group(1),
+                         read("VERSION").strip())
+
     def test_changelog_version_is_version(self):
         first = read("debian/changelog").splitlines()[0]
         self.assertEqual(re.match(r"ktriage \(([^)]+)\)", first).group(1),
