@@ -13,8 +13,9 @@ hidden by .gitignore, fails this test), then in the clone:
   of rpm/ktriage.spec's table, `rpm -qp --scripts` the systemd scriptlets,
   the configuration is %config(noreplace), the version is VERSION.
 
-Bounded: each build is one -j2 compile without sanitizers; the whole class
-is limited to KT_CLEAN_CLONE_TIMEOUT seconds (900).  Skipped, with the
+Bounded: each build is one -j2 compile without sanitizers (about 20 s of
+CPU), each step limited to KT_CLEAN_CLONE_TIMEOUT seconds (1200: a loaded
+two-CPU machine).  Skipped, with the
 reason, where there is no git checkout or no dpkg-buildpackage / rpmbuild
 (./bootstrap installs both).
 """
@@ -23,11 +24,10 @@ import re
 import shutil
 import subprocess
 import tempfile
-import time
 import unittest
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-TIMEOUT = float(os.environ.get("KT_CLEAN_CLONE_TIMEOUT", "900"))
+TIMEOUT = float(os.environ.get("KT_CLEAN_CLONE_TIMEOUT", "1200"))
 with open(os.path.join(TOP, "VERSION")) as f:
     VERSION = f.read().strip()
 
@@ -61,7 +61,6 @@ class CleanCloneTest(unittest.TestCase):
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="kt-clone-")
         cls.clone = os.path.join(cls.tmp, "ktriage")
-        cls.deadline = time.monotonic() + TIMEOUT
         cls.env = dict(os.environ, DEB_BUILD_OPTIONS="nocheck parallel=2", MAKEFLAGS="-j2")
         for var in ("KTRIAGE", "KT_TESTS_BIN", "ASAN_OPTIONS", "UBSAN_OPTIONS", "MAKELEVEL",
                     "MFLAGS", "CFLAGS", "BUILD"):
@@ -77,11 +76,12 @@ class CleanCloneTest(unittest.TestCase):
 
     @classmethod
     def run_in_clone(cls, args, cwd=None, check=True):
-        left = cls.deadline - time.monotonic()
-        if left <= 0:
-            raise AssertionError("out of time (KT_CLEAN_CLONE_TIMEOUT=%.0f s)" % TIMEOUT)
-        out = subprocess.run(args, cwd=cwd or cls.clone, env=cls.env, capture_output=True,
-                             text=True, timeout=left)
+        try:
+            out = subprocess.run(args, cwd=cwd or cls.clone, env=cls.env, capture_output=True,
+                                 text=True, timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            raise AssertionError("%s took more than %.0f s (KT_CLEAN_CLONE_TIMEOUT)"
+                                 % (" ".join(args), TIMEOUT))
         if check and out.returncode != 0:
             raise AssertionError("%s failed (%d) in a clean clone:\n%s" % (
                 " ".join(args), out.returncode, (out.stdout + out.stderr)[-4000:]))

@@ -376,8 +376,8 @@ class DaemonTest(unittest.TestCase):
         # Prometheus counts it.
         with open(d.prom) as f:
             prom = f.read()
-        self.assertIn('ktriage_crashes_total{verdict="%s",signature="%s"} 1'
-                      % (verdict, signature), prom)
+        self.assertRegex(prom, r'(?m)^ktriage_crashes_total\{host="[^"]+",kernel_release="[^"]+",'
+                         r'verdict="%s",signature="%s"\} 1$' % (verdict, signature))
 
         # list --json and show --json.
         listed = json.loads(d.ktriage("list", "--json"))
