@@ -258,6 +258,13 @@ void kt_hung_wait(const struct kt_analysis *analysis, size_t i, struct kt_wait *
 
 /* The first frame of a lockup trace after the detector's and interrupt entry's. */
 size_t kt_lockup_culprit(const struct kt_text_trace *trace);
+/* The trace from the culprit on. */
+struct kt_text_trace kt_lockup_rest(const struct kt_text_trace *trace, size_t culprit);
+/* The lockup's task from the log, its frames from the culprit on, in role. */
+struct kt_evidence_task *kt_lockup_task(struct kt_analysis *analysis, struct kt_finding_draft *f,
+					int32_t pid, const char *comm,
+					const struct kt_text_trace *trace, size_t culprit,
+					const char *role);
 /* RIP and stack printed after a lockup detector's line, as an oops report. */
 void kt_lockup_report(struct kt_analysis *analysis, size_t line, size_t limit,
 		      struct kt_oops *oops);
