@@ -54,6 +54,7 @@ struct kt_kernel {
 
 	unsigned nr_cpus;
 	uint64_t *per_cpu_offset;    /* __per_cpu_offset[nr_cpus] */
+	uint64_t thread_size;        /* THREAD_SIZE, 0 until asked (thread_size.c) */
 
 	/* Foundations are built on first use (kt_kernel_need_*): dmesg needs
 	 * neither symbols nor types, and a dump whose BTF is damaged still
@@ -73,6 +74,9 @@ struct kt_kernel {
  */
 size_t kt_kernel_max_objects(const struct kt_kernel *kernel,
 			     uint64_t object_size);
+
+/* THREAD_SIZE, the size of a task's kernel stack (thread_size.c). */
+uint64_t kt_kernel_thread_size(struct kt_kernel *kernel);
 
 /* Record a problem that did not stop the model (kernel.c). */
 void kt_kernel_warn(struct kt_kernel *kernel, const char *fmt, ...)
