@@ -90,11 +90,21 @@ void kt_kernel_warn(struct kt_kernel *kernel, const char *fmt, ...)
 struct kt_error *kt_kernel_need_symbols(struct kt_kernel *kernel);
 struct kt_error *kt_kernel_need_types(struct kt_kernel *kernel);
 
-/* Concerns' set-up and tear-down, called by kernel.c in this order. */
+/* The foundations' set-up and tear-down (kernel.c calls them). */
 struct kt_error *kt_symbols_init(struct kt_kernel *kernel);
 void kt_symbols_destroy(struct kt_kernel *kernel);
 struct kt_error *kt_types_init(struct kt_kernel *kernel);
 void kt_types_destroy(struct kt_kernel *kernel);
+
+/*
+ * The concerns built on the foundations (log, tasks, modules, ORC...): each
+ * builds its state on first use and frees it in its destroy function, one
+ * row of concerns.c; kt_kernel_close runs the rows in order, before the
+ * foundations go.  kernel.c names none of them.
+ */
+typedef void kt_kernel_concern_destroy_fn(struct kt_kernel *kernel);
+extern kt_kernel_concern_destroy_fn *const kt_kernel_concerns[];
+extern const size_t kt_nr_kernel_concerns;
 void kt_log_destroy(struct kt_kernel *kernel);
 void kt_tasks_destroy(struct kt_kernel *kernel);
 void kt_modules_destroy(struct kt_kernel *kernel);

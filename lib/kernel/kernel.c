@@ -202,10 +202,8 @@ void kt_kernel_close(struct kt_kernel *k)
 {
 	if (!k)
 		return;
-	kt_orc_destroy(k);
-	kt_modules_destroy(k);
-	kt_tasks_destroy(k);
-	kt_log_destroy(k);
+	for (size_t i = 0; i < kt_nr_kernel_concerns; i++)
+		kt_kernel_concerns[i](k);
 	kt_types_destroy(k);
 	kt_symbols_destroy(k);
 	if (k->arch && k->arch->destroy)
