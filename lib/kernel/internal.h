@@ -56,11 +56,13 @@ struct kt_kernel {
 	uint64_t *per_cpu_offset;    /* __per_cpu_offset[nr_cpus] */
 	uint64_t thread_size;        /* THREAD_SIZE, 0 until asked (thread_size.c) */
 
-	/* Foundations are built on first use (kt_kernel_need_*): dmesg needs
-	 * neither symbols nor types, and a dump whose BTF is damaged still
-	 * has a log. */
-	bool symbols_tried, types_tried, per_cpu_tried;
-	struct kt_error *symbols_error, *types_error;
+	/* The bootstrap stages are built on first use (kt_kernel_need_*) or by
+	 * kt_kernel_load: dmesg needs neither symbols nor types, and a dump
+	 * whose BTF is damaged still has a log.  Each is tried once. */
+	struct {
+		bool tried;
+		struct kt_error *error;  /* why it failed */
+	} stages[KT_KERNEL_NR_STAGES];
 
 	char **warnings;
 	size_t nr_warnings;
