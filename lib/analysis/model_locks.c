@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Lock evidence from memory: the wait-for graph of the dump's blocked
+ * tasks (kt_lock_graph): each lock's owner, owner word and waiters, what
+ * each task waits on, the cycles.  This is what turns "the stacks look
+ * like a deadlock" into "the owners and waiters close a cycle".
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "report.h"
+
+static struct kt_lock_graph *graph_of(struct kt_analysis *a)
+{
+	if (!a->kernel)
+		return NULL;
+	if (!a->graph_read) {
+		a->graph_read = true;
+		struct kt_error *err = kt_lock_graph(a->kernel, &a->graph);
+		if (err) {
+			kt_analysis_note(a, "the lock graph could not be built from memory: %s",
+					 kt_error_string(err));
+			kt_error_free(err);
+			a->graph = NULL;
+		}
+	}
+	return a->graph;
+}
+
+void kt_model_release(struct kt_analysis *a)
+{
+	kt_lock_graph_free(a->graph);
+	a->graph = NULL;
+}
+
+/* "cfg_lock [cfgstore]" -> "cfg_lock" and "cfgstore". */
+static void split_symbol(const char *symbol, char *name, size_t size, const char **module)
+{
+	size_t len = strcspn(symbol, " ");
+	snprintf(name, size, "%.*s", (int)len, symbol);
+	const char *open = strchr(symbol, '[');
+	*module = open ? open + 1 : NULL;
+}
+
+static const char *comm_of(struct kt_analysis *a, int32_t pid)
+{
+	const struct kt_task *t = pid >= 0 ? kt_model_task(a, pid) : NULL;
+	return t ? t->comm : NULL;
+}
+
+static bool involves(const struct kt_lock *lock, struct kt_finding_draft *f)
+{
+	for (size_t i = 0; i < lock->nr_waiters; i++)
+		if (lock->waiters[i].pid >= 0 && kt_finding_task(f, lock->waiters[i].pid))
+			return true;
+	return lock->owner_pid >= 0 && kt_finding_task(f, lock->owner_pid);
+}
+
+/* The lock the log named from its takers that shares a waiter with lock. */
+static struct kt_evidence_lock *log_named(struct kt_finding_draft *f, const struct kt_lock *lock)
+{
+	for (size_t i = 0; i < f->pub.nr_locks; i++) {
+		struct kt_evidence_lock *e = (struct kt_evidence_lock *)&f->pub.locks[i];
+		if (e->address || !(e->sources & KT_FROM_LOG) ||
+		    strcmp(e->kind ? e->kind : "", kt_lock_kind_name(lock->kind)) != 0)
+			continue;
+		for (size_t k = 0; k < e->nr_waiters; k++)
+			for (size_t w = 0; w < lock->nr_waiters; w++)
+				if (e->waiter_pids[k] == lock->waiters[w].pid)
+					return e;
+	}
+	return NULL;
+}
+
+static bool any_writer(const struct kt_lock *lock)
+{
+	for (size_t i = 0; i < lock->nr_waiters; i++)
+		if (lock->waiters[i].writer)
+			return true;
+	return false;
+}
+
+static struct kt_evidence_lock *add_lock(struct kt_analysis *a, struct kt_finding_draft *f,
+					 const struct kt_lock *lock)
+{
+	char name[128];
+	const char *module;
+	split_symbol(lock->symbol, name, sizeof(name), &module);
+	struct kt_evidence_lock *e = NULL;
+	/*
+	 * A lock in a heap object is named by its slab ("kmalloc-2k+0x278"):
+	 * when the log named it from its takers (sb_writers), that name is the
+	 * better one, and it is the same lock if they share a waiter.
+	 */
+	if (strstr(name, "+0x") || !*name)
+		e = log_named(f, lock);
+	if (e) {
+		e->sources |= KT_FROM_MEMORY;
+		kt_finding_add_sources(f, KT_FROM_MEMORY);
+		module = NULL;
+	} else {
+		e = kt_finding_add_lock(f, *name ? name : NULL, kt_lock_kind_name(lock->kind),
+					KT_FROM_MEMORY);
+	}
+	if (!e)
+		return NULL;
+	e->address = lock->address;
+	e->kind = kt_lock_kind_name(lock->kind);
+	e->owner_pid = lock->owner_pid;
+	e->owner_comm = kt_finding_strdup(f, comm_of(a, lock->owner_pid));
+	/* A percpu_rw_semaphore has no owner word, only readers and a writer. */
+	e->has_owner_word = kt_lock_kind_has_owner(lock->kind) && lock->kind != KT_LOCK_PERCPU_RWSEM;
+	e->owner_word = lock->owner_word;
+	e->nr_waiters = 0;
+	for (size_t i = 0; i < lock->nr_waiters; i++)
+		if (lock->waiters[i].pid >= 0)
+			kt_finding_lock_waiter(f, e, lock->waiters[i].pid);
+	char readers[96] = "";
+	for (size_t i = 0; i < lock->nr_readers && strlen(readers) < 80; i++)
+		snprintf(readers + strlen(readers), sizeof(readers) - strlen(readers), "%s%d",
+			 i ? " " : "", lock->reader_pids[i]);
+	bool write_held = lock->kind == KT_LOCK_PERCPU_RWSEM && lock->count &&
+			  lock->nr_readers == 0 && !any_writer(lock);
+	const char *origin = strstr(name, "+0x") && e->symbol && strcmp(e->symbol, name) != 0
+				     ? kt_arena_printf(a->arena, "from memory (in %s)", lock->symbol)
+				     : "from memory";
+	e->note = kt_arena_printf(a->arena, "%s%s%s%s%s%s%s%s", origin,
+				  write_held ? "; held for write (block set) by a writer that is not waiting" : "",
+				  module ? "; in module " : "", module ? module : "",
+				  *readers ? "; held for reading by " : "", readers,
+				  lock->corrupt || lock->partial ? "; " : "",
+				  lock->corrupt || lock->partial ? lock->problem : "");
+	if (module && e->note) {
+		/* "cfgstore]" from split_symbol: drop the bracket */
+		char *bracket = strchr(e->note, ']');
+		if (bracket)
+			memmove(bracket, bracket + 1, strlen(bracket));
+	}
+	return e;
+}
+
+/* What each task of the finding waits on, as memory says. */
+static void task_waits(struct kt_analysis *a, struct kt_finding_draft *f,
+		       const struct kt_lock_graph *g)
+{
+	for (size_t i = 0; i < g->nr_waits; i++) {
+		const struct kt_task_wait *w = &g->waits[i];
+		struct kt_evidence_task *t = kt_finding_task(f, w->pid);
+		if (!t || w->kind == KT_WAIT_NONE)
+			continue;
+		t->waits_on = kt_arena_printf(a->arena, "%s%s(%s%s, in %s)",
+					      w->symbol, *w->symbol ? " " : "",
+					      kt_lock_kind_name(w->kind), w->writer ? ", write" : "",
+					      w->function);
+		t->sources |= KT_FROM_MEMORY;
+	}
+}
+
+/*
+ * "containerd-shim:107 waits for cgroup_mutex held by runc:[2:INIT]:108,
+ * which waits for cgroup_threadgroup_rwsem held by containerd-shim:107"
+ */
+static const char *cycle_text(struct kt_analysis *a, const struct kt_lock_graph *g,
+			      const struct kt_lock_cycle *c)
+{
+	char text[640] = "";
+	for (size_t i = 0; i < c->length && strlen(text) < 480; i++) {
+		char symbol[128] = "a lock";
+		const char *module;
+		for (size_t l = 0; l < g->nr_locks; l++)
+			if (g->locks[l]->address == c->locks[i] && *g->locks[l]->symbol)
+				split_symbol(g->locks[l]->symbol, symbol, sizeof(symbol), &module);
+		int32_t holder = c->pids[(i + 1) % c->length];
+		const char *comm = comm_of(a, c->pids[i]), *holder_comm = comm_of(a, holder);
+		if (i == 0)
+			snprintf(text, sizeof(text), "%s:%d", comm ? comm : "?", c->pids[i]);
+		snprintf(text + strlen(text), sizeof(text) - strlen(text),
+			 "%s waits for %s held by %s:%d", i ? ", which" : "", symbol,
+			 holder_comm ? holder_comm : "?", holder);
+	}
+	return kt_arena_strdup(a->arena, text);
+}
+
+static const char *lock_name(const struct kt_lock_graph *g, uint64_t address, char *buf,
+			     size_t size)
+{
+	const char *module;
+	snprintf(buf, size, "a lock");
+	for (size_t l = 0; l < g->nr_locks; l++)
+		if (g->locks[l]->address == address && *g->locks[l]->symbol)
+			split_symbol(g->locks[l]->symbol, buf, size, &module);
+	return buf;
+}
+
+/*
+ * From a waiter to the root of its wait, along the graph's edges: "103
+ * cfgstore_wrk/0 -> cfg_lock -> 102 cfgstore_flush, waiting on
+ * completion cfg_io_done".  Bounded by the number of edges; stops at a
+ * task seen before (a cycle, reported on its own).
+ */
+static const char *chain_text(struct kt_analysis *a, const struct kt_lock_graph *g, int32_t pid)
+{
+	char text[640] = "", name[128];
+	int32_t seen[64];
+	size_t nr_seen = 0;
+	const char *comm = comm_of(a, pid);
+	snprintf(text, sizeof(text), "%s:%d", comm ? comm : "?", pid);
+	for (size_t hops = 0; hops <= g->nr_edges && nr_seen < 64; hops++) {
+		const struct kt_wait_edge *e = NULL;
+		for (size_t i = 0; i < g->nr_edges && !e; i++)
+			if (g->edges[i].from_pid == pid)
+				e = &g->edges[i];
+		for (size_t i = 0; i < nr_seen; i++)
+			if (seen[i] == pid)
+				return kt_arena_printf(a->arena, "%s (a cycle)", text);
+		seen[nr_seen++] = pid;
+		if (!e)
+			break;
+		comm = comm_of(a, e->to_pid);
+		if (strlen(text) < 500)
+			snprintf(text + strlen(text), sizeof(text) - strlen(text), " -> %s -> %s:%d",
+				 lock_name(g, e->lock, name, sizeof(name)), comm ? comm : "?", e->to_pid);
+		pid = e->to_pid;
+	}
+	for (size_t i = 0; i < g->nr_waits; i++) {
+		const struct kt_task_wait *w = &g->waits[i];
+		if (w->pid != pid || w->kind == KT_WAIT_NONE)
+			continue;
+		if (kt_lock_kind_has_owner(w->kind))
+			break; /* blocked on a lock without a known owner: the chain ends unknown */
+		return kt_arena_printf(a->arena, "%s, waiting on %s%s%s (in %s)", text,
+				       kt_lock_kind_name(w->kind), *w->symbol ? " " : "",
+				       w->symbol, w->function);
+	}
+	return nr_seen > 1 ? kt_arena_strdup(a->arena, text) : NULL;
+}
+
+/* The graph's cycles through the finding's tasks, as facts. */
+static void note_cycles(struct kt_analysis *a, struct kt_finding_draft *f,
+			const struct kt_lock_graph *g, struct kt_model_lock_summary *out)
+{
+	for (size_t i = 0; i < g->nr_cycles; i++) {
+		const struct kt_lock_cycle *c = &g->cycles[i];
+		bool ours = false;
+		for (size_t k = 0; k < c->length; k++)
+			ours |= kt_finding_task(f, c->pids[k]) != NULL;
+		if (!ours)
+			continue;
+		out->cycles++;
+		const char *text = cycle_text(a, g, c);
+		if (!out->cycle)
+			out->cycle = text;
+		kt_finding_fact(f, out->cycles == 1 ? "cycle" : "cycle_more", "%s", text);
+	}
+}
+
+/* What the busiest lock's owner waits on in turn: the likely root. */
+static void note_root_wait(struct kt_analysis *a, const struct kt_lock_graph *g,
+			   struct kt_model_lock_summary *out)
+{
+	if (out->busiest && out->busiest->owner_pid >= 0) {
+		out->root_pid = out->busiest->owner_pid;
+		for (size_t i = 0; i < g->nr_waits; i++)
+			if (g->waits[i].pid == out->root_pid && g->waits[i].kind != KT_WAIT_NONE)
+				out->root_wait = kt_arena_printf(a->arena, "%s%s(%s, in %s)",
+								 g->waits[i].symbol,
+								 *g->waits[i].symbol ? " " : "",
+								 kt_lock_kind_name(g->waits[i].kind),
+								 g->waits[i].function);
+	}
+}
+
+bool kt_model_locks(struct kt_analysis *a, struct kt_finding_draft *f,
+		    struct kt_model_lock_summary *out)
+{
+	*out = (struct kt_model_lock_summary){ .root_pid = -1 };
+	struct kt_lock_graph *g = graph_of(a);
+	if (!g || !f)
+		return false;
+	size_t most = 0;
+	for (size_t i = 0; i < g->nr_locks; i++) {
+		const struct kt_lock *lock = g->locks[i];
+		if (!involves(lock, f))
+			continue;
+		struct kt_evidence_lock *e = add_lock(a, f, lock);
+		out->locks++;
+		if (lock->corrupt && !out->corrupt) {
+			out->corrupt = e;
+			out->problem = kt_arena_strdup(a->arena, lock->problem);
+		}
+		if (lock->nr_waiters > most) {
+			most = lock->nr_waiters;
+			out->busiest = e;
+			/* block set, no writer waiting, no reader: a writer holds it and left */
+			out->write_held = lock->kind == KT_LOCK_PERCPU_RWSEM && lock->count &&
+					  lock->nr_readers == 0 && !any_writer(lock);
+		}
+		/* Owners are evidence too, blocked or not. */
+		if (lock->owner_pid >= 0 && comm_of(a, lock->owner_pid)) {
+			struct kt_evidence_task *t = kt_finding_add_task(f, lock->owner_pid,
+									 comm_of(a, lock->owner_pid),
+									 KT_FROM_MEMORY);
+			if (t && e)
+				t->role = kt_arena_printf(a->arena, "%s%sowner of %s", t->role ? t->role : "",
+							  t->role ? "; " : "", e->symbol ? e->symbol : "a lock");
+		}
+	}
+	task_waits(a, f, g);
+	note_cycles(a, f, g, out);
+	if (out->busiest && out->busiest->nr_waiters)
+		out->chain = chain_text(a, g, out->busiest->waiter_pids[0]);
+	if (out->chain)
+		kt_finding_fact(f, "chain", "%s", out->chain);
+	note_root_wait(a, g, out);
+	if (out->locks)
+		kt_finding_add_sources(f, KT_FROM_MEMORY);
+	return out->locks > 0;
+}
