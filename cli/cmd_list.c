@@ -161,6 +161,61 @@ static void print_table(const struct kt_store_entry *entries, size_t n)
 	}
 }
 
+/* The recorded dumps, then the inputs the running daemon has not recorded yet. */
+static void print_list(const struct kt_store_entry *entries, size_t n,
+		       const struct kt_pending_job *pending, size_t nr_pending,
+		       const struct kt_store_filter *filter, bool json)
+{
+	size_t shown = n;
+	struct json_object *array = json ? json_object_new_array() : NULL;
+	if (!json)
+		print_table(entries, n);
+	for (size_t i = 0; i < n && json; i++)
+		json_object_array_add(array, entry_json(&entries[i]));
+	for (size_t i = 0; i < nr_pending; i++) {
+		if (!pending_shown(&pending[i], filter, entries, n))
+			continue;
+		shown++;
+		if (json)
+			json_object_array_add(array, pending_json(&pending[i]));
+		else
+			print_pending(&pending[i]);
+	}
+	if (json)
+		kt_cli_print_json(array);
+	else if (!shown)
+		fprintf(stderr, "No dumps found.\n");
+}
+
+static int list_dumps(const char *state_dir, const struct kt_store_filter *filter, bool json)
+{
+	char *dir = kt_cli_state_dir(state_dir);
+	struct kt_store *store;
+	struct kt_error *err = kt_store_open(dir, true, &store);
+	struct kt_store_entry *entries = NULL;
+	size_t n = 0;
+	if (!err) {
+		err = kt_store_list(store, filter, &entries, &n);
+		kt_store_close(store);
+	}
+	if (err) {
+		free(dir);
+		return kt_cli_fail(err);
+	}
+	struct kt_pending_job *pending;
+	size_t nr_pending;
+	err = kt_pending_read(dir, &pending, &nr_pending);
+	free(dir);
+	if (err) { /* the list of what is recorded still stands */
+		fprintf(stderr, "ktriage: %s\n", kt_error_string(err));
+		kt_error_free(err);
+	}
+	print_list(entries, n, pending, nr_pending, filter, json);
+	kt_pending_free(pending, nr_pending);
+	kt_store_entries_free(entries, n);
+	return KT_EXIT_OK;
+}
+
 int kt_cmd_list(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -195,49 +250,5 @@ int kt_cmd_list(int argc, char **argv)
 	}
 	if (optind != argc)
 		return kt_cli_usage("list", "unexpected argument '%s'", argv[optind]);
-	char *dir = kt_cli_state_dir(state_dir);
-	struct kt_store *store;
-	struct kt_error *err = kt_store_open(dir, true, &store);
-	if (err) {
-		free(dir);
-		return kt_cli_fail(err);
-	}
-	struct kt_store_entry *entries;
-	size_t n;
-	err = kt_store_list(store, &filter, &entries, &n);
-	kt_store_close(store);
-	if (err) {
-		free(dir);
-		return kt_cli_fail(err);
-	}
-	struct kt_pending_job *pending;
-	size_t nr_pending;
-	err = kt_pending_read(dir, &pending, &nr_pending);
-	free(dir);
-	if (err) { /* the list of what is recorded still stands */
-		fprintf(stderr, "ktriage: %s\n", kt_error_string(err));
-		kt_error_free(err);
-	}
-	size_t shown = n;
-	struct json_object *array = json ? json_object_new_array() : NULL;
-	if (!json)
-		print_table(entries, n);
-	for (size_t i = 0; i < n && json; i++)
-		json_object_array_add(array, entry_json(&entries[i]));
-	for (size_t i = 0; i < nr_pending; i++) {
-		if (!pending_shown(&pending[i], &filter, entries, n))
-			continue;
-		shown++;
-		if (json)
-			json_object_array_add(array, pending_json(&pending[i]));
-		else
-			print_pending(&pending[i]);
-	}
-	if (json)
-		kt_cli_print_json(array);
-	else if (!shown)
-		fprintf(stderr, "No dumps found.\n");
-	kt_pending_free(pending, nr_pending);
-	kt_store_entries_free(entries, n);
-	return KT_EXIT_OK;
+	return list_dumps(state_dir, &filter, json);
 }

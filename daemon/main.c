@@ -223,6 +223,18 @@ static bool add_watch(struct cli_overrides *o, char *dir)
 }
 
 /* Returns -1 to go on, else an exit status. */
+static bool parse_workers(const char *text, unsigned *workers)
+{
+	char *end;
+	unsigned long n = strtoul(text, &end, 10);
+	if (*end || n == 0 || n > 256) {
+		fprintf(stderr, "ktriaged: --workers: '%s' is not 1..256\n", text);
+		return false;
+	}
+	*workers = (unsigned)n;
+	return true;
+}
+
 static int parse_args(struct manager *m, int argc, char **argv, bool *check)
 {
 	static const struct option longopts[] = {
@@ -254,16 +266,10 @@ static int parse_args(struct manager *m, int argc, char **argv, bool *check)
 		case 'T':
 			m->overrides.textfile = optarg;
 			break;
-		case 'j': {
-			char *end;
-			unsigned long n = strtoul(optarg, &end, 10);
-			if (*end || n == 0 || n > 256) {
-				fprintf(stderr, "ktriaged: --workers: '%s' is not 1..256\n", optarg);
+		case 'j':
+			if (!parse_workers(optarg, &m->overrides.workers))
 				return 2;
-			}
-			m->overrides.workers = (unsigned)n;
 			break;
-		}
 		case 'C':
 			*check = true;
 			break;
