@@ -25,8 +25,12 @@ static struct kt_error *find_tables(struct kt_kernel *k,
 				    struct kt_kallsyms_tables *t)
 {
 	uint64_t names_at;
-	if (!kt_vmcoreinfo_symbol(k->vmcoreinfo, "kallsyms_names", &names_at))
-		return kt_kallsyms_scan_kernel(k, t);
+	if (!kt_vmcoreinfo_symbol(k->vmcoreinfo, "kallsyms_names", &names_at)) {
+		struct kt_kallsyms_scan_result found;
+		struct kt_error *err = kt_kallsyms_scan_kernel(k, &found);
+		*t = found.tables;
+		return err;
+	}
 	static const char *const names[] = {
 		"kallsyms_names",       "kallsyms_num_syms",
 		"kallsyms_token_table", "kallsyms_token_index",

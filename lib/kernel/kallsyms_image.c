@@ -8,6 +8,8 @@
  * where kallsyms is, so the highest of them bounds the range, and with
  * CONFIG_KALLSYMS_ALL they are symbols too.
  */
+#include <string.h>
+
 #include "kallsyms_scan.h"
 
 #define KERNEL_IMAGE_BASE 0xffffffff80000000ull
@@ -43,19 +45,18 @@ static void add_facts(struct kt_kernel *k, struct kt_kallsyms_scan_input *in)
 }
 
 struct kt_error *kt_kallsyms_scan_kernel(struct kt_kernel *k,
-					 struct kt_kallsyms_tables *tables)
+					 struct kt_kallsyms_scan_result *r)
 {
 	struct kt_kallsyms_scan_input in = { .read = read_kernel, .context = k };
+	memset(r, 0, sizeof(*r));
 	if (!kt_vmcoreinfo_symbol(k->vmcoreinfo, "_stext", &in.stext) ||
 	    in.stext < KERNEL_IMAGE_BASE)
 		return kt_error_create(KT_ERR_NOT_FOUND,
 				       "VMCOREINFO has neither SYMBOL(kallsyms_names) nor a usable SYMBOL(_stext): kallsyms cannot be found");
 	in.start = in.stext;
 	add_facts(k, &in);
-	struct kt_kallsyms_scan_result r;
-	struct kt_error *err = kt_kallsyms_scan(&in, &r);
+	struct kt_error *err = kt_kallsyms_scan(&in, r);
 	if (err)
 		return kt_error_wrap(err, "VMCOREINFO has no SYMBOL(kallsyms_names) (kernel older than 6.0?)");
-	*tables = r.tables;
 	return NULL;
 }

@@ -9,6 +9,7 @@
  *   kallsyms_num_syms           u32 (a .long or a .quad)
  *   kallsyms_names              length byte(s) + token indices, per symbol
  *   kallsyms_markers            offset in names of every 256th symbol
+ *   (kallsyms_seqs_of_names     3 bytes per symbol: 6.2, some 6.1 builds)
  *   kallsyms_token_table        256 NUL-terminated strings
  *   kallsyms_token_index        256 u16: where each token starts
  *
@@ -287,6 +288,22 @@ static bool find_tokens(struct window *w, uint64_t after_markers,
 	return false;
 }
 
+/*
+ * kallsyms_seqs_of_names (6.2, and backported to some 6.1 builds, Debian's
+ * among them): between the markers and the token table, count 3-byte
+ * big-endian symbol indexes in name order.  Sampled, not all read.
+ */
+static bool seqs_of_names_fit(struct window *w, uint64_t at, uint32_t count)
+{
+	for (uint32_t i = 0; i < count; i += count / 16 + 1) {
+		uint8_t seq[3];
+		if (!image_read(w, at + 3ull * i, seq, sizeof(seq)) ||
+		    ((uint32_t)seq[0] << 16 | (uint32_t)seq[1] << 8 | seq[2]) >= count)
+			return false;
+	}
+	return true;
+}
+
 /* Everything after the offsets, when relative_base sits at e. */
 static bool try_layout(struct window *w, uint64_t e, uint64_t hit,
 		       struct kt_kallsyms_scan_result *r)
@@ -314,7 +331,9 @@ static bool try_layout(struct window *w, uint64_t e, uint64_t hit,
 	uint64_t names_end, after_markers;
 	bool ok = marks && walk_names(w, r->tables.names, count, marks, &names_end) &&
 		  find_markers(w, names_end, marks, nr, r, &after_markers) &&
-		  find_tokens(w, after_markers, &r->tables);
+		  (find_tokens(w, after_markers, &r->tables) ||
+		   (seqs_of_names_fit(w, align_up(after_markers, 8), count) &&
+		    find_tokens(w, align_up(after_markers, 8) + 3ull * count, &r->tables)));
 	free(marks);
 	return ok;
 }

@@ -60,6 +60,6 @@ struct kt_error *kt_kallsyms_scan(const struct kt_kallsyms_scan_input *input,
 
 /* The tables of the dump's kernel, found by scanning its image. */
 struct kt_error *kt_kallsyms_scan_kernel(struct kt_kernel *kernel,
-					 struct kt_kallsyms_tables *tables);
+					 struct kt_kallsyms_scan_result *result);
 
 #endif
