@@ -325,6 +325,9 @@ struct kt_stack {
 struct kt_error *kt_stack_unwind(struct kt_kernel *kernel,
 				 const struct kt_task *task,
 				 struct kt_stack **out);
+/* A CPU's stack from the registers it saved, with no task (nor types) needed. */
+struct kt_error *kt_stack_unwind_cpu(struct kt_kernel *kernel, unsigned cpu,
+				     struct kt_stack **out);
 void kt_stack_free(struct kt_stack *stack);
 /* Registers a CPU saved in the dump's notes (NT_PRSTATUS), if any. */
 bool kt_cpu_registers(struct kt_kernel *kernel, unsigned cpu,

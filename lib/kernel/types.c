@@ -428,6 +428,10 @@ struct kt_error *kt_types_init(struct kt_kernel *k)
 		return err;
 	}
 	k->types = ty;
+	if (k->options.btf && (err = kt_types_match_vmcoreinfo(k, k->options.btf))) {
+		kt_types_destroy(k);
+		return err;
+	}
 	return NULL;
 }
 
