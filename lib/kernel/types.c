@@ -146,7 +146,7 @@ static struct kt_error *btf_from_dump(struct kt_kernel *k, struct btf **out)
 	if (!err)
 		err = kt_symbol_address(k, "__stop_BTF", &stop);
 	if (err)
-		return kt_error_wrap(err, "kernel BTF (CONFIG_DEBUG_INFO_BTF?)");
+		return kt_error_wrap(err, "kernel BTF (CONFIG_DEBUG_INFO_BTF?; else give --btf FILE)");
 	if (stop <= start || stop - start > MAX_BTF_SIZE)
 		return kt_error_create(KT_ERR_INVALID,
 				       "kernel BTF: __start_BTF 0x%llx..__stop_BTF 0x%llx is implausible",
@@ -162,6 +162,9 @@ static struct kt_error *btf_from_dump(struct kt_kernel *k, struct btf **out)
 	}
 	err = btf_from_buffer(data, size, out);
 	free(data);
+	if (err)
+		return kt_error_wrap(err, "kernel BTF at 0x%llx unusable (give --btf FILE)",
+				     (unsigned long long)start);
 	return err;
 }
 
