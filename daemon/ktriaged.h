@@ -52,6 +52,7 @@ struct manager {
 	struct kt_config config;
 	struct kt_store *store;
 	char *reports_dir, *spool_dir;
+	char *btf_dir;  /* btf_keep.c: kernels' BTF by build ID */
 
 	struct watch *watches;
 	sd_event_source *spool_source;
@@ -133,5 +134,8 @@ void prometheus_schedule(struct manager *m);
 /* hook.c */
 int hook_run(struct manager *m, const struct finished_job *job,
 	     const char *report_path);
+
+/* btf_keep.c: copy SYS_KERNEL/btf/vmlinux to BTF_DIR/BUILD-ID.btf once. */
+int btf_keep_running(const char *btf_dir, const char *sys_kernel);
 
 #endif

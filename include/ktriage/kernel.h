@@ -52,6 +52,9 @@ struct kt_kernel;
 struct kt_kernel_options {
 	const char *vmlinux;    /* debug vmlinux: DWARF types and ELF symbols */
 	const char *btf;        /* a BTF file instead of the dump's own */
+	/* BUILD-ID.btf files (ktriaged keeps the running kernel's): used when
+	 * the dump's own BTF is missing and its build ID names one. */
+	const char *btf_dir;
 	const char *system_map; /* System.map symbols */
 };
 
