@@ -77,11 +77,7 @@ class Elf:
 
 
 def kdump_reader():
-    path = os.path.join(HERE, "..", "fuzz", "make-seeds")
-    loader = importlib.machinery.SourceFileLoader("make_seeds", path)
-    module = importlib.util.module_from_spec(importlib.util.spec_from_loader("make_seeds", loader))
-    loader.exec_module(module)
-    return module.Kdump
+    return load_module("make_seeds", os.path.join(HERE, "..", "fuzz", "make-seeds")).Kdump
 
 
 def other_kernel_btf(out):
@@ -174,6 +170,64 @@ class WithoutBtf(unittest.TestCase):
         out = run("ps", self.dump, "--btf", other, check=False)
         self.assertNotEqual(out.returncode, 0)
         self.assertIn("does not describe this kernel", out.stderr)
+
+    def test_ktriaged_keeps_btf_and_uses_it(self):
+        """ktriaged saves the running kernel's BTF by build ID at start; a
+        BTF kept for the dump's build (put there as if ktriaged had run on
+        that kernel) turns the BTF-less dump's verdict into one from memory."""
+        daemon_tests = load_module("test_daemon", os.path.join(HERE, "test_daemon.py"))
+        root = tempfile.mkdtemp(prefix="kt-btf-daemon-", dir=self.tmp)
+        d = daemon_tests.Daemon(root)
+        kept = os.path.join(d.state, "btf")
+        os.makedirs(kept)
+        with open(self.dump, "rb") as f:
+            head = f.read(1 << 16)
+        at = head.find(b"BUILD-ID=")
+        build_id = head[at + 9:head.find(b"\n", at)].decode()
+        shutil.copy(self.btf, os.path.join(kept, build_id + ".btf"))
+        d.start()
+        try:
+            running = running_build_id()
+            if running and os.path.exists("/sys/kernel/btf/vmlinux"):
+                with open("/sys/kernel/btf/vmlinux", "rb") as f, \
+                        open(os.path.join(kept, running + ".btf"), "rb") as g:
+                    self.assertEqual(f.read(), g.read(), "the running kernel's BTF, kept")
+            host = os.path.join(d.crash, "127.0.0.1-2026-12-06-01:00:00")
+            os.mkdir(host)
+            os.link(self.dump, os.path.join(host, "vmcore"))
+            d.wait_finished(1)
+            report_path = d.analyses()[0][6]
+            with open(report_path) as f:
+                report = json.load(f)
+            self.assertEqual(report["verdict"], "sysrq")
+            self.assertIn("memory", report["findings"][0]["sources"], report["notes"])
+        finally:
+            self.assertEqual(d.stop(), 0, d.log_text()[-3000:])
+
+
+def load_module(name, path):
+    loader = importlib.machinery.SourceFileLoader(name, path)
+    module = importlib.util.module_from_spec(importlib.util.spec_from_loader(name, loader))
+    loader.exec_module(module)
+    return module
+
+
+def running_build_id():
+    """NT_GNU_BUILD_ID from /sys/kernel/notes, as hex; None when unreadable."""
+    try:
+        with open("/sys/kernel/notes", "rb") as f:
+            notes = f.read()
+    except OSError:
+        return None
+    at = 0
+    while at + 12 <= len(notes):
+        namesz, descsz, kind = struct.unpack_from("<III", notes, at)
+        name = notes[at + 12:at + 12 + namesz]
+        desc_at = at + 12 + (namesz + 3) // 4 * 4
+        if kind == 3 and name == b"GNU\0":
+            return notes[desc_at:desc_at + descsz].hex()
+        at = desc_at + (descsz + 3) // 4 * 4
+    return None
 
 
 if __name__ == "__main__":
