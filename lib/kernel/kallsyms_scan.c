@@ -13,7 +13,9 @@
  *   kallsyms_token_table        256 NUL-terminated strings
  *   kallsyms_token_index        256 u16: where each token starts
  *
- * each table aligned to 8.  The offsets are the one table that a single
+ * each table aligned to 8 (6.4 moved the offsets, relative_base and
+ * seqs_of_names after the token index: handled below too).  The offsets
+ * are the one table that a single
  * page betrays: a thousand int32 moving one way by small steps (up from a
  * base, or down with ABSOLUTE_PERCPU: relative_base - 1 - address).  So
  * the image is probed one page every 64 KiB; where a page looks like
@@ -338,6 +340,142 @@ static bool try_layout(struct window *w, uint64_t e, uint64_t hit,
 	return ok;
 }
 
+/* ---- 6.4+: scripts/kallsyms "change the output order" ---------------- */
+/*
+ *   kallsyms_num_syms, kallsyms_names, kallsyms_markers (u32),
+ *   kallsyms_token_table, kallsyms_token_index, kallsyms_offsets,
+ *   kallsyms_relative_base, kallsyms_seqs_of_names
+ *
+ * Such kernels name their tables in VMCOREINFO; this serves a dump whose
+ * VMCOREINFO lost them.  From the offsets, everything is found backwards:
+ * the token index ends where they start, the token strings end where the
+ * index starts, the markers where the strings start, and the names (with
+ * num_syms before them) where the markers start.
+ */
+#define MAX_LAST_BLOCK (256u * 64)
+
+static bool index_matches(struct window *w, uint64_t at, uint16_t index[256])
+{
+	if (!image_read(w, at, index, 512) || index[0] != 0)
+		return false;
+	for (int t = 1; t < 256; t++)
+		if (index[t] <= index[t - 1] || index[t] - index[t - 1] > MAX_TOKEN + 1)
+			return false;
+	return true;
+}
+
+/* The token strings that end at end (less padding), matching index. */
+static bool table_before(struct window *w, uint64_t end, const uint16_t index[256],
+			 uint64_t *table)
+{
+	uint16_t offsets[256];
+	for (uint64_t pad = 0; pad < 8 && pad + 2 <= end; pad++) {
+		uint64_t last = end - pad - 2; /* the last token's last character */
+		uint8_t c = 0;
+		size_t len = 0;
+		while (len <= MAX_TOKEN && image_read(w, last - len, &c, 1) && c != 0)
+			len++;
+		if (c != 0 || len == 0 || last + 1 - len < (uint64_t)index[255] + w->in->start)
+			continue;
+		uint64_t at = last + 1 - len - index[255], stop;
+		if (read_token_strings(w, at, offsets, &stop) && stop == end - pad &&
+		    memcmp(offsets, index, sizeof(offsets)) == 0) {
+			*table = at;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The token index whose offsets start at or before hit: 8-aligned, below. */
+static bool tokens_before(struct window *w, uint64_t offsets_from, uint64_t limit,
+			  struct kt_kallsyms_tables *t)
+{
+	uint16_t index[256];
+	for (uint64_t at = (offsets_from & ~7ull) - 512; at + 512 > limit && at >= w->in->start;
+	     at -= 8) {
+		uint16_t first[2];
+		if (!image_read(w, at, first, sizeof(first)) || first[0] != 0 ||
+		    first[1] < 2 || first[1] > MAX_TOKEN + 1 || !index_matches(w, at, index) ||
+		    !table_before(w, at, index, &t->token_table))
+			continue;
+		t->token_index = at;
+		t->offsets = align_up(at + 512, 8);
+		return true;
+	}
+	return false;
+}
+
+/* num_syms and the names that end at the markers. */
+static bool names_before(struct window *w, uint64_t markers, const uint32_t *marks,
+			 uint32_t nr, struct kt_kallsyms_scan_result *r)
+{
+	uint32_t *walked = malloc(nr * sizeof(*walked));
+	uint64_t top = markers > marks[nr - 1] ? (markers - marks[nr - 1]) & ~7ull : 0;
+	bool found = false;
+	for (uint64_t n = top; walked && !found && n + MAX_LAST_BLOCK > top && n >= w->in->start + 8;
+	     n -= 8) {
+		uint32_t count, high, end_pad;
+		uint64_t end;
+		if (!image_read(w, n - 8, &count, 4) || !image_read(w, n - 4, &high, 4) ||
+		    count != r->count || high != 0)
+			continue;
+		if (!walk_names(w, n, count, walked, &end) || end > markers ||
+		    (end_pad = (uint32_t)(markers - end)) >= 8 ||
+		    memcmp(walked, marks, nr * sizeof(*walked)) != 0)
+			continue;
+		r->tables.names = n;
+		r->tables.num_syms = n - 8;
+		found = true;
+	}
+	free(walked);
+	return found;
+}
+
+/* The markers before the token strings: u32 (or u64), marks[0] = 0. */
+static bool markers_before(struct window *w, struct kt_kallsyms_scan_result *r)
+{
+	uint32_t nr = (r->count + MARKER_STRIDE - 1) / MARKER_STRIDE;
+	uint32_t *marks = malloc(nr * sizeof(*marks));
+	bool found = false;
+	for (unsigned width = 4; marks && !found && width <= 8; width += 4)
+		for (uint64_t pad = 0; !found && pad < 8; pad += width) {
+			uint64_t at = r->tables.token_table - pad - (uint64_t)nr * width;
+			uint64_t v = 0;
+			bool ok = at >= w->in->start && at < r->tables.token_table;
+			for (uint32_t k = 0; ok && k < nr; k++) {
+				ok = image_read(w, at + (uint64_t)k * width, &v, width) &&
+				     (k == 0 ? v == 0 : v > marks[k - 1]) && v <= MAX_NAMES_BYTES;
+				if (ok)
+					marks[k] = (uint32_t)v;
+			}
+			if (ok && names_before(w, at, marks, nr, r)) {
+				r->marker_width = width;
+				found = true;
+			}
+		}
+	free(marks);
+	return found;
+}
+
+static bool try_layout_after_tokens(struct window *w, uint64_t end, uint64_t hit,
+				    struct kt_kallsyms_scan_result *r)
+{
+	const struct kt_kallsyms_scan_input *in = w->in;
+	uint64_t rb = align_up(end, 8), base;
+	if (!image_read(w, rb, &base, sizeof(base)) || base > in->stext ||
+	    in->stext - base > MAX_RANGE)
+		return false;
+	memset(&r->tables, 0, sizeof(r->tables));
+	uint64_t limit = hit > 4ull * MAX_SYMBOLS ? hit - 4ull * MAX_SYMBOLS : 0;
+	if (!tokens_before(w, hit, limit, &r->tables) || r->tables.offsets > hit ||
+	    (end - r->tables.offsets) % 4 || end == r->tables.offsets)
+		return false;
+	r->count = (uint32_t)((end - r->tables.offsets) / 4);
+	r->tables.relative_base = rb;
+	return check_facts(w, base, r) && markers_before(w, r);
+}
+
 static bool try_candidate(struct window *w, uint64_t hit, int trend,
 			  struct kt_kallsyms_scan_result *r, uint64_t *walked_to)
 {
@@ -348,7 +486,8 @@ static bool try_candidate(struct window *w, uint64_t hit, int trend,
 	/* Padding to 8 follows an odd count; a step may look like one more. */
 	uint64_t e = align_up(end, 8);
 	return try_layout(w, e, hit, r) || try_layout(w, e + 8, hit, r) ||
-	       (e - 8 > hit && try_layout(w, e - 8, hit, r));
+	       (e - 8 > hit && try_layout(w, e - 8, hit, r)) ||
+	       try_layout_after_tokens(w, end, hit, r);
 }
 
 static bool probe(struct window *w, uint64_t stride, uint64_t skip_stride,
@@ -379,7 +518,10 @@ struct kt_error *kt_kallsyms_scan(const struct kt_kallsyms_scan_input *in,
 				  struct kt_kallsyms_scan_result *r)
 {
 	memset(r, 0, sizeof(*r));
+	/* The image lies well below the top of the address space: no address
+	 * computed from the range (aligned, plus a table's size) wraps. */
 	if (!in->read || in->start >= in->end || in->end - in->start > MAX_RANGE ||
+	    in->end > UINT64_MAX - MAX_RANGE ||
 	    in->stext < in->start || in->stext >= in->end)
 		return kt_error_create(KT_ERR_USAGE,
 				       "kallsyms scan: range 0x%llx-0x%llx is empty, too large or misses _stext",

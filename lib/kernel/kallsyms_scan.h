@@ -47,13 +47,16 @@ struct kt_kallsyms_scan_result {
 };
 
 /*
- * Search [start, end) for the kallsyms tables of 4.18..6.1 kernels
+ * Search [start, end) for the kallsyms tables of 4.18..6.3 kernels
  * (scripts/kallsyms: offsets, relative_base, num_syms, names, markers,
- * token_table, token_index; one- or two-byte name lengths; u64 or u32
- * markers; with or without absolute per-CPU symbols).  A candidate is
+ * [seqs_of_names], token_table, token_index) and of 6.4+ (num_syms, names,
+ * markers, token_table, token_index, offsets, relative_base, ...): one- or
+ * two-byte name lengths, u64 or u32 markers, with or without absolute
+ * per-CPU symbols.  A candidate is
  * accepted only when every structure agrees with the others and
- * SYMBOL(_stext) is one of its addresses.  Reads at most every page of the
- * range once into a one-page window; never trusts a length it read.
+ * SYMBOL(_stext) is one of its addresses.  Reads go through a one-page
+ * window, are bounded by the range (result->pages_read counts them), and
+ * no length read from the image is trusted before it is checked.
  */
 struct kt_error *kt_kallsyms_scan(const struct kt_kallsyms_scan_input *input,
 				  struct kt_kallsyms_scan_result *result);

@@ -2,7 +2,8 @@
 /*
  * The kallsyms scanner (kallsyms_scan.c): on images built here the way
  * scripts/kallsyms lays its tables out (absolute per-CPU or plain offsets,
- * u64 or u32 markers, one- and two-byte name lengths) it finds every
+ * u64 or u32 markers, one- and two-byte name lengths, the 6.4 order with
+ * the offsets after the token index) it finds every
  * table, and the decoder reads the names back; damaged tables and noise
  * are refused.  On the bundled 6.1 sample it finds exactly the tables
  * VMCOREINFO names; on the pre-6.0 dumps ($KT_VMCORES_515, $KT_VMCORES_54)
@@ -41,6 +42,7 @@ struct layout {
 	bool absolute_percpu;
 	unsigned marker_width;
 	bool long_name;  /* one name needs a two-byte length */
+	bool after_tokens; /* 6.4+: offsets and relative_base after the token index */
 };
 
 static bool image_read(void *context, uint64_t address, void *buf, size_t len)
@@ -180,6 +182,39 @@ static void put_tokens(struct image *im)
 	put(im, index, sizeof(index));
 }
 
+static void put_names_markers_tokens(struct image *im, const struct layout *l)
+{
+	uint64_t count = NR_SYMBOLS;
+	im->tables.num_syms = here(im);
+	put(im, &count, sizeof(count));
+	im->tables.names = here(im);
+	uint64_t marks[(NR_SYMBOLS + 255) / 256];
+	put_names(im, l, marks);
+	pad(im, 8, 0);
+	for (size_t k = 0; k < sizeof(marks) / sizeof(marks[0]); k++)
+		put(im, &marks[k], l->marker_width);
+	pad(im, 8, 0);
+	im->tables.token_table = here(im);
+	put_tokens(im);
+}
+
+/* 6.4+: num_syms, names, markers, tokens, offsets, relative_base, seqs. */
+static void build_after_tokens(struct image *im, const struct layout *l)
+{
+	put_names_markers_tokens(im, l);
+	pad(im, 8, 0);
+	im->tables.offsets = here(im);
+	put_offsets(im, l);
+	pad(im, 8, 0);
+	im->tables.relative_base = here(im);
+	uint64_t base = relative_base_of(l);
+	put(im, &base, sizeof(base));
+	for (uint32_t i = 0; i < NR_SYMBOLS; i++) /* seqs_of_names: any order will do */
+		put(im, (uint8_t[3]){ (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i }, 3);
+	for (size_t i = 0; i < (64u << 10); i++)
+		put(im, &(uint8_t){ 0 }, 1);
+}
+
 /* Text, then the tables in scripts/kallsyms order, then zeros. */
 static void build(struct image *im, const struct layout *l)
 {
@@ -187,6 +222,10 @@ static void build(struct image *im, const struct layout *l)
 	for (size_t i = 0; i < TEXT_BYTES; i++)
 		put(im, &(uint8_t){ (uint8_t)(0x90 + i % 7) }, 1);
 	pad(im, 8, 0);
+	if (l->after_tokens) {
+		build_after_tokens(im, l);
+		return;
+	}
 	im->tables.offsets = here(im);
 	put_offsets(im, l);
 	pad(im, 8, 0);
@@ -295,6 +334,14 @@ static void expect_not_found(struct image *im, uint64_t stext, const char *why)
 	/* Bounded: no page more than a probe pass and a page-by-page pass. */
 	assert_true(r.pages_read <= 2 * (im->size / 4096 + 2) + 4096);
 	kt_error_free(err);
+}
+
+static void test_tables_after_tokens_6_4(void **state)
+{
+	check_layout(&(struct layout){ .absolute_percpu = true, .marker_width = 4,
+				       .after_tokens = true });
+	check_layout(&(struct layout){ .absolute_percpu = false, .marker_width = 4,
+				       .after_tokens = true, .long_name = true });
 }
 
 static void test_damaged_tables_are_refused(void **state)
@@ -440,6 +487,7 @@ int main(void)
 		cmocka_unit_test(test_absolute_percpu_u64_markers),
 		cmocka_unit_test(test_relative_u32_markers),
 		cmocka_unit_test(test_two_byte_name_length),
+		cmocka_unit_test(test_tables_after_tokens_6_4),
 		cmocka_unit_test(test_damaged_tables_are_refused),
 		cmocka_unit_test(test_noise_is_not_kallsyms),
 		cmocka_unit_test(test_bad_input_is_refused),
