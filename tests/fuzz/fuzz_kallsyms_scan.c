@@ -9,7 +9,7 @@
  * address, u32 length, bytes).
  */
 #include "fuzz.h"
-#include "kernel/kallsyms_scan.h"
+#include "../../lib/kernel/kallsyms_scan.h"
 
 #define RANGE (4u << 20)
 

@@ -21,8 +21,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "kernel/kallsyms_scan.h"
-#include "kernel/symtab.h"
+#include "../../lib/kernel/kallsyms_scan.h"
+#include "../../lib/kernel/symtab.h"
 #include "sample.h"
 
 #define STEXT 0xffffffff81000000ull
