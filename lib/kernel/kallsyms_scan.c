@@ -532,9 +532,10 @@ struct kt_error *kt_kallsyms_scan(const struct kt_kallsyms_scan_input *in,
 		return &kt_error_out_of_memory;
 	w->in = in;
 	/* A page every 64 KiB finds the offsets of 17,000 symbols or more;
-	 * every page, those of smaller kernels. */
+	 * every page, those of smaller kernels: only when the first pass saw
+	 * no offsets at all (a damaged fact must not cost a read of it all). */
 	bool found = probe(w, PROBE_STRIDE, 0, r) ||
-		     (r->candidates <= MAX_CANDIDATES && probe(w, PAGE, PROBE_STRIDE, r));
+		     (r->candidates == 0 && probe(w, PAGE, PROBE_STRIDE, r));
 	r->pages_read = w->reads;
 	free(w);
 	if (found)
