@@ -300,7 +300,7 @@ struct kt_error *kt_symbol_at(struct kt_kernel *k, uint64_t address,
 	 * image's last symbol would "contain" it.
 	 */
 	if (s && !kt_module_at(k, address) &&
-	    (!s->image_end || address < s->image_end) &&
+	    (!s->image_end || address <= s->image_end) &&
 	    kt_symtab_lookup_address(s->table, address, symbol) &&
 	    (symbol->size == 0 || address - symbol->address < symbol->size) &&
 	    kt_kernel_is_kernel_address(k, address) &&
