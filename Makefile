@@ -109,6 +109,10 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/fixtures/%.o
 
 # The shared corpus of real dumps, when this machine has it.
 VMCORES ?= $(abspath $(CURDIR)/../shared/vmcores)
+# Dumps of kernels before 6.0 (no SYMBOL(kallsyms_*) in VMCOREINFO).
+VMCORES_515 ?= $(abspath $(CURDIR)/../shared/vmcores-5.15)
+VMCORES_54 ?= $(abspath $(CURDIR)/../shared/vmcores-5.4)
+OLD_VMCORES_ENV = KT_VMCORES_515=$(VMCORES_515) KT_VMCORES_54=$(VMCORES_54)
 CHECK_BUILD := build/check
 # Both stages build the same way, so the second never relinks a test
 # against objects built without the sanitizers.
@@ -123,12 +127,12 @@ fixture-bins: $(FIXTURE_BIN)
 
 unit: unit-bins
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; \
-		KT_SAMPLE=$(CURDIR)/samples/cgroup_deadlock KT_VMCORES=$(VMCORES) $$t; done
+		KT_SAMPLE=$(CURDIR)/samples/cgroup_deadlock KT_VMCORES=$(VMCORES) $(OLD_VMCORES_ENV) $$t; done
 
 integration:
 	KTRIAGE=$(CURDIR)/$(BUILD)/ktriage KT_TESTS_BIN=$(CURDIR)/$(BUILD)/tests \
 	KT_BUILD=$(CURDIR)/$(BUILD) \
-	KT_SAMPLE=$(CURDIR)/samples/cgroup_deadlock KT_VMCORES=$(VMCORES) \
+	KT_SAMPLE=$(CURDIR)/samples/cgroup_deadlock KT_VMCORES=$(VMCORES) $(OLD_VMCORES_ENV) \
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		python3 -m unittest discover -v -s tests/integration -p 'test_*.py'
 

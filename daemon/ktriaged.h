@@ -53,6 +53,7 @@ struct manager {
 	struct kt_config config;
 	struct kt_store *store;
 	char *reports_dir, *spool_dir;
+	char *btf_dir;  /* btf_keep.c: kernels' BTF by build ID */
 
 	struct watch *watches;
 	sd_event_source *spool_source;
@@ -144,5 +145,8 @@ struct json_object *queue_to_json(struct manager *m);
 /* hook.c */
 int hook_run(struct manager *m, const struct finished_job *job,
 	     const char *report_path);
+
+/* btf_keep.c: copy SYS_KERNEL/btf/vmlinux to BTF_DIR/BUILD-ID.btf once. */
+int btf_keep_running(const char *btf_dir, const char *sys_kernel);
 
 #endif

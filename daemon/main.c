@@ -155,7 +155,8 @@ static int make_state_dirs(struct manager *m)
 	const char *state = m->config.state_dir;
 	m->reports_dir = kt_state_path(state, "reports");
 	m->spool_dir = kt_state_path(state, "spool");
-	if (!m->reports_dir || !m->spool_dir)
+	m->btf_dir = kt_state_path(state, "btf");
+	if (!m->reports_dir || !m->spool_dir || !m->btf_dir)
 		return -ENOMEM;
 	const char *dirs[] = { state, m->reports_dir, m->spool_dir };
 	for (size_t i = 0; i < 3; i++)
@@ -163,6 +164,7 @@ static int make_state_dirs(struct manager *m)
 			log_error("Failed to create %s: %m", dirs[i]);
 			return -errno;
 		}
+	btf_keep_running(m->btf_dir, "/sys/kernel"); /* best effort: it logs */
 	return 0;
 }
 
@@ -354,6 +356,7 @@ int main(int argc, char **argv)
 	kt_config_free(&m.config);
 	free(m.reports_dir);
 	free(m.spool_dir);
+	free(m.btf_dir);
 	free(m.overrides.watch);
 	return r < 0 ? 1 : 0;
 }

@@ -52,6 +52,9 @@ struct kt_kernel;
 struct kt_kernel_options {
 	const char *vmlinux;    /* debug vmlinux: DWARF types and ELF symbols */
 	const char *btf;        /* a BTF file instead of the dump's own */
+	/* BUILD-ID.btf files (ktriaged keeps the running kernel's): used when
+	 * the dump's own BTF is missing and its build ID names one. */
+	const char *btf_dir;
 	const char *system_map; /* System.map symbols */
 };
 
@@ -344,6 +347,9 @@ struct kt_stack {
 struct kt_error *kt_stack_unwind(struct kt_kernel *kernel,
 				 const struct kt_task *task,
 				 struct kt_stack **out);
+/* A CPU's stack from the registers it saved, with no task (nor types) needed. */
+struct kt_error *kt_stack_unwind_cpu(struct kt_kernel *kernel, unsigned cpu,
+				     struct kt_stack **out);
 void kt_stack_free(struct kt_stack *stack);
 /* Registers a CPU saved in the dump's notes (NT_PRSTATUS), if any. */
 bool kt_cpu_registers(struct kt_kernel *kernel, unsigned cpu,

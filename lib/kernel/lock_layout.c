@@ -85,17 +85,37 @@ static void load_rwsem(struct kt_kernel *k, struct kt_lock_layout *l)
 		   "struct rw_semaphore", "wait_list");
 }
 
+/*
+ * Before 5.8 a percpu_rw_semaphore has no wait queue of its own: its
+ * slow path is an embedded rw_semaphore (rw_sem), whose rwsem_waiters
+ * queue the readers and writers, and `block` was `readers_block`.
+ */
+static bool load_percpu_rw_sem(struct kt_kernel *k, struct kt_lock_layout *l)
+{
+	if (!l->rwsem.ok ||
+	    !offset_of(k, "struct percpu_rw_semaphore", "rw_sem", &l->percpu_rw_sem))
+		return false;
+	l->percpu = l->rwsem;
+	l->percpu.head += l->percpu_rw_sem;
+	l->percpu_embeds_rwsem = true;
+	return true;
+}
+
 static void load_percpu(struct kt_kernel *k, struct kt_lock_layout *l)
 {
+	static const char *const block[] = { "block", "readers_block", NULL };
 	const char *sem = "struct percpu_rw_semaphore";
 	load_shape(k, &l->percpu, "struct wait_queue_entry", "entry", "private",
 		   sem, "waiters.head");
+	if (!l->percpu.ok)
+		load_percpu_rw_sem(k, l);
 	l->percpu_ok = l->percpu.ok &&
 		       offset_of(k, sem, "read_count", &l->percpu_read_count) &&
 		       offset_of(k, sem, "writer.task", &l->percpu_writer_task) &&
-		       offset_of(k, sem, "block", &l->percpu_block) &&
-		       offset_of(k, "struct wait_queue_entry", "flags",
-				 &l->wq_entry_flags);
+		       offset_of_any(k, sem, block, &l->percpu_block) &&
+		       (l->percpu_embeds_rwsem ||
+			offset_of(k, "struct wait_queue_entry", "flags",
+				  &l->wq_entry_flags));
 }
 
 static void load_rt_mutex(struct kt_kernel *k, struct kt_lock_layout *l)

@@ -86,9 +86,9 @@ static bool read_pt_regs(struct unwind *u, uint64_t addr, bool full,
 			continue;
 		uint64_t off;
 		struct kt_error *err = kt_type_offsetof(u->k, "struct pt_regs", names[i], &off);
-		if (err) {
+		if (err) { /* no types: the x86-64 ptrace ABI, in this order */
 			kt_error_free(err);
-			return false;
+			off = i * 8;
 		}
 		if (!read_word(u, addr + off, &slots[i]))
 			return false;
@@ -416,6 +416,28 @@ struct kt_error *kt_stack_unwind(struct kt_kernel *k, const struct kt_task *task
 		err = start_saved(&u, task);
 	if (!err)
 		err = run(&u);
+	if (err) {
+		kt_stack_free(stack);
+		return err;
+	}
+	*out = stack;
+	return NULL;
+}
+
+struct kt_error *kt_stack_unwind_cpu(struct kt_kernel *k, unsigned cpu,
+				     struct kt_stack **out)
+{
+	struct kt_regs r;
+	if (!kt_cpu_registers(k, cpu, &r))
+		return kt_error_create(KT_ERR_NOT_FOUND,
+				       "CPU %u: no registers saved in the dump", cpu);
+	struct kt_stack *stack = calloc(1, sizeof(*stack));
+	if (!stack)
+		return &kt_error_out_of_memory;
+	struct unwind u = { .k = k, .stack = stack };
+	start_regs(&u, &r);
+	stack->start = "registers saved by its CPU (NT_PRSTATUS)";
+	struct kt_error *err = run(&u);
 	if (err) {
 		kt_stack_free(stack);
 		return err;
