@@ -153,8 +153,13 @@ static void analyze(struct kt_analysis *a)
 	struct kt_model_lock_summary locks;
 	if (kt_model_locks(a, f, &locks) && locks.busiest && locks.root_pid >= 0) {
 		const struct kt_evidence_lock *l = locks.busiest;
-		snprintf(rest, sizeof(rest), "; %zu wait on %s (%s), owned by %s:%d%s%s",
+		/* Semaphores and spinlocks record no owner: the holder is inferred. */
+		bool inferred = l->kind && (strcmp(l->kind, "semaphore") == 0 ||
+					    strcmp(l->kind, "spinlock") == 0 ||
+					    strcmp(l->kind, "rwlock") == 0);
+		snprintf(rest, sizeof(rest), "; %zu wait on %s (%s), %s %s:%d%s%s",
 			 l->nr_waiters, l->symbol ? l->symbol : "a lock", l->kind,
+			 inferred ? "likely held by" : "owned by",
 			 l->owner_comm ? l->owner_comm : "?", l->owner_pid,
 			 locks.root_wait ? ", which waits on " : "",
 			 locks.root_wait ? locks.root_wait : "");
@@ -164,7 +169,8 @@ static void analyze(struct kt_analysis *a)
 		const struct kt_evidence_lock *l = locks.busiest;
 		bool sb = false;
 		for (size_t i = 0; i < f->pub.nr_locks; i++)
-			sb |= f->pub.locks[i].symbol && strcmp(f->pub.locks[i].symbol, "sb_writers") == 0;
+			sb |= f->pub.locks[i].symbol && (strcmp(f->pub.locks[i].symbol, "sb_writers") == 0 ||
+							  strstr(f->pub.locks[i].symbol, "s_writers"));
 		snprintf(rest, sizeof(rest), "; %zu wait on %s (percpu_rwsem at 0x%" PRIx64 "), "
 			 "write-held by a writer that is gone%s", l->nr_waiters,
 			 sb ? "sb_writers" : l->symbol ? l->symbol : "a percpu_rwsem", l->address,

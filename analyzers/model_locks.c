@@ -34,13 +34,43 @@ void kt_model_release(struct kt_analysis *a)
 	a->graph = NULL;
 }
 
-/* "cfg_lock [cfgstore]" -> "cfg_lock" and "cfgstore". */
+/*
+ * "cfg_lock [cfgstore]" -> "cfg_lock" and "cfgstore"; "kmalloc-2k+0x278
+ * (object 0x...)" -> "kmalloc-2k+0x278"; a name by what contains the lock
+ * ("mmap_lock of mm_struct of pid 57 (postgres)") stays whole.
+ */
 static void split_symbol(const char *symbol, char *name, size_t size, const char **module)
 {
-	size_t len = strcspn(symbol, " ");
+	const char *open = strstr(symbol, " [");
+	const char *object = strstr(symbol, " (object ");
+	size_t len = strlen(symbol);
+	*module = NULL;
+	if (open && symbol[len - 1] == ']') {
+		len = (size_t)(open - symbol);
+		*module = open + 2;
+	} else if (object) {
+		len = (size_t)(object - symbol);
+	}
 	snprintf(name, size, "%.*s", (int)len, symbol);
-	const char *open = strchr(symbol, '[');
-	*module = open ? open + 1 : NULL;
+}
+
+/* Named by a kernel or module symbol, not by the object it is in. */
+static bool named_by_symbol(const char *name)
+{
+	return *name && !strstr(name, "+0x") && !strstr(name, " of ");
+}
+
+/* The holder inferred for a lock that records none: one likely candidate. */
+static const struct kt_lock_candidate *likely_holder(const struct kt_lock *lock)
+{
+	const struct kt_lock_candidate *found = NULL;
+	for (size_t i = 0; i < lock->nr_candidates; i++)
+		if (lock->candidates[i].likely) {
+			if (found)
+				return NULL;
+			found = &lock->candidates[i];
+		}
+	return found;
 }
 
 static const char *comm_of(struct kt_analysis *a, int32_t pid)
@@ -84,21 +114,23 @@ static bool any_writer(const struct kt_lock *lock)
 static struct kt_evidence_lock *add_lock(struct kt_analysis *a, struct kt_finding_draft *f,
 					 const struct kt_lock *lock)
 {
-	char name[128];
+	char name[192];
 	const char *module;
 	split_symbol(lock->symbol, name, sizeof(name), &module);
 	struct kt_evidence_lock *e = NULL;
 	/*
-	 * A lock in a heap object is named by its slab ("kmalloc-2k+0x278"):
-	 * when the log named it from its takers (sb_writers), that name is the
-	 * better one, and it is the same lock if they share a waiter.
+	 * A lock in a heap object: when the log named it from its takers
+	 * (sb_writers), it is the same lock if they share a waiter.  Memory's
+	 * name says whose it is; a bare slab offset does not beat the log's.
 	 */
-	if (strstr(name, "+0x") || !*name)
+	if (!named_by_symbol(name))
 		e = log_named(f, lock);
 	if (e) {
 		e->sources |= KT_FROM_MEMORY;
 		kt_finding_add_sources(f, KT_FROM_MEMORY);
 		module = NULL;
+		if (*name && !strstr(name, "+0x"))
+			e->symbol = kt_finding_strdup(f, name);
 	} else {
 		e = kt_finding_add_lock(f, *name ? name : NULL, kt_lock_kind_name(lock->kind),
 					KT_FROM_MEMORY);
@@ -108,7 +140,10 @@ static struct kt_evidence_lock *add_lock(struct kt_analysis *a, struct kt_findin
 	e->address = lock->address;
 	e->kind = kt_lock_kind_name(lock->kind);
 	e->owner_pid = lock->owner_pid;
-	e->owner_comm = kt_finding_strdup(f, comm_of(a, lock->owner_pid));
+	const struct kt_lock_candidate *holder = lock->owner_pid < 0 ? likely_holder(lock) : NULL;
+	if (holder)
+		e->owner_pid = holder->pid;
+	e->owner_comm = kt_finding_strdup(f, comm_of(a, e->owner_pid));
 	/* A percpu_rw_semaphore has no owner word, only readers and a writer. */
 	e->has_owner_word = kt_lock_kind_has_owner(lock->kind) && lock->kind != KT_LOCK_PERCPU_RWSEM;
 	e->owner_word = lock->owner_word;
@@ -125,6 +160,10 @@ static struct kt_evidence_lock *add_lock(struct kt_analysis *a, struct kt_findin
 	const char *origin = strstr(name, "+0x") && e->symbol && strcmp(e->symbol, name) != 0
 				     ? kt_arena_printf(a->arena, "from memory (in %s)", lock->symbol)
 				     : "from memory";
+	if (holder)
+		origin = kt_arena_printf(a->arena, "%s; no holder recorded: likely %s:%d, %s",
+					 origin, comm_of(a, holder->pid) ? comm_of(a, holder->pid) : "?",
+					 holder->pid, holder->reason);
 	e->note = kt_arena_printf(a->arena, "%s%s%s%s%s%s%s%s", origin,
 				  write_held ? "; held for write (block set) by a writer that is not waiting" : "",
 				  module ? "; in module " : "", module ? module : "",
@@ -166,7 +205,7 @@ static const char *cycle_text(struct kt_analysis *a, const struct kt_lock_graph 
 {
 	char text[640] = "";
 	for (size_t i = 0; i < c->length && strlen(text) < 480; i++) {
-		char symbol[128] = "a lock";
+		char symbol[192] = "a lock";
 		const char *module;
 		for (size_t l = 0; l < g->nr_locks; l++)
 			if (g->locks[l]->address == c->locks[i] && *g->locks[l]->symbol)
@@ -201,7 +240,7 @@ static const char *lock_name(const struct kt_lock_graph *g, uint64_t address, ch
  */
 static const char *chain_text(struct kt_analysis *a, const struct kt_lock_graph *g, int32_t pid)
 {
-	char text[640] = "", name[128];
+	char text[640] = "", name[192];
 	int32_t seen[64];
 	size_t nr_seen = 0;
 	const char *comm = comm_of(a, pid);
@@ -261,14 +300,16 @@ bool kt_model_locks(struct kt_analysis *a, struct kt_finding_draft *f,
 			out->write_held = lock->kind == KT_LOCK_PERCPU_RWSEM && lock->count &&
 					  lock->nr_readers == 0 && !any_writer(lock);
 		}
-		/* Owners are evidence too, blocked or not. */
-		if (lock->owner_pid >= 0 && comm_of(a, lock->owner_pid)) {
-			struct kt_evidence_task *t = kt_finding_add_task(f, lock->owner_pid,
-									 comm_of(a, lock->owner_pid),
+		/* Owners are evidence too, blocked or not; so are inferred holders. */
+		int32_t owner = e ? e->owner_pid : lock->owner_pid;
+		if (owner >= 0 && comm_of(a, owner)) {
+			struct kt_evidence_task *t = kt_finding_add_task(f, owner, comm_of(a, owner),
 									 KT_FROM_MEMORY);
 			if (t && e)
-				t->role = kt_arena_printf(a->arena, "%s%sowner of %s", t->role ? t->role : "",
-							  t->role ? "; " : "", e->symbol ? e->symbol : "a lock");
+				t->role = kt_arena_printf(a->arena, "%s%s%s of %s", t->role ? t->role : "",
+							  t->role ? "; " : "",
+							  owner == lock->owner_pid ? "owner" : "likely holder",
+							  e->symbol ? e->symbol : "a lock");
 		}
 	}
 	task_waits(a, f, g);

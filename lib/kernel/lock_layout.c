@@ -137,6 +137,16 @@ static void load_rt_mutex(struct kt_kernel *k, struct kt_lock_layout *l)
 			       &l->task_pi_waiters);
 }
 
+/* The kinds that record no holder. */
+static void load_unowned(struct kt_kernel *k, struct kt_lock_layout *l)
+{
+	load_shape(k, &l->sem, "struct semaphore_waiter", "list", "task",
+		   "struct semaphore", "wait_list");
+	l->sem_ok = l->sem.ok && offset_of(k, "struct semaphore", "count", &l->sem_count);
+	l->spin_ok = offset_of(k, "struct raw_spinlock", "raw_lock.val", &l->spin_val);
+	l->rwlock_ok = offset_of(k, "rwlock_t", "raw_lock.cnts", &l->rwlock_cnts);
+}
+
 static void load_waits(struct kt_kernel *k, struct kt_lock_layout *l)
 {
 	load_shape(k, &l->completion, "struct swait_queue", "task_list", "task",
@@ -158,5 +168,6 @@ void kt_lock_layout_load(struct kt_kernel *k, struct kt_lock_layout *l)
 	load_rwsem(k, l);
 	load_percpu(k, l);
 	load_rt_mutex(k, l);
+	load_unowned(k, l);
 	load_waits(k, l);
 }

@@ -217,6 +217,38 @@ static struct kt_error *decode_rwsem(struct kt_kernel *k,
 	return NULL;
 }
 
+static void semaphore_waiter(struct kt_kernel *k, const struct kt_lock_layout *l,
+			     struct kt_lock *lock, uint64_t waiter)
+{
+	bool ok = true;
+	uint64_t task = kt_lock_read_word(k, waiter + l->sem.task, &ok);
+	if (ok)
+		add_waiter(k, lock, task, waiter, false);
+}
+
+/* A semaphore records how many more may enter, never who is in. */
+static struct kt_error *decode_semaphore(struct kt_kernel *k,
+					 const struct kt_lock_layout *l,
+					 struct kt_lock *lock)
+{
+	if (!l->sem_ok)
+		return kt_error_create(KT_ERR_UNSUPPORTED,
+				       "semaphore 0x%llx: struct semaphore.count/wait_list or "
+				       "struct semaphore_waiter.list/task not in the types",
+				       (unsigned long long)lock->address);
+	uint32_t count;
+	struct kt_error *err = kt_kernel_read_u32(k, lock->address + l->sem_count, &count);
+	if (err)
+		return kt_error_wrap(err, "semaphore 0x%llx", (unsigned long long)lock->address);
+	lock->count = count;
+	lock->owner_word = count;
+	walk_wait_list(k, l, lock, &l->sem, semaphore_waiter);
+	if (count && lock->nr_waiters)
+		kt_lock_note(lock, "count %u while %zu task%s wait: a lost wake-up", count,
+			     lock->nr_waiters, lock->nr_waiters == 1 ? "" : "s");
+	return NULL;
+}
+
 /* Readers are counted per CPU; only the sum over possible CPUs means anything. */
 static void sum_percpu_readers(struct kt_kernel *k, const struct kt_lock_layout *l,
 			       struct kt_lock *lock)
@@ -320,7 +352,7 @@ static bool task_sleeps(struct kt_kernel *k, uint64_t task)
 static void check_orphaned(struct kt_kernel *k, struct kt_lock *lock)
 {
 	if (lock->owner || lock->corrupt || !lock->nr_waiters ||
-	    lock->kind == KT_LOCK_PERCPU_RWSEM)
+	    lock->kind == KT_LOCK_PERCPU_RWSEM || kt_lock_kind_infers_holder(lock->kind))
 		return;
 	if (lock->kind == KT_LOCK_RWSEM && lock->readers != 0)
 		return;
@@ -364,6 +396,11 @@ static struct kt_error *decode_kind(struct kt_kernel *k,
 		return decode_percpu(k, l, lock);
 	case KT_LOCK_RT_MUTEX:
 		return kt_lock_decode_rt(k, l, lock, rt_base(l, lock));
+	case KT_LOCK_SEMAPHORE:
+		return decode_semaphore(k, l, lock);
+	case KT_LOCK_SPINLOCK:
+	case KT_LOCK_RWLOCK:
+		return kt_lock_decode_spin(k, l, lock);
 	default:
 		return kt_error_create(KT_ERR_USAGE, "0x%llx: a %s is not a lock",
 				       (unsigned long long)lock->address,
@@ -415,5 +452,7 @@ void kt_lock_free(struct kt_lock *lock)
 	free(lock->waiters);
 	free(lock->reader_tasks);
 	free(lock->reader_pids);
+	free(lock->candidates);
+	free(lock->spinner_cpus);
 	free(lock);
 }
