@@ -20,7 +20,7 @@ static DECLARE_COMPLETION(map_journal_done);	/* never completed */
 static int map_commit_fn(void *arg)
 {
 	down_write(&map_rwsem);
-	pr_info("vmlab: lock sym=map_rwsem addr=%px kind=rw_semaphore owner_pid=%d owner_comm=%s owner_task=%px\n",
+	pr_info("vmlab: lock sym=map_rwsem addr=%px kind=rwsem owner_pid=%d owner_comm=%s owner_task=%px\n",
 		&map_rwsem, current->pid, current->comm, current);
 	complete(&map_write_locked);
 	wait_for_completion(&map_journal_done);
