@@ -73,10 +73,11 @@ static void analyze(struct kt_analysis *a)
 	struct kt_text_trace rest = { .frames = trace->frames ? trace->frames + culprit : NULL, .count = trace->count - culprit };
 	kt_finding_sign_frames(f, where, &rest, 3);
 	kt_finding_summary(f, "Hard lockup on CPU %d%s%s%s: no timer interrupt for "
-			   "watchdog_thresh seconds", cpu, where ? " in " : "",
+			   "watchdog_thresh seconds%s", cpu, where ? " in " : "",
 			   where ? kt_frame_string(a->arena, where) : "",
 			   report.comm ? kt_arena_printf(a->arena, " (%s, pid %d)", report.comm,
-							 report.pid) : "");
+							 report.pid) : "",
+			   kt_lockup_spin_text(a, f, cpu));
 	kt_finding_advice(f, "Interrupts stayed disabled on that CPU: look for a spinlock "
 			  "taken with spin_lock_irqsave and never released (its holder), a "
 			  "loop with interrupts off, or firmware (SMI) stalls.");

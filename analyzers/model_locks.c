@@ -344,3 +344,83 @@ bool kt_model_locks(struct kt_analysis *a, struct kt_finding_draft *f,
 		kt_finding_add_sources(f, KT_FROM_MEMORY);
 	return out->locks > 0;
 }
+
+/* ---- Spinning CPUs ---------------------------------------------------- */
+
+static const struct kt_task_wait *spinner_of(const struct kt_lock_graph *g,
+					     const struct kt_lock *lock, int cpu)
+{
+	const struct kt_task_wait *any = NULL;
+	for (size_t i = 0; i < g->nr_waits; i++) {
+		const struct kt_task_wait *w = &g->waits[i];
+		if (!kt_lock_kind_spins(w->kind) || w->object != lock->address)
+			continue;
+		if (w->cpu == cpu)
+			return w;
+		if (!any)
+			any = w;
+	}
+	return any;
+}
+
+/* The lock the CPU spins on, else one whose likely holder runs on it. */
+static const struct kt_lock *spin_lock_of(const struct kt_lock_graph *g, int cpu, bool *spins)
+{
+	for (size_t i = 0; i < g->nr_locks; i++) {
+		const struct kt_lock *lock = g->locks[i];
+		for (size_t s = 0; kt_lock_kind_spins(lock->kind) && s < lock->nr_spinners; s++)
+			if (lock->spinner_cpus[s] == cpu) {
+				*spins = true;
+				return lock;
+			}
+	}
+	for (size_t i = 0; i < g->nr_locks; i++) {
+		const struct kt_lock_candidate *h = likely_holder(g->locks[i]);
+		if (kt_lock_kind_spins(g->locks[i]->kind) && h && h->cpu == cpu) {
+			*spins = false;
+			return g->locks[i];
+		}
+	}
+	return NULL;
+}
+
+bool kt_model_spin(struct kt_analysis *a, struct kt_finding_draft *f, int cpu,
+		   struct kt_model_spin *out)
+{
+	*out = (struct kt_model_spin){ .spinner_pid = -1, .spinner_cpu = -1,
+				       .holder_pid = -1, .holder_cpu = -1 };
+	struct kt_lock_graph *g = graph_of(a);
+	const struct kt_lock *lock = g && f && cpu >= 0 ? spin_lock_of(g, cpu, &out->cpu_spins) : NULL;
+	if (!lock)
+		return false;
+	const struct kt_task_wait *w = spinner_of(g, lock, cpu);
+	if (w) {
+		out->spinner_pid = w->pid;
+		out->spinner_cpu = w->cpu;
+		out->spinner_comm = comm_of(a, w->pid);
+		struct kt_evidence_task *t = kt_finding_add_task(f, w->pid, out->spinner_comm,
+								 KT_FROM_MEMORY);
+		if (t)
+			t->waits_on = kt_arena_printf(a->arena, "%s (%s, spinning on CPU %d; %s)",
+						      lock->symbol, kt_lock_kind_name(lock->kind),
+						      w->cpu, w->how);
+	}
+	const struct kt_lock_candidate *h = likely_holder(lock);
+	if (h) {
+		out->holder_pid = h->pid;
+		out->holder_cpu = h->cpu;
+		out->holder_comm = comm_of(a, h->pid);
+		out->holder_where = kt_arena_strdup(a->arena, h->reason);
+	}
+	out->lock = add_lock(a, f, lock);
+	if (h && comm_of(a, h->pid)) {
+		struct kt_evidence_task *t = kt_finding_add_task(f, h->pid, comm_of(a, h->pid),
+								 KT_FROM_MEMORY);
+		if (t)
+			t->role = kt_arena_printf(a->arena, "%s%sholds %s (likely: %s): the culprit",
+						  t->role ? t->role : "", t->role ? "; " : "",
+						  lock->symbol, h->reason);
+	}
+	kt_finding_add_sources(f, KT_FROM_MEMORY);
+	return true;
+}
