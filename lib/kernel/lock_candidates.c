@@ -99,8 +99,8 @@ static bool find_reference(struct kt_kernel *k, const struct kt_lock_layout *l,
 		if (s.words[i] != address)
 			continue;
 		const char *function = frame_of(stack, s.from + i * 8);
-		snprintf(where, size, "its stack%s%s", function ? ", frame of " : "",
-			 function ? function : "");
+		snprintf(where, size, "its stack holds the address%s%s%s",
+			 function ? " (frame of " : "", function ? function : "", function ? ")" : "");
 		found = true;
 	}
 	free(s.words);

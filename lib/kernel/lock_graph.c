@@ -110,8 +110,10 @@ static struct kt_error *ask_holders(struct builder *b)
 	for (size_t i = 0; i < b->g->nr_locks; i++) {
 		const struct kt_lock *lock = b->g->locks[i];
 		uint64_t holders[2] = { lock->owner, lock->owner_word };
-		for (size_t h = 0; h < 2 + lock->nr_readers; h++) {
-			uint64_t task = h < 2 ? holders[h] : lock->reader_tasks[h - 2];
+		size_t n = 2 + lock->nr_readers;
+		for (size_t h = 0; h < n + lock->nr_candidates; h++) {
+			uint64_t task = h < 2 ? holders[h] : h < n ? lock->reader_tasks[h - 2]
+					: lock->candidates[h - n].likely ? lock->candidates[h - n].task : 0;
 			if (h == 1 && lock->kind != KT_LOCK_PERCPU_RWSEM)
 				continue;
 			const struct kt_task *t = task ? kt_task_by_address(b->k, task) : NULL;

@@ -57,12 +57,17 @@ static int score(struct kt_kernel *k, const struct kt_task *t, enum kt_lock_kind
 	}
 	if (kind == KT_LOCK_RWLOCK)
 		return (val & KT_QRW_WLOCKED) || (val >> KT_QRW_READER_SHIFT) ? 2 : 0;
-	if (!(val & KT_QSPIN_LOCKED_MASK))
+	/* A word a qspinlock can hold: locked is 1 (3 under paravirt), pending
+	 * a byte of 0 or 1, the tail a CPU that exists. */
+	uint32_t locked = val & KT_QSPIN_LOCKED_MASK;
+	int32_t tail = kt_qspinlock_tail_cpu(val);
+	if ((locked != 1 && locked != 3) || (val & KT_QSPIN_PENDING_BYTE_REST) ||
+	    tail >= (int32_t)kt_kernel_nr_cpus(k))
 		return 0;
 	int s = 1;
 	if (val & KT_QSPIN_PENDING)
 		s += 2;
-	if (kt_qspinlock_tail_cpu(val) == t->cpu)
+	if (tail == t->cpu)
 		s += 4;
 	return s;
 }

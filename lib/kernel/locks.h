@@ -32,6 +32,7 @@
 /* include/asm-generic/qspinlock_types.h, qrwlock.h */
 #define KT_QSPIN_LOCKED_MASK 0xffu
 #define KT_QSPIN_PENDING 0x100u
+#define KT_QSPIN_PENDING_BYTE_REST 0xfe00u /* the pending byte's other bits */
 #define KT_QSPIN_TAIL_IDX_SHIFT 16
 #define KT_QSPIN_TAIL_CPU_SHIFT 18
 #define KT_QRW_WLOCKED 0xffu
