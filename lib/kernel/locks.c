@@ -170,8 +170,8 @@ static struct kt_error *decode_mutex(struct kt_kernel *k,
 {
 	if (!l->mutex.ok)
 		return kt_error_create(KT_ERR_UNSUPPORTED,
-				       "mutex 0x%llx: struct mutex or mutex_waiter not in the types",
-				       (unsigned long long)lock->address);
+				       "mutex 0x%llx: %s not in the types",
+				       (unsigned long long)lock->address, l->mutex.missing);
 	struct kt_error *err = kt_kernel_read_u64(k, lock->address + l->mutex_owner,
 						  &lock->owner_word);
 	if (err)
@@ -192,8 +192,8 @@ static struct kt_error *decode_rwsem(struct kt_kernel *k,
 {
 	if (!l->rwsem.ok)
 		return kt_error_create(KT_ERR_UNSUPPORTED,
-				       "rwsem 0x%llx: struct rw_semaphore or rwsem_waiter not in the types",
-				       (unsigned long long)lock->address);
+				       "rwsem 0x%llx: %s not in the types",
+				       (unsigned long long)lock->address, l->rwsem.missing);
 	struct kt_error *err = kt_kernel_read_u64(k, lock->address + l->rwsem_count,
 						  &lock->count);
 	if (!err)
@@ -233,9 +233,8 @@ static struct kt_error *decode_semaphore(struct kt_kernel *k,
 {
 	if (!l->sem_ok)
 		return kt_error_create(KT_ERR_UNSUPPORTED,
-				       "semaphore 0x%llx: struct semaphore.count/wait_list or "
-				       "struct semaphore_waiter.list/task not in the types",
-				       (unsigned long long)lock->address);
+				       "semaphore 0x%llx: %s not in the types",
+				       (unsigned long long)lock->address, l->sem.missing);
 	uint32_t count;
 	struct kt_error *err = kt_kernel_read_u32(k, lock->address + l->sem_count, &count);
 	if (err)
@@ -289,8 +288,8 @@ static struct kt_error *decode_percpu(struct kt_kernel *k,
 {
 	if (!l->percpu_ok)
 		return kt_error_create(KT_ERR_UNSUPPORTED,
-				       "percpu_rw_semaphore 0x%llx: its layout is not in the types",
-				       (unsigned long long)lock->address);
+				       "percpu_rw_semaphore 0x%llx: %s not in the types",
+				       (unsigned long long)lock->address, l->percpu.missing);
 	uint32_t block;
 	struct kt_error *err = kt_kernel_read_u32(k, lock->address + l->percpu_block,
 						  &block);

@@ -79,6 +79,7 @@ struct kt_list_shape {
 	uint64_t size;        /* of the waiter */
 	uint64_t head;        /* offset of the list head in the lock */
 	bool ok;
+	char missing[96];     /* !ok: the first type member the types lack */
 };
 
 struct kt_lock_layout {
@@ -98,7 +99,7 @@ struct kt_lock_layout {
 	uint64_t rwsem_waiter_type;
 	int64_t rwsem_waiting_for_write;
 
-	bool percpu_ok;
+	bool percpu_ok;       /* else percpu.missing says what is lacking */
 	uint64_t percpu_read_count, percpu_writer_task, percpu_block;
 	struct kt_list_shape percpu;   /* wait_queue_entry in waiters.head */
 	uint64_t wq_entry_flags;
