@@ -176,6 +176,9 @@ static void analyze(struct kt_analysis *a)
 			 sb ? "sb_writers" : l->symbol ? l->symbol : "a percpu_rwsem", l->address,
 			 sb ? ": a frozen filesystem (fsfreeze/FIFREEZE) was never thawed" : "");
 	}
+	else if (!locks.locks && locks.event && locks.event_waiters > 1)
+		snprintf(rest, sizeof(rest), "; %zu wait for an event, %s: no owner, nothing "
+			 "records who should signal it", locks.event_waiters, locks.event);
 	if (locks.cycles)
 		snprintf(rest + strlen(rest), sizeof(rest) - strlen(rest), "; deadlock: %s", locks.cycle);
 	kt_finding_summary(f, "%zu task%s blocked for more than %ld s%s", facts->nr_hung,

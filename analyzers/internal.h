@@ -320,6 +320,8 @@ struct kt_model_lock_summary {
 	bool write_held;                       /* busiest: a percpu_rwsem write-held, writer gone */
 	int32_t root_pid;                      /* its owner, -1 when none */
 	const char *root_wait;                 /* what the owner waits on */
+	const char *event;                     /* the no-owner wait most tasks share */
+	size_t event_waiters;                  /* how many of the finding's tasks */
 };
 
 /*

@@ -275,6 +275,32 @@ static const char *chain_text(struct kt_analysis *a, const struct kt_lock_graph 
 	return nr_seen > 1 ? kt_arena_strdup(a->arena, text) : NULL;
 }
 
+/*
+ * The wait with no owner (a completion, a folio or buffer lock, I/O) most of
+ * the finding's tasks share: "completion ev_ready [evwait]".
+ */
+static void shared_event(struct kt_analysis *a, struct kt_finding_draft *f,
+			 const struct kt_lock_graph *g, struct kt_model_lock_summary *out)
+{
+	const struct kt_task_wait *best = NULL;
+	for (size_t i = 0; i < g->nr_waits; i++) {
+		const struct kt_task_wait *w = &g->waits[i];
+		if (kt_lock_kind_has_owner(w->kind) || !w->object || !kt_finding_task(f, w->pid))
+			continue;
+		size_t n = 0;
+		for (size_t j = 0; j < g->nr_waits; j++)
+			n += g->waits[j].object == w->object && kt_finding_task(f, g->waits[j].pid);
+		if (n > out->event_waiters) {
+			out->event_waiters = n;
+			best = w;
+		}
+	}
+	if (best)
+		out->event = kt_arena_printf(a->arena, "%s %s", kt_lock_kind_name(best->kind),
+					     *best->symbol ? best->symbol
+					     : kt_arena_printf(a->arena, "0x%" PRIx64, best->object));
+}
+
 bool kt_model_locks(struct kt_analysis *a, struct kt_finding_draft *f,
 		    struct kt_model_lock_summary *out)
 {
@@ -283,6 +309,7 @@ bool kt_model_locks(struct kt_analysis *a, struct kt_finding_draft *f,
 	if (!g || !f)
 		return false;
 	size_t most = 0;
+	shared_event(a, f, g, out);
 	for (size_t i = 0; i < g->nr_locks; i++) {
 		const struct kt_lock *lock = g->locks[i];
 		if (!involves(lock, f))

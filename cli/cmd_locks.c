@@ -392,6 +392,28 @@ static void print_chain_text(struct kt_kernel *k, const struct kt_lock_graph *g,
 	putchar('\n');
 }
 
+/* Waits on something that records no owner: each object once, with its waiters. */
+static void print_events_text(const struct kt_lock_graph *g)
+{
+	bool header = false;
+	for (size_t i = 0; i < g->nr_waits; i++) {
+		const struct kt_task_wait *w = &g->waits[i];
+		bool first = true;
+		for (size_t j = 0; j < i && first; j++)
+			first = g->waits[j].object != w->object;
+		if (kt_lock_kind_has_owner(w->kind) || !w->object || !first)
+			continue;
+		if (!header)
+			printf("\nEvents (waits with no owner):\n");
+		header = true;
+		printf("  %s %s:", kt_lock_kind_name(w->kind), w->symbol[0] ? w->symbol : "?");
+		for (size_t j = i; j < g->nr_waits; j++)
+			if (g->waits[j].object == w->object)
+				printf(" %d", g->waits[j].pid);
+		printf("; waits for an event, no owner\n");
+	}
+}
+
 static void print_text(struct kt_kernel *k, const struct kt_lock_graph *g)
 {
 	printf("%-16s  %-13s %-28s %-22s %s\n", "LOCK", "KIND", "SYMBOL", "OWNER", "WAITERS");
@@ -402,6 +424,7 @@ static void print_text(struct kt_kernel *k, const struct kt_lock_graph *g)
 	printf("\n%7s  %-16s %-13s %-32s %s\n", "PID", "COMM", "WAITS ON", "OBJECT", "IN");
 	for (size_t i = 0; i < g->nr_waits; i++)
 		print_wait_text(k, &g->waits[i]);
+	print_events_text(g);
 	printf("\nCycles:%s\n", g->nr_cycles ? "" : " none");
 	for (size_t i = 0; i < g->nr_cycles; i++) {
 		const struct kt_lock_cycle *c = &g->cycles[i];

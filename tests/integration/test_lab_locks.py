@@ -148,9 +148,9 @@ class LabLocksTest(unittest.TestCase):
                         for part in (lock["device"], lock["frozen_mount"], "frozen"):
                             self.assertIn(part, summary)
                         continue
-                    if lock["kind"] == "completion":
-                        continue
                     self.assertIn(lock["symbol"], summary, "lock not named")
+                    if lock["kind"] == "completion":
+                        self.assertIn("no owner", summary)
                 for pid, comm in culprits(m):
                     self.assertIn(f"{comm}:{pid}", summary, "culprit not named")
 
