@@ -173,7 +173,8 @@ static void analyze(struct kt_analysis *a)
 							  strstr(f->pub.locks[i].symbol, "s_writers"));
 		snprintf(rest, sizeof(rest), "; %zu wait on %s (percpu_rwsem at 0x%" PRIx64 "), "
 			 "write-held by a writer that is gone%s", l->nr_waiters,
-			 sb ? "sb_writers" : l->symbol ? l->symbol : "a percpu_rwsem", l->address,
+			 l->symbol && strstr(l->symbol, "super_block") ? l->symbol
+			 : sb ? "sb_writers" : l->symbol ? l->symbol : "a percpu_rwsem", l->address,
 			 sb ? ": a frozen filesystem (fsfreeze/FIFREEZE) was never thawed" : "");
 	}
 	else if (!locks.locks && locks.event && locks.event_waiters > 1)
