@@ -370,6 +370,27 @@ static void test_sample_heap_rwsem(void **state)
 	kt_lock_free(lock);
 }
 
+/* An inode lock is named by its inode and path: kubelet's working directory,
+ * the root of the initramfs, found through task->fs->pwd. */
+static void test_sample_inode_lock(void **state)
+{
+	struct kt_kernel *k = ((struct sample *)*state)->kernel;
+	const struct kt_task *kubelet = kt_task_by_pid(k, 104);
+	assert_non_null(kubelet);
+	uint64_t fs, dentry, inode, offset;
+	assert_null(kt_read_member_u64(k, kubelet->address, "struct task_struct", "fs", &fs));
+	assert_null(kt_read_member_u64(k, fs, "struct fs_struct", "pwd.dentry", &dentry));
+	assert_null(kt_read_member_u64(k, dentry, "struct dentry", "d_inode", &inode));
+	assert_null(kt_type_offsetof(k, "struct inode", "i_rwsem", &offset));
+	struct kt_lock_layout l;
+	kt_lock_layout_load(k, &l);
+	char name[192];
+	kt_lock_name(k, &l, inode + offset, name, sizeof(name));
+	print_message("named: %s\n", name);
+	assert_non_null(strstr(name, "i_rwsem of inode "));
+	assert_non_null(strstr(name, "(/)"));
+}
+
 /* 0x1 (rt_mutex_corrupt's owner word) and its kin are not task pointers. */
 static void test_sample_plausible_task(void **state)
 {
@@ -427,6 +448,7 @@ int main(void)
 		cmocka_unit_test(test_sample_threadgroup_rwsem),
 		cmocka_unit_test(test_sample_graph),
 		cmocka_unit_test(test_sample_heap_rwsem),
+		cmocka_unit_test(test_sample_inode_lock),
 		cmocka_unit_test(test_sample_plausible_task),
 		cmocka_unit_test(test_sample_not_a_lock),
 	};
