@@ -209,6 +209,10 @@ bool kt_lock_frame_spins(const char *function);
 struct kt_error *kt_lock_decode_spin(struct kt_kernel *kernel, const struct kt_lock_layout *l,
 				     struct kt_lock *lock);
 
+/* Does the function containing pc reach the lock (or a pointer to it)
+ * through a RIP-relative displacement? (lock_code_refs.c) */
+bool kt_lock_code_refers(struct kt_kernel *kernel, uint64_t pc, uint64_t lock);
+
 /* The edges "waiter waits for holder" of every lock in the graph. */
 struct kt_error *kt_lock_graph_edges(struct kt_kernel *kernel,
 				     struct kt_lock_graph *graph);
