@@ -155,6 +155,29 @@ class LabLocksTest(unittest.TestCase):
                     self.assertIn(f"{comm}:{pid}", summary, "culprit not named")
 
 
+class LabKmemTest(unittest.TestCase):
+    """kmem on 6.10+ captures against tests/refs/kmem612.py (drgn and the debug vmlinux;
+    crash 8.0.2 cannot open these kernels), stored beside the dump as kmem-ref.txt."""
+
+    def test_kmem_rows(self):
+        refs = [(d, m) for d, m in lab_dumps() if os.path.exists(os.path.join(d, "kmem-ref.txt"))]
+        if not refs:
+            self.skipTest(f"no kmem-ref.txt beside the lab captures under {LAB}")
+        for d, m in refs:
+            with self.subTest(dump=label(d, m)):
+                want = {}
+                with open(os.path.join(d, "kmem-ref.txt")) as f:
+                    for line in f:
+                        key, _, value = line.strip().rpartition(" ")
+                        want[key] = value
+                got = json.loads(run("kmem", os.path.join(d, "vmcore.kdump"), "--json"))
+                self.assertEqual(want["kernel nr_slabs"], want["SLAB"], "reference inconsistent")
+                self.assertEqual(got["slab"], int(want["SLAB"]))
+                self.assertEqual(got["shared"], int(want["SHARED"]))
+                self.assertEqual(got["total_mem"], int(want["TOTAL MEM"]))
+                self.assertEqual(got["free"], int(want["FREE"]))
+
+
 def culprits(m):
     """Who the summary must blame: the holder of the lock the waiters queue on
     (for a spinlock, the holder, whoever panicked), every task of a deadlock."""
