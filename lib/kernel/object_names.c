@@ -21,6 +21,9 @@
 
 #include "object_names.h"
 
+/* A file system's inode object is a few KiB; a larger cache is not one. */
+#define MAX_INODE_OBJECT (16u << 10)
+
 static const struct kt_obj_member sb_members[] = {
 	{ "s_writers.rw_sem", "struct percpu_rw_semaphore" }, { "s_umount", NULL },
 	{ "s_vfs_rename_mutex", NULL }, { "s_sync_lock", NULL },
@@ -190,7 +193,8 @@ static bool find_vfs_inode(struct kt_kernel *k, const struct kt_slab_object *o,
 	uint64_t mapping, data, size;
 	if (!kt_obj_offset(k, "struct inode", "i_mapping", &mapping) ||
 	    !kt_obj_offset(k, "struct inode", "i_data", &data) ||
-	    !type_size(k, "struct inode", &size) || size > o->size)
+	    !type_size(k, "struct inode", &size) || size > o->size ||
+	    o->size > MAX_INODE_OBJECT)
 		return false;
 	/* Cheap first: the fs object starts or ends with it, mostly. */
 	for (uint64_t at = 0; at + size <= o->size; at += 8) {
