@@ -12,7 +12,8 @@
  *
  * No instruction is decoded: every 4-byte window of the function is tried as
  * the last field of an instruction, which is where a disp32 of lea/mov sits;
- * a window that lands exactly on the lock by chance is vanishingly rare.
+ * a window that lands exactly on the lock, or on the start of a data symbol
+ * holding its address, by chance is vanishingly rare.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -25,13 +26,20 @@
 /* Does one disp32 window, as the end of an instruction at pc, reach the lock? */
 static bool window_refers(struct kt_kernel *k, uint64_t end, int32_t disp, uint64_t lock)
 {
-	uint64_t target = end + (uint64_t)(int64_t)disp, value;
+	uint64_t target = end + (uint64_t)(int64_t)disp, value, offset;
 	if (target == lock)
 		return true;
-	if ((target & 7) || !kt_kernel_is_kernel_address(k, target) ||
-	    kt_symbol_is_text(k, target))
+	/* A pointer variable is a data symbol of its own: only those are read,
+	 * so a random window costs a symbol lookup, not a page of the dump. */
+	struct kt_symbol sym;
+	if (target & 7)
 		return false;
-	struct kt_error *err = kt_kernel_read_u64(k, target, &value);
+	struct kt_error *err = kt_symbol_at(k, target, &sym, &offset);
+	if (err || offset || !strchr("dDbB", sym.type) || !sym.type) {
+		kt_error_free(err);
+		return false;
+	}
+	err = kt_kernel_read_u64(k, target, &value);
 	kt_error_free(err);
 	return !err && value == lock;
 }

@@ -141,7 +141,9 @@ static bool reads_by_code(struct kt_kernel *k, struct code_memo *memo,
 static void find_readers_by_code(struct kt_kernel *k, struct kt_lock *lock,
 				 const struct kt_task *tasks, size_t count)
 {
-	if (!wants_readers(lock) || (int64_t)lock->nr_readers >= lock->readers)
+	/* A count beyond the tasks there are is damage, not readers to look for. */
+	if (!wants_readers(lock) || (int64_t)lock->nr_readers >= lock->readers ||
+	    lock->readers > (int64_t)count)
 		return;
 	struct code_memo *memo = calloc(1, sizeof(*memo));
 	size_t before = lock->nr_readers;
