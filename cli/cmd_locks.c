@@ -287,6 +287,26 @@ static void print_candidates_text(struct kt_kernel *k, const struct kt_lock *loc
 	}
 }
 
+static void print_waiters_text(struct kt_kernel *k, const struct kt_lock *lock)
+{
+	size_t n = lock->nr_waiters + 1;
+	int32_t *pids = malloc(n * sizeof(*pids));
+	uint64_t *tasks = malloc(n * sizeof(*tasks));
+	bool *writer = malloc(n * sizeof(*writer));
+	if (pids && tasks && writer) {
+		for (size_t i = 0; i < lock->nr_waiters; i++) {
+			pids[i] = lock->waiters[i].pid;
+			tasks[i] = lock->waiters[i].task;
+			writer[i] = reader_kind(lock->kind) && lock->waiters[i].writer;
+		}
+		printf("    waiters: ");
+		print_pid_list(k, pids, tasks, lock->nr_waiters, writer);
+	}
+	free(pids);
+	free(tasks);
+	free(writer);
+}
+
 static void print_lock_text(struct kt_kernel *k, const struct kt_lock *lock)
 {
 	char owner[64] = "-";
@@ -326,22 +346,7 @@ static void print_lock_text(struct kt_kernel *k, const struct kt_lock *lock)
 		printf(", %lld reader%s", (long long)lock->readers,
 		       lock->readers == 1 ? "" : "s");
 	putchar('\n');
-	size_t n = lock->nr_waiters + 1;
-	int32_t *pids = malloc(n * sizeof(*pids));
-	uint64_t *tasks = malloc(n * sizeof(*tasks));
-	bool *writer = malloc(n * sizeof(*writer));
-	if (pids && tasks && writer) {
-		for (size_t i = 0; i < lock->nr_waiters; i++) {
-			pids[i] = lock->waiters[i].pid;
-			tasks[i] = lock->waiters[i].task;
-			writer[i] = reader_kind(lock->kind) && lock->waiters[i].writer;
-		}
-		printf("    waiters: ");
-		print_pid_list(k, pids, tasks, lock->nr_waiters, writer);
-	}
-	free(pids);
-	free(tasks);
-	free(writer);
+	print_waiters_text(k, lock);
 	if (reader_kind(lock->kind)) {
 		printf("    readers: ");
 		print_pid_list(k, lock->reader_pids, lock->reader_tasks, lock->nr_readers, NULL);

@@ -111,6 +111,39 @@ static bool any_writer(const struct kt_lock *lock)
 	return false;
 }
 
+/* "from memory; held for reading by 57; in module cfgstore; <problem>". */
+static const char *lock_note(struct kt_analysis *a, const struct kt_lock *lock,
+			     const struct kt_evidence_lock *e, const char *name,
+			     const char *module, const struct kt_lock_candidate *holder)
+{
+	char readers[96] = "";
+	for (size_t i = 0; i < lock->nr_readers && strlen(readers) < 80; i++)
+		snprintf(readers + strlen(readers), sizeof(readers) - strlen(readers), "%s%d",
+			 i ? " " : "", lock->reader_pids[i]);
+	bool write_held = lock->kind == KT_LOCK_PERCPU_RWSEM && lock->count &&
+			  lock->nr_readers == 0 && !any_writer(lock);
+	const char *origin = strstr(name, "+0x") && e->symbol && strcmp(e->symbol, name) != 0
+				     ? kt_arena_printf(a->arena, "from memory (in %s)", lock->symbol)
+				     : "from memory";
+	if (holder)
+		origin = kt_arena_printf(a->arena, "%s; no holder recorded: likely %s:%d, %s",
+					 origin, comm_of(a, holder->pid) ? comm_of(a, holder->pid) : "?",
+					 holder->pid, holder->reason);
+	char *note = kt_arena_printf(a->arena, "%s%s%s%s%s%s%s%s", origin,
+				  write_held ? "; held for write (block set) by a writer that is not waiting" : "",
+				  module ? "; in module " : "", module ? module : "",
+				  *readers ? "; held for reading by " : "", readers,
+				  lock->corrupt || lock->partial ? "; " : "",
+				  lock->corrupt || lock->partial ? lock->problem : "");
+	if (module && note) {
+		/* "cfgstore]" from split_symbol: drop the bracket */
+		char *bracket = strchr(note, ']');
+		if (bracket)
+			memmove(bracket, bracket + 1, strlen(bracket));
+	}
+	return note;
+}
+
 static struct kt_evidence_lock *add_lock(struct kt_analysis *a, struct kt_finding_draft *f,
 					 const struct kt_lock *lock)
 {
@@ -151,31 +184,7 @@ static struct kt_evidence_lock *add_lock(struct kt_analysis *a, struct kt_findin
 	for (size_t i = 0; i < lock->nr_waiters; i++)
 		if (lock->waiters[i].pid >= 0)
 			kt_finding_lock_waiter(f, e, lock->waiters[i].pid);
-	char readers[96] = "";
-	for (size_t i = 0; i < lock->nr_readers && strlen(readers) < 80; i++)
-		snprintf(readers + strlen(readers), sizeof(readers) - strlen(readers), "%s%d",
-			 i ? " " : "", lock->reader_pids[i]);
-	bool write_held = lock->kind == KT_LOCK_PERCPU_RWSEM && lock->count &&
-			  lock->nr_readers == 0 && !any_writer(lock);
-	const char *origin = strstr(name, "+0x") && e->symbol && strcmp(e->symbol, name) != 0
-				     ? kt_arena_printf(a->arena, "from memory (in %s)", lock->symbol)
-				     : "from memory";
-	if (holder)
-		origin = kt_arena_printf(a->arena, "%s; no holder recorded: likely %s:%d, %s",
-					 origin, comm_of(a, holder->pid) ? comm_of(a, holder->pid) : "?",
-					 holder->pid, holder->reason);
-	e->note = kt_arena_printf(a->arena, "%s%s%s%s%s%s%s%s", origin,
-				  write_held ? "; held for write (block set) by a writer that is not waiting" : "",
-				  module ? "; in module " : "", module ? module : "",
-				  *readers ? "; held for reading by " : "", readers,
-				  lock->corrupt || lock->partial ? "; " : "",
-				  lock->corrupt || lock->partial ? lock->problem : "");
-	if (module && e->note) {
-		/* "cfgstore]" from split_symbol: drop the bracket */
-		char *bracket = strchr(e->note, ']');
-		if (bracket)
-			memmove(bracket, bracket + 1, strlen(bracket));
-	}
+	e->note = lock_note(a, lock, e, name, module, holder);
 	return e;
 }
 
@@ -301,6 +310,22 @@ static void shared_event(struct kt_analysis *a, struct kt_finding_draft *f,
 					     : kt_arena_printf(a->arena, "0x%" PRIx64, best->object));
 }
 
+/* Owners are evidence too, blocked or not; so are inferred holders. */
+static void add_owner_task(struct kt_analysis *a, struct kt_finding_draft *f,
+			   const struct kt_lock *lock, const struct kt_evidence_lock *e)
+{
+	int32_t owner = e ? e->owner_pid : lock->owner_pid;
+	if (owner < 0 || !comm_of(a, owner))
+		return;
+	struct kt_evidence_task *t = kt_finding_add_task(f, owner, comm_of(a, owner),
+							 KT_FROM_MEMORY);
+	if (t && e)
+		t->role = kt_arena_printf(a->arena, "%s%s%s of %s", t->role ? t->role : "",
+					  t->role ? "; " : "",
+					  owner == lock->owner_pid ? "owner" : "likely holder",
+					  e->symbol ? e->symbol : "a lock");
+}
+
 bool kt_model_locks(struct kt_analysis *a, struct kt_finding_draft *f,
 		    struct kt_model_lock_summary *out)
 {
@@ -327,17 +352,7 @@ bool kt_model_locks(struct kt_analysis *a, struct kt_finding_draft *f,
 			out->write_held = lock->kind == KT_LOCK_PERCPU_RWSEM && lock->count &&
 					  lock->nr_readers == 0 && !any_writer(lock);
 		}
-		/* Owners are evidence too, blocked or not; so are inferred holders. */
-		int32_t owner = e ? e->owner_pid : lock->owner_pid;
-		if (owner >= 0 && comm_of(a, owner)) {
-			struct kt_evidence_task *t = kt_finding_add_task(f, owner, comm_of(a, owner),
-									 KT_FROM_MEMORY);
-			if (t && e)
-				t->role = kt_arena_printf(a->arena, "%s%s%s of %s", t->role ? t->role : "",
-							  t->role ? "; " : "",
-							  owner == lock->owner_pid ? "owner" : "likely holder",
-							  e->symbol ? e->symbol : "a lock");
-		}
+		add_owner_task(a, f, lock, e);
 	}
 	task_waits(a, f, g);
 	for (size_t i = 0; i < g->nr_cycles; i++) {
