@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -87,6 +88,8 @@ static void hook_child(const char *command, int input, const struct finished_job
 	if (dup2(input, 0) < 0)
 		_exit(127);
 	close_range(3, ~0U, 0);
+	/* The daemon's ambient capabilities (the unit's) are not the hook's. */
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
 	char id[32];
 	snprintf(id, sizeof(id), "%lld", (long long)job->dump_id);
 	set_env("KTRIAGE_DUMP", job->path);

@@ -61,6 +61,8 @@ struct manager {
 	struct job *jobs;          /* every job not yet finished, oldest first */
 	unsigned busy;             /* workers running (probes and analyses) */
 	uint64_t nr_triaged, nr_failed; /* since start */
+	uid_t worker_uid;          /* whom workers become when the daemon is root */
+	gid_t worker_gid;
 	bool stopping;
 };
 
@@ -98,13 +100,22 @@ struct worker_result {
 };
 typedef void (*worker_done_fn)(struct manager *m, struct job *job,
 			      struct worker_result *result);
-int worker_start(struct manager *m, struct job *job, const char *path,
+/* dump_fd: the dump, opened and checked by the caller (who keeps it). */
+int worker_start(struct manager *m, struct job *job, const char *path, int dump_fd,
 		 enum worker_mode mode, worker_done_fn done, struct worker **out);
 void worker_kill(struct worker *w);
 void worker_result_clear(struct worker_result *r);
 
 /* sandbox.c: called in the worker, after fork, before reading the dump. */
-int sandbox_enter(double timeout_seconds, unsigned long memory_limit_mb);
+struct sandbox_limits {
+	double timeout_seconds;
+	unsigned long memory_limit_mb;
+	uid_t uid;  /* whom a root daemon's worker becomes */
+	gid_t gid;
+};
+/* The `nobody` user and group (before the fork: the sandbox has no files). */
+void sandbox_worker_identity(uid_t *uid, gid_t *gid);
+int sandbox_enter(const struct sandbox_limits *limits);
 
 /* spool.c */
 int spool_start(struct manager *m);

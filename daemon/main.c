@@ -279,6 +279,7 @@ static int run(struct manager *m)
 		return r;
 	}
 	umask(0027);
+	sandbox_worker_identity(&m->worker_uid, &m->worker_gid);
 	/* Start-up: post-reboot is the main path, so scan before READY. */
 	watch_apply_config(m);
 	if ((r = spool_start(m)) < 0)

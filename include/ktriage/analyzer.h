@@ -168,6 +168,10 @@ struct kt_analyze_options {
 struct kt_error *kt_analyze_path(const char *path,
 				 const struct kt_analyze_options *options,
 				 struct kt_report **out);
+/* The same over a descriptor the caller opened and keeps; path names it. */
+struct kt_error *kt_analyze_fd(int fd, const char *path,
+			       const struct kt_analyze_options *options,
+			       struct kt_report **out);
 /* Analyze an open kernel model (its log and memory). */
 struct kt_error *kt_analyze_kernel(struct kt_kernel *kernel, const char *file,
 				   struct kt_report **out);

@@ -51,6 +51,9 @@ struct kt_dump_identity {
 /* stat and hash a file (not following a final symlink). */
 struct kt_error *kt_dump_identity_read(const char *path,
 				       struct kt_dump_identity *out);
+/* The same from a descriptor already open (the one a worker will read). */
+struct kt_error *kt_dump_identity_read_fd(int fd, const char *path,
+					  struct kt_dump_identity *out);
 bool kt_dump_identity_equal(const struct kt_dump_identity *a,
 			    const struct kt_dump_identity *b);
 

@@ -13,6 +13,8 @@
 struct kt_source;
 
 struct kt_error *kt_source_open_file(const char *path, struct kt_source **out);
+/* The same over a descriptor already open; takes it on success. */
+struct kt_error *kt_source_open_fd(int fd, const char *path, struct kt_source **out);
 /* Wrap a flattened stream; on success takes over the plain source. */
 struct kt_error *kt_source_open_flattened(struct kt_source *file,
 					  struct kt_source **out);

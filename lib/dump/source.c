@@ -46,21 +46,23 @@ struct kt_error *kt_source_open_file(const char *path, struct kt_source **out)
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return kt_error_create(KT_ERR_IO, "%s: %s", path, strerror(errno));
+	struct kt_error *err = kt_source_open_fd(fd, path, out);
+	if (err)
+		close(fd);
+	return err;
+}
+
+/* Takes the descriptor on success: a sandboxed worker opens nothing itself. */
+struct kt_error *kt_source_open_fd(int fd, const char *path, struct kt_source **out)
+{
 	struct stat st;
-	if (fstat(fd, &st) < 0) {
-		int e = errno;
-		close(fd);
-		return kt_error_create(KT_ERR_IO, "%s: %s", path, strerror(e));
-	}
-	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
-		close(fd);
-		return kt_error_create(KT_ERR_FORMAT, "%s: not a regular file",
-				       path);
-	}
+	if (fstat(fd, &st) < 0)
+		return kt_error_create(KT_ERR_IO, "%s: %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
+		return kt_error_create(KT_ERR_FORMAT, "%s: not a regular file", path);
 	struct kt_source *src = calloc(1, sizeof(*src));
 	if (!src || !(src->path = strdup(path))) {
 		free(src);
-		close(fd);
 		return &kt_error_out_of_memory;
 	}
 	src->fd = fd;

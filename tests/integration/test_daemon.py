@@ -438,6 +438,55 @@ class DaemonTest(unittest.TestCase):
         self.assertEqual(len(d.dumps()), len({r[1] for r in d.dumps()}), "a duplicate row")
         self.stop(d)
 
+    def test_worker_runs_unprivileged_in_seccomp(self):
+        """An analysis worker, caught running: not root, no capabilities, a
+        seccomp filter, no new privileges, and only the descriptors it was
+        given (stdin/stdout /dev/null, stderr a pipe, its output, the dump)."""
+        d = self.daemon()
+        d.start()
+        dst = os.path.join(d.crash, "dump.vmcore")
+        src = os.path.join(self.root, "staging")
+        shutil.copyfile(sample_dump(), src)
+        os.rename(src, dst)
+        worker = self.catch_analysis_worker(d.proc.pid)
+        if not worker:
+            self.fail("never caught the analysis worker running")
+        try:
+            # Caught as it forked: let it go until it has entered its sandbox.
+            os.kill(worker, signal.SIGCONT)
+            status = wait_for("worker %d in its sandbox" % worker,
+                              lambda: self.sandboxed_status(worker), timeout=20, interval=0.001)
+            os.kill(worker, signal.SIGSTOP)
+            fds = {int(fd): os.readlink("/proc/%d/fd/%s" % (worker, fd))
+                   for fd in os.listdir("/proc/%d/fd" % worker)}
+        finally:
+            os.kill(worker, signal.SIGCONT)
+        uids = status["Uid"].split()
+        self.assertTrue(all(u != "0" for u in uids), "worker uids: %r" % uids)
+        if os.geteuid() == 0:
+            import pwd
+            nobody = pwd.getpwnam("nobody").pw_uid
+            self.assertEqual(set(uids), {str(nobody)}, "a root daemon's worker is nobody")
+        self.assertTrue(all(g != "0" for g in status["Gid"].split()), status["Gid"])
+        self.assertEqual(status["Groups"].strip(), "", "supplementary groups")
+        for cap in ("CapEff", "CapPrm", "CapInh", "CapAmb"):
+            self.assertEqual(int(status[cap].strip(), 16), 0, "%s: %s" % (cap, status[cap]))
+        self.assertEqual(status["Seccomp"].strip(), "2")
+        self.assertEqual(status["NoNewPrivs"].strip(), "1")
+        self.assertEqual(sorted(fds), [0, 1, 2, 3, 4], "worker descriptors: %r" % fds)
+        self.assertEqual(fds[0], "/dev/null")
+        self.assertTrue(fds[2].startswith("pipe:"), fds[2])
+        self.assertEqual(fds[4], dst, "the worker reads the dump the daemon opened")
+        d.wait_finished(1)
+        self.assertEqual([a[2] for a in d.analyses()], ["triaged"])
+        self.stop(d)
+
+    @staticmethod
+    def sandboxed_status(pid):
+        with open("/proc/%d/status" % pid) as f:
+            status = dict(line.split(":", 1) for line in f.read().splitlines())
+        return status if status["Seccomp"].strip() == "2" else None
+
     def catch_analysis_worker(self, daemon_pid, timeout=15):
         """SIGSTOP the daemon's analysis worker (fd 3 is its report memfd)."""
         deadline = time.monotonic() + timeout
