@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "ktriage/escape.h"
 #include "ktriaged.h"
 
 struct hook {
@@ -64,19 +65,32 @@ static char *hook_input(const struct finished_job *job)
 		return strdup(json_object_to_json_string_ext(r->report,
 			JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 	struct json_object *o = json_object_new_object();
-	json_object_object_add(o, "file", json_object_new_string(job->path));
+	kt_json_add_path(o, "file", job->path);
 	json_object_object_add(o, "outcome", json_object_new_string(kt_outcome_name(r->outcome)));
-	json_object_object_add(o, "reason", r->reason ? json_object_new_string(r->reason) : NULL);
+	json_object_object_add(o, "reason", kt_json_escaped(r->reason));
 	char *text = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
 							   JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 	return text;
 }
 
+/* Escaped, as every output (escape.h); a path's raw bytes in KEY_BASE64. */
 static void set_env(const char *key, const char *value)
 {
-	if (value)
-		setenv(key, value, 1);
+	char *escaped = value ? kt_escape(value) : NULL;
+	if (escaped)
+		setenv(key, escaped, 1);
+	free(escaped);
+}
+
+static void set_env_raw_path(const char *key, const char *path)
+{
+	if (!kt_escape_needed(path, strlen(path), 0))
+		return;
+	char *raw = kt_base64(path, strlen(path));
+	if (raw)
+		setenv(key, raw, 1);
+	free(raw);
 }
 
 static void hook_child(const char *command, int input, const struct finished_job *job,
@@ -93,6 +107,7 @@ static void hook_child(const char *command, int input, const struct finished_job
 	char id[32];
 	snprintf(id, sizeof(id), "%lld", (long long)job->dump_id);
 	set_env("KTRIAGE_DUMP", job->path);
+	set_env_raw_path("KTRIAGE_DUMP_BASE64", job->path);
 	set_env("KTRIAGE_DUMP_ID", id);
 	set_env("KTRIAGE_OUTCOME", kt_outcome_name(job->result->outcome));
 	set_env("KTRIAGE_VERDICT", report_field(job->result, "verdict"));

@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include <systemd/sd-daemon.h>
 
+#include "ktriage/escape.h"
 #include "ktriaged.h"
 
 int log_max_priority = 6;
@@ -35,7 +36,11 @@ void log_at(int priority, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "<%d>ktriaged: %s\n", priority, line);
+	/* One line per message, whatever a file name holds: no data becomes a
+	 * second line, nor a "<N>" priority of its own (escape.h). */
+	fprintf(stderr, "<%d>ktriaged: ", priority);
+	kt_escape_puts(stderr, line);
+	fputc('\n', stderr);
 	errno = saved;
 }
 

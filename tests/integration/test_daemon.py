@@ -260,6 +260,8 @@ class Daemon:
         if not os.path.exists(db):
             return []
         con = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=10)
+        # Paths are bytes a crash directory chose, not necessarily UTF-8.
+        con.text_factory = lambda b: b.decode("utf-8", "surrogateescape")
         try:
             return con.execute(sql, args).fetchall()
         except sqlite3.OperationalError:
@@ -706,9 +708,8 @@ class DaemonTest(unittest.TestCase):
         self.assertEqual(total, 20, prom)
         self.stop(d)
 
-    def test_journal_entry(self):
-        """The journal entry, found by MESSAGE_ID, with the catalog's text."""
-        script = self.journal_script()
+    def run_journal_script(self, script):
+        """Run script with a journald: the machine's, or one of our own."""
         if os.path.exists("/run/systemd/journal/socket"):
             how = ["sh", "-c", script, "sh", "shared"]
         elif os.geteuid() == 0 and shutil.which("unshare") and \
@@ -723,6 +724,89 @@ class DaemonTest(unittest.TestCase):
             self.skipTest("journald could not be started here: " + out.stderr.strip()[-500:])
         self.assertEqual(out.returncode, 0, "journal script failed:\n%s\n%s"
                          % (out.stdout[-3000:], out.stderr[-3000:]))
+        return out
+
+    def test_forged_name_gives_one_journal_entry(self):
+        """A crash directory named with a newline, "<0>" and terminal escapes:
+        one journal entry for the dump, at the verdict's priority, the name
+        escaped and its raw bytes in KTRIAGE_DUMP_BASE64; the daemon's own
+        log lines (its stderr, a journal stream as under systemd) never
+        become an emergency entry."""
+        import base64
+        d = Daemon(self.root)
+        forged = "x\n<0>ktriaged: FORGED emergency\x1b]0;owned\x07\x1b[2J"
+        dump_dir = os.path.join(d.crash, forged)
+        escaped = os.path.join(d.crash, "x\\x0a<0>ktriaged: FORGED emergency"
+                               "\\x1b]0;owned\\x07\\x1b[2J") + "/vmcore"
+        out = self.run_journal_script(self.journal_script(
+            dump_dir="'%s'" % dump_dir, query="MESSAGE_ID=" + MESSAGE_ID,
+            wrap="systemd-cat -t ktriaged-test --level-prefix=true"))
+        entries = [json.loads(line) for line in out.stdout.splitlines()
+                   if line.startswith("{")]
+        mine = [e for e in entries if e.get("KTRIAGE_DUMP", "").startswith(self.root)]
+        self.assertEqual(len(mine), 1, "journal entries for this test: %r" % entries)
+        e = mine[0]
+        self.assertEqual(e["KTRIAGE_DUMP"], escaped)
+        self.assertEqual(base64.b64decode(e["KTRIAGE_DUMP_BASE64"]).decode(),
+                         os.path.join(dump_dir, "vmcore"))
+        self.assertEqual(e["PRIORITY"], "2", "the verdict's priority, not one from the name")
+        self.assertNotIn("\n", e["MESSAGE"])
+        self.assertNotIn("\x1b", e["MESSAGE"])
+        stream = [json.loads(line) for line in out.stdout.splitlines()
+                  if line.startswith("{") and '"ktriaged-test"' in line]
+        self.assertTrue(stream, "the daemon's stderr did not reach the journal")
+        self.assertEqual([s["MESSAGE"] for s in stream if s["PRIORITY"] in ("0", "1")], [],
+                         "an emergency or alert entry from the daemon's log")
+        self.assertFalse([s for s in stream if "FORGED" in s["MESSAGE"]
+                          and not s["MESSAGE"].startswith("ktriaged: ")],
+                         "a log line that starts with the forged text")
+
+    def test_hostile_names_reach_no_terminal_raw_and_json_stays_valid(self):
+        """A crash directory whose name holds terminal escapes and bytes that
+        are not UTF-8: `list`, `show` print it escaped, `list --json`, `show
+        --json`, the report file and the hook's input are valid UTF-8 JSON,
+        and the raw name comes back from dump_base64."""
+        import base64
+        d = self.daemon()
+        d.start()
+        raw_dir = os.path.join(os.fsencode(d.crash), b"evil\x1b]0;owned\x07\xff\xfe\x1b[2J")
+        os.makedirs(raw_dir)
+        staging = os.path.join(self.root, "staging")
+        shutil.copyfile(sample_dump(), staging)
+        os.rename(staging, os.path.join(raw_dir, b"vmcore"))
+        d.wait_finished(1)
+        raw_path = os.path.join(raw_dir, b"vmcore")
+
+        def run(*args):
+            out = subprocess.run([KTRIAGE] + list(args) + ["--state-dir", d.state],
+                                 capture_output=True, timeout=TIMEOUT)
+            self.assertEqual(out.returncode, 0, out.stderr)
+            return out.stdout
+        for args in (["list"], ["show", "1"]):
+            text = run(*args)
+            self.assertNotIn(b"\x1b", text, "ktriage %s printed an escape" % args[0])
+            self.assertNotIn(b"\x07", text)
+            text.decode("utf-8")  # strict: raises on bytes that are not UTF-8
+            self.assertIn(b"evil\\x1b]0;owned\\x07\\xff\\xfe\\x1b[2J/vmcore", text)
+        listed = json.loads(run("list", "--json").decode("utf-8"))
+        entry = listed[0] if isinstance(listed, list) else listed["dumps"][0]
+        self.assertEqual(base64.b64decode(entry["dump_base64"]), raw_path)
+        shown = json.loads(run("show", "1", "--json").decode("utf-8"))
+        self.assertEqual(base64.b64decode(shown["dump_base64"]), raw_path)
+        report_path = d.analyses()[0][6]
+        with open(report_path, "rb") as f:
+            report = json.loads(f.read().decode("utf-8"))
+        self.assertEqual(base64.b64decode(report["input"]["file_base64"]), raw_path)
+        validate_report(self, report, report_path)
+        for name in os.listdir(d.hooks):
+            with open(os.path.join(d.hooks, name), "rb") as f:
+                json.loads(f.read().decode("utf-8"))
+        self.assertNotIn("\x1b", d.log_text(), "the daemon's log holds a raw escape")
+        self.stop(d)
+
+    def test_journal_entry(self):
+        """The journal entry, found by MESSAGE_ID, with the catalog's text."""
+        out = self.run_journal_script(self.journal_script())
         entries = [json.loads(line) for line in out.stdout.splitlines()
                    if line.startswith("{")]
         mine = [e for e in entries if e.get("KTRIAGE_DUMP", "").startswith(self.root)]
@@ -737,9 +821,10 @@ class DaemonTest(unittest.TestCase):
         self.assertIn("Kernel crash dump triaged: " + expected_verdict(SAMPLE), out.stdout,
                       "journalctl -x did not show the catalog text")
 
-    def journal_script(self):
+    def journal_script(self, dump_dir=None, query=None, wrap=""):
         d = Daemon(self.root)
-        dump_dir = os.path.join(d.crash, "127.0.0.1-2024-05-03-00:00:00")
+        dump_dir = dump_dir or os.path.join(d.crash, "127.0.0.1-2024-05-03-00:00:00")
+        query = query or "MESSAGE_ID=%s KTRIAGE_DUMP=%s/vmcore" % (MESSAGE_ID, dump_dir)
         return r"""
 set -u
 mode=$1
@@ -765,28 +850,29 @@ if [ "$mode" = private ]; then
     done
 fi
 mkdir -p %(dump_dir)s %(state)s
-%(ktriaged)s --config %(conf)s --watch %(crash)s --state-dir %(state)s >%(root)s/daemon.log 2>&1 &
+%(wrap)s %(ktriaged)s --config %(conf)s --watch %(crash)s --state-dir %(state)s >%(root)s/daemon.log 2>&1 &
 daemon=$!
 sleep 0.5
 cp %(dump)s %(dump_dir)s/vmcore-incomplete && mv %(dump_dir)s/vmcore-incomplete %(dump_dir)s/vmcore
 found=
 i=0
 while [ $i -lt 600 ]; do
-    if journalctl --no-pager -o json MESSAGE_ID=%(message_id)s KTRIAGE_DUMP=%(dump_dir)s/vmcore | grep -q .; then
+    if journalctl --no-pager -o json %(query)s | grep -q .; then
         found=1; break
     fi
     i=$((i + 1)); sleep 0.1
 done
 kill -TERM $daemon; wait $daemon
 status=$?
-journalctl --no-pager -o json MESSAGE_ID=%(message_id)s KTRIAGE_DUMP=%(dump_dir)s/vmcore
-journalctl --no-pager -x MESSAGE_ID=%(message_id)s KTRIAGE_DUMP=%(dump_dir)s/vmcore
+journalctl --no-pager -o json %(query)s
+journalctl --no-pager -o json SYSLOG_IDENTIFIER=ktriaged-test
+journalctl --no-pager -x %(query)s
 [ "$mode" = private ] && kill $journald
 [ -n "$found" ] || { echo "no journal entry; daemon log:" >&2; cat %(root)s/daemon.log >&2; exit 1; }
 exit $status
 """ % dict(catalog=CATALOG, root=self.root, dump_dir=dump_dir, state=d.state,
            ktriaged=KTRIAGED, conf=d.conf, crash=d.crash, dump=os.path.abspath(sample_dump()),
-           message_id=MESSAGE_ID)
+           message_id=MESSAGE_ID, query=query, wrap=wrap)
 
 
 if __name__ == "__main__":
