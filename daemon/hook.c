@@ -2,7 +2,8 @@
 /*
  * The alert hook: an optional shell command run for every finished dump,
  * with the JSON report on standard input (for a dump that could not be
- * triaged, {"file", "outcome", "reason"}) and KTRIAGE_DUMP, KTRIAGE_DUMP_ID,
+ * triaged, {"file", "outcome", "reason"}) and KTRIAGE_ID (the alert's stable
+ * id: a repeat after a crash has the same), KTRIAGE_DUMP, KTRIAGE_DUMP_ID,
  * KTRIAGE_OUTCOME, KTRIAGE_VERDICT, KTRIAGE_SIGNATURE, KTRIAGE_REPORT in its
  * environment.  It runs inside the unit's sandbox (no network there: a hook
  * that posts an alert hands it to a local relay, or the unit gets a drop-in)
@@ -106,6 +107,7 @@ static void hook_child(const char *command, int input, const struct finished_job
 	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
 	char id[32];
 	snprintf(id, sizeof(id), "%lld", (long long)job->dump_id);
+	set_env("KTRIAGE_ID", job->alert_id);
 	set_env("KTRIAGE_DUMP", job->path);
 	set_env_raw_path("KTRIAGE_DUMP_BASE64", job->path);
 	set_env("KTRIAGE_DUMP_ID", id);

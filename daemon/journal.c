@@ -8,6 +8,8 @@
  * alert, a crash is critical, a deliberate sysrq crash only a notice.
  * Every value is escaped (escape.h); KTRIAGE_DUMP_BASE64 holds the raw
  * bytes of a path that escaping changed.
+ * KTRIAGE_ID is the alert's stable id (store.h): a repeat after a crash
+ * carries the same one.
  * Fields: KTRIAGE_VERDICT, KTRIAGE_SIGNATURE, KTRIAGE_DUMP, KTRIAGE_PANIC,
  * KTRIAGE_REPORT, and KTRIAGE_DUMP_ID, KTRIAGE_OUTCOME, KTRIAGE_SUMMARY,
  * KTRIAGE_CONFIDENCE, KTRIAGE_REASON.
@@ -66,7 +68,7 @@ static void add_raw_path(struct fields *f, const char *key, const char *path)
 	free(raw);
 }
 
-void journal_record(const struct finished_job *job, const char *report_path)
+int journal_record(const struct finished_job *job, const char *report_path)
 {
 	const struct worker_result *r = job->result;
 	bool triaged = r->outcome == KT_OUTCOME_TRIAGED;
@@ -84,6 +86,7 @@ void journal_record(const struct finished_job *job, const char *report_path)
 	snprintf(number, sizeof(number), "%d", triaged ? verdict_priority(verdict) : LOG_WARNING);
 	add(&f, "PRIORITY", number);
 	add(&f, "SYSLOG_IDENTIFIER", "ktriaged");
+	add(&f, "KTRIAGE_ID", job->alert_id);
 	add(&f, "KTRIAGE_DUMP", job->path);
 	add_raw_path(&f, "KTRIAGE_DUMP_BASE64", job->path);
 	snprintf(number, sizeof(number), "%lld", (long long)job->dump_id);
@@ -101,4 +104,17 @@ void journal_record(const struct finished_job *job, const char *report_path)
 		log_debug("No journal entry for %s: %s", job->path, strerror(-ret));
 	for (size_t i = 0; i < f.n; i++)
 		free(f.iov[i].iov_base);
+	return ret;
+}
+
+bool journal_has_alert(const char *alert_id)
+{
+	sd_journal *j;
+	char match[64];
+	snprintf(match, sizeof(match), "KTRIAGE_ID=%s", alert_id);
+	if (sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY) < 0)
+		return false;
+	bool found = sd_journal_add_match(j, match, 0) >= 0 && sd_journal_next(j) > 0;
+	sd_journal_close(j);
+	return found;
 }

@@ -4,7 +4,8 @@
  * sd_notify), watch.c (inotify), queue.c (jobs: settle, probe, queue,
  * dispatch), worker.c (forked analysis), sandbox.c (seccomp, rlimits),
  * spool.c (requests from the CLI), outputs.c (what a finished job writes),
- * and the sinks: report.c, journal.c, prometheus.c, hook.c.
+ * outbox.c (alerts, delivered once from the store), and the sinks:
+ * report.c, journal.c, prometheus.c, hook.c.
  *
  * Functions return 0 or a negative errno, and log what failed and why.
  */
@@ -127,17 +128,27 @@ struct finished_job {
 	const char *path, *kind, *layout;
 	const struct worker_result *result;
 	bool already_stored;     /* the store recorded it (gave up on it) */
+	const char *alert_id;    /* KTRIAGE_ID, when delivered from the outbox */
 };
 /* Fields of a report, NULL when absent. */
 const char *report_field(const struct worker_result *r, const char *key);
 const char *report_panic(const struct worker_result *r);
 void outputs_record(struct manager *m, const struct finished_job *job);
 
+/* outbox.c: deliver the store's pending alerts to the journal and the hook.
+ * recovering: alerts left by an earlier run, which may have reached the
+ * journal before it died (looked up there by KTRIAGE_ID first). */
+void outbox_deliver(struct manager *m, bool recovering);
+/* Fault injection for the tests: KTRIAGED_TEST_KILL_AT=name dies there. */
+void fault_point(const char *name);
+
 /* report.c: STATE/reports/ID.json, 0640, written atomically. */
 int report_write(struct manager *m, int64_t dump_id, struct json_object *report,
 		 char **path_out);
 /* journal.c */
-void journal_record(const struct finished_job *job, const char *report_path);
+int journal_record(const struct finished_job *job, const char *report_path);
+/* Is there an entry with this KTRIAGE_ID in the journal already? */
+bool journal_has_alert(const char *alert_id);
 /* prometheus.c: now, or once the current event is handled (the queue settled) */
 int prometheus_write(struct manager *m);
 void prometheus_schedule(struct manager *m);

@@ -289,6 +289,7 @@ static int run(struct manager *m)
 	watch_apply_config(m);
 	if ((r = spool_start(m)) < 0)
 		return r;
+	outbox_deliver(m, true);
 	queue_resume_unfinished(m);
 	arm_rescan(m);
 	prometheus_write(m);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * The findings store: opening, migrating, and the daemon's writes (claim,
- * finish, release, requeue), each one transaction.
+ * finish, release, requeue), each one transaction.  finish also queues the
+ * result's alert in the outbox (store_outbox.c), in the same transaction.
  */
 #include <errno.h>
 #include <json-c/json.h>
@@ -57,6 +58,16 @@ static const char *const migrations[] = {
 	"CREATE INDEX analyses_signature ON analyses(signature);"
 	"CREATE INDEX findings_analysis ON findings(analysis_id);"
 	"CREATE INDEX findings_signature ON findings(signature);",
+	/* 2: the outbox: one alert per recorded analysis (store_outbox.c). */
+	"CREATE TABLE alerts ("
+	"  id INTEGER PRIMARY KEY,"
+	"  analysis_id INTEGER NOT NULL UNIQUE REFERENCES analyses(id),"
+	"  dump_id INTEGER NOT NULL REFERENCES dumps(id),"
+	"  alert_id TEXT NOT NULL,"
+	"  report TEXT,"
+	"  created REAL NOT NULL,"
+	"  journal_done REAL, hook_done REAL);"
+	"CREATE INDEX alerts_pending ON alerts(journal_done, hook_done);",
 };
 
 #define NR_MIGRATIONS (int)(sizeof(migrations) / sizeof(migrations[0]))
@@ -508,6 +519,9 @@ struct kt_error *kt_store_finish(struct kt_store *store, int64_t id,
 	if (!err)
 		err = set_state(store, id, analysis->outcome == KT_OUTCOME_TRIAGED
 						  ? "done" : "failed", aid);
+	/* The alert commits with the result, or neither does. */
+	if (!err)
+		err = kt_store_queue_alert(store, id, aid, analysis);
 	if ((err = end(store, err)))
 		return err;
 	if (analysis_id)

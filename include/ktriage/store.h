@@ -33,7 +33,7 @@ struct json_object;
 struct kt_store;
 
 #define KT_STORE_DB_NAME "ktriage.db"
-#define KT_STORE_SCHEMA_VERSION 1
+#define KT_STORE_SCHEMA_VERSION 2
 #define KT_IDENTITY_HASH_BYTES (64 * 1024)
 
 /* Read-only opens never create or migrate the database. */
@@ -105,6 +105,30 @@ struct kt_error *kt_store_finish(struct kt_store *store, int64_t id,
 struct kt_error *kt_store_release(struct kt_store *store, int64_t id);
 /* Analyse a dump again (ktriage retriage): queued with fresh attempts. */
 struct kt_error *kt_store_requeue(struct kt_store *store, int64_t id);
+
+/*
+ * The outbox.  Every analysis kt_store_finish records queues one alert in the
+ * same transaction: no alert for a result that was not stored, and none lost
+ * by a crash after the commit.  The daemon delivers it to each sink (the
+ * journal, the hook) and marks that sink done; what is not marked is
+ * delivered again after a restart.  alert_id (KTRIAGE_ID) is stable: a hash
+ * of the dump's identity and how many analyses it had before, so the same
+ * alert has the same id even from a database rebuilt after corruption.
+ */
+enum kt_alert_sink { KT_ALERT_JOURNAL, KT_ALERT_HOOK };
+struct kt_store_alert {
+	int64_t id, dump_id, analysis_id;
+	char alert_id[33];
+	char *report;              /* the report's JSON text; NULL unless triaged */
+	double created;
+	bool journal_pending, hook_pending;
+};
+/* Alerts with a sink not yet done, oldest first. */
+struct kt_error *kt_store_pending_alerts(struct kt_store *store,
+					 struct kt_store_alert **alerts, size_t *count);
+struct kt_error *kt_store_alert_done(struct kt_store *store, int64_t id,
+				     enum kt_alert_sink sink, double now);
+void kt_store_alerts_free(struct kt_store_alert *alerts, size_t count);
 
 /* One dump and its latest analysis, for list, show and the daemon. */
 struct kt_store_entry {

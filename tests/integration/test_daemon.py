@@ -804,6 +804,86 @@ class DaemonTest(unittest.TestCase):
         self.assertNotIn("\x1b", d.log_text(), "the daemon's log holds a raw escape")
         self.stop(d)
 
+    def test_kill_9_at_each_alert_step_gives_one_entry_and_one_hook_call(self):
+        """kill -9 after the store commit, after the journal entry was sent
+        (not yet marked), after it was marked, after the hook started; then a
+        restart: per dump exactly one journal entry and one hook call, both
+        with the same KTRIAGE_ID."""
+        points = ["after-record", "journal-sent", "after-journal", "after-hook"]
+        runs = []
+        for point in points:
+            root = os.path.join(self.root, point)
+            os.makedirs(os.path.join(root, "crash"))
+            calls = os.path.join(root, "hook-calls")
+            conf = os.path.join(root, "ktriaged.conf")
+            with open(conf, "w") as f:
+                f.write("[watch]\nsettle_seconds = 0.3\nrescan_seconds = 0\n"
+                        "[analysis]\nworkers = 1\ntimeout_seconds = %d\n"
+                        "[outputs]\nhook = echo \"$KTRIAGE_ID $KTRIAGE_DUMP\" >> %s\n"
+                        % (TIMEOUT, calls))
+            runs.append("run_point %s %s %s" % (point, root, conf))
+        script = self.JOURNAL_START + r"""
+run_point() {
+    point=$1 root=$2 conf=$3
+    KTRIAGED_TEST_KILL_AT=$point %(ktriaged)s --config $conf --watch $root/crash         --state-dir $root/state >>$root/daemon.log 2>&1 &
+    daemon=$!
+    sleep 0.5
+    cp %(dump)s $root/staging && mv $root/staging $root/crash/vmcore
+    wait $daemon
+    echo "$point: first run ended with $?" >&2
+    %(ktriaged)s --config $conf --watch $root/crash --state-dir $root/state         >>$root/daemon.log 2>&1 &
+    daemon=$!
+    i=0
+    while [ $i -lt 600 ] && ! { [ -s $root/hook-calls ] &&
+            journalctl --no-pager -o json KTRIAGE_DUMP=$root/crash/vmcore | grep -q .; }; do
+        i=$((i + 1)); sleep 0.1
+    done
+    sleep 1
+    kill -TERM $daemon; wait $daemon
+}
+%(runs)s
+journalctl --no-pager -o json MESSAGE_ID=%(message_id)s
+[ "$mode" = private ] && kill $journald
+exit 0
+""" % dict(ktriaged=KTRIAGED, dump=os.path.abspath(sample_dump()), runs="\n".join(runs),
+           message_id=MESSAGE_ID)
+        out = self.run_journal_script(script)
+        entries = [json.loads(line) for line in out.stdout.splitlines()
+                   if line.startswith("{")]
+        for point in points:
+            root = os.path.join(self.root, point)
+            dump = os.path.join(root, "crash", "vmcore")
+            self.assertIn("%s: first run ended with 137" % point, out.stderr,
+                          "the daemon did not die at %s" % point)
+            mine = [e for e in entries if e.get("KTRIAGE_DUMP") == dump]
+            with open(os.path.join(root, "hook-calls")) as f:
+                calls = f.read().splitlines()
+            with open(os.path.join(root, "daemon.log"), errors="replace") as f:
+                log = f.read()[-3000:]
+            self.assertEqual(len(mine), 1, "%s: journal entries %r\n%s" % (point, mine, log))
+            self.assertEqual(len(calls), 1, "%s: hook calls %r\n%s" % (point, calls, log))
+            self.assertRegex(mine[0]["KTRIAGE_ID"], r"^[0-9a-f]{32}$")
+            self.assertEqual(calls[0], "%s %s" % (mine[0]["KTRIAGE_ID"], dump))
+
+    JOURNAL_START = r"""
+set -u
+mode=$1
+if [ "$mode" = private ]; then
+    mkdir -p /run/systemd /run/log
+    mount -t tmpfs tmpfs /run/systemd || exit 77
+    mkdir -p /run/systemd/journal
+    mount -t tmpfs tmpfs /run/log || exit 77
+    [ -d /var/log/journal ] && mount -t tmpfs tmpfs /var/log/journal
+    /lib/systemd/systemd-journald >/dev/null 2>&1 &
+    journald=$!
+    i=0
+    while [ ! -S /run/systemd/journal/socket ]; do
+        i=$((i + 1)); [ $i -gt 200 ] && { echo "journald did not start" >&2; exit 77; }
+        sleep 0.05
+    done
+fi
+"""
+
     def test_journal_entry(self):
         """The journal entry, found by MESSAGE_ID, with the catalog's text."""
         out = self.run_journal_script(self.journal_script())
