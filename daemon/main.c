@@ -163,9 +163,26 @@ static int make_state_dirs(struct manager *m)
 	return 0;
 }
 
+/* Start in any state: a damaged database is kept aside and a new one built;
+ * the start-up scan finds the dumps again. */
+static struct kt_error *rebuild_store(struct manager *m, struct kt_error *why)
+{
+	char *moved_to = NULL;
+	struct kt_error *err = kt_store_rebuild(m->config.state_dir, &moved_to, &m->store);
+	if (!err)
+		log_warning("The findings store is damaged (%s): moved aside to %s; "
+			    "starting a new one, dumps are found again by the scan",
+			    kt_error_string(why), moved_to);
+	kt_error_free(why);
+	free(moved_to);
+	return err;
+}
+
 static int open_store(struct manager *m)
 {
 	struct kt_error *err = kt_store_open(m->config.state_dir, false, &m->store);
+	if (err && err->code == KT_ERR_CORRUPT)
+		err = rebuild_store(m, err);
 	if (err) {
 		log_error("Failed to open the findings store: %s", kt_error_string(err));
 		kt_error_free(err);
@@ -306,6 +323,20 @@ static int run(struct manager *m)
 	return r;
 }
 
+static int start_with_defaults(struct manager *m)
+{
+	struct kt_error *err = kt_config_defaults(&m->config);
+	if (err) {
+		log_error("%s", kt_error_string(err));
+		kt_error_free(err);
+		return -ENOMEM;
+	}
+	apply_overrides(&m->overrides, &m->config);
+	log_warning("The configuration %s cannot be used: running with the defaults "
+		    "(ktriaged --check-config says why)", m->config_path);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct manager m = { .config_path = KT_CONFIG_DEFAULT_PATH };
@@ -313,8 +344,12 @@ int main(int argc, char **argv)
 	int status = parse_args(&m, argc, argv, &check);
 	if (status >= 0)
 		return status;
-	if (manager_load_config(&m, &m.config) < 0)
-		return 1;
+	if (manager_load_config(&m, &m.config) < 0) {
+		/* Start in any state: a service that exits here is restarted into
+		 * the same failure and triages nothing.  The defaults, loudly. */
+		if (check || start_with_defaults(&m) < 0)
+			return 1;
+	}
 	if (check) {
 		kt_config_print(&m.config, stdout);
 		kt_config_free(&m.config);

@@ -67,16 +67,26 @@ static const char *const migrations[] = {
 	"  report TEXT,"
 	"  created REAL NOT NULL,"
 	"  journal_done REAL, hook_done REAL);"
-	"CREATE INDEX alerts_pending ON alerts(journal_done, hook_done);",
+	"CREATE INDEX alerts_pending ON alerts(journal_done, hook_done);"
+	/* Alerts a corrupt database had delivered, salvaged when it was moved aside. */
+	"CREATE TABLE delivered_alerts ("
+	"  alert_id TEXT PRIMARY KEY, journal_done REAL, hook_done REAL);",
 };
 
 #define NR_MIGRATIONS (int)(sizeof(migrations) / sizeof(migrations[0]))
 _Static_assert(NR_MIGRATIONS == KT_STORE_SCHEMA_VERSION,
 	       "one migration per schema version");
 
+/* A damaged file is KT_ERR_CORRUPT: the daemon moves it aside (main.c). */
+static enum kt_error_code error_code(struct kt_store *store)
+{
+	int rc = sqlite3_errcode(store->db) & 0xff;
+	return rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB ? KT_ERR_CORRUPT : KT_ERR_IO;
+}
+
 struct kt_error *kt_store_error(struct kt_store *store, const char *what)
 {
-	return kt_error_create(KT_ERR_IO, "%s: %s: %s", store->path, what,
+	return kt_error_create(error_code(store), "%s: %s: %s", store->path, what,
 			       sqlite3_errmsg(store->db));
 }
 
@@ -93,7 +103,7 @@ struct kt_error *kt_store_exec(struct kt_store *store, const char *sql)
 	char *msg = NULL;
 	if (sqlite3_exec(store->db, sql, NULL, NULL, &msg) == SQLITE_OK)
 		return NULL;
-	struct kt_error *err = kt_error_create(KT_ERR_IO, "%s: %s", store->path,
+	struct kt_error *err = kt_error_create(error_code(store), "%s: %s", store->path,
 					       msg ? msg : sqlite3_errmsg(store->db));
 	sqlite3_free(msg);
 	return err;
@@ -171,6 +181,24 @@ static struct kt_error *configure(struct kt_store *store)
 				    "PRAGMA foreign_keys = ON");
 }
 
+/* What a torn write or a bad disk left: found at start, not mid-run. */
+static struct kt_error *quick_check(struct kt_store *store)
+{
+	sqlite3_stmt *stmt;
+	struct kt_error *err = kt_store_prepare(store, "PRAGMA quick_check(1)", &stmt);
+	if (err)
+		return err;
+	int rc = sqlite3_step(stmt);
+	const unsigned char *result = rc == SQLITE_ROW ? sqlite3_column_text(stmt, 0) : NULL;
+	if (rc != SQLITE_ROW)
+		err = kt_store_error(store, "integrity check");
+	else if (!result || strcmp((const char *)result, "ok") != 0)
+		err = kt_error_create(KT_ERR_CORRUPT, "%s: integrity check: %s", store->path,
+				      result ? (const char *)result : "no answer");
+	sqlite3_finalize(stmt);
+	return err;
+}
+
 struct kt_error *kt_store_open(const char *state_dir, bool read_only,
 			       struct kt_store **out)
 {
@@ -198,8 +226,8 @@ struct kt_error *kt_store_open(const char *state_dir, bool read_only,
 	if (sqlite3_open_v2(store->path, &store->db, flags | SQLITE_OPEN_NOMUTEX,
 			    NULL) != SQLITE_OK)
 		err = kt_store_error(store, "open");
-	else if (!(err = configure(store)) && !read_only)
-		err = migrate(store);
+	else if (!(err = configure(store)) && !read_only && !(err = migrate(store)))
+		err = quick_check(store);
 	else if (!err && kt_store_schema_version(store) != KT_STORE_SCHEMA_VERSION)
 		err = kt_error_create(KT_ERR_UNSUPPORTED,
 				      "%s: schema version %d, this ktriage reads version %d",

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "store_internal.h"
 
@@ -65,6 +66,82 @@ struct kt_error *kt_store_queue_alert(struct kt_store *store, int64_t dump_id,
 	if (sqlite3_step(stmt) != SQLITE_DONE)
 		err = kt_store_error(store, "queue an alert");
 	sqlite3_finalize(stmt);
+	if (err || (err = kt_store_prepare(store,
+		"UPDATE alerts SET"
+		" journal_done = (SELECT journal_done FROM delivered_alerts WHERE alert_id = ?1),"
+		" hook_done = (SELECT hook_done FROM delivered_alerts WHERE alert_id = ?1)"
+		" WHERE id = last_insert_rowid()"
+		" AND EXISTS (SELECT 1 FROM delivered_alerts WHERE alert_id = ?1)", &stmt)))
+		return err;
+	/* Sent before the database was rebuilt: not sent again. */
+	sqlite3_bind_text(stmt, 1, alert_id, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(stmt) != SQLITE_DONE)
+		err = kt_store_error(store, "look up a delivered alert");
+	sqlite3_finalize(stmt);
+	return err;
+}
+
+/* The delivered alerts of a damaged database, as far as they can be read. */
+static void salvage_delivered(const char *damaged, struct kt_store *store)
+{
+	sqlite3 *old;
+	char *uri;
+	if (asprintf(&uri, "file:%s?mode=ro&immutable=1", damaged) < 0)
+		return;
+	if (sqlite3_open_v2(uri, &old, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) == SQLITE_OK) {
+		sqlite3_stmt *read, *write;
+		if (sqlite3_prepare_v2(old, "SELECT alert_id, journal_done, hook_done FROM alerts"
+				       " WHERE journal_done IS NOT NULL OR hook_done IS NOT NULL",
+				       -1, &read, NULL) == SQLITE_OK) {
+			if (!kt_store_prepare(store, "INSERT OR IGNORE INTO delivered_alerts"
+					      " VALUES (?, ?, ?)", &write)) {
+				while (sqlite3_step(read) == SQLITE_ROW) {
+					for (int i = 0; i < 3; i++)
+						sqlite3_bind_value(write, i + 1,
+								   sqlite3_column_value(read, i));
+					sqlite3_step(write);
+					sqlite3_reset(write);
+				}
+				sqlite3_finalize(write);
+			}
+			sqlite3_finalize(read);
+		}
+	}
+	sqlite3_close(old);
+	free(uri);
+}
+
+struct kt_error *kt_store_rebuild(const char *state_dir, char **moved_to,
+				  struct kt_store **out)
+{
+	char *db, *aside;
+	if (asprintf(&db, "%s/%s", state_dir, KT_STORE_DB_NAME) < 0)
+		return &kt_error_out_of_memory;
+	if (asprintf(&aside, "%s.corrupt-%lld", db, (long long)time(NULL)) < 0) {
+		free(db);
+		return &kt_error_out_of_memory;
+	}
+	struct kt_error *err = NULL;
+	if (rename(db, aside) < 0)
+		err = kt_error_create(KT_ERR_IO, "%s: cannot move it aside: %m", db);
+	static const char *const companions[] = { "-wal", "-shm" };
+	for (size_t i = 0; !err && i < 2; i++) {
+		char *from = NULL, *to = NULL;
+		if (asprintf(&from, "%s%s", db, companions[i]) >= 0 &&
+		    asprintf(&to, "%s%s", aside, companions[i]) >= 0)
+			rename(from, to); /* absent is fine */
+		free(from);
+		free(to);
+	}
+	if (!err)
+		err = kt_store_open(state_dir, false, out);
+	if (!err)
+		salvage_delivered(aside, *out);
+	free(db);
+	if (err)
+		free(aside);
+	else
+		*moved_to = aside;
 	return err;
 }
 

@@ -129,6 +129,13 @@ struct kt_error *kt_store_pending_alerts(struct kt_store *store,
 struct kt_error *kt_store_alert_done(struct kt_store *store, int64_t id,
 				     enum kt_alert_sink sink, double now);
 void kt_store_alerts_free(struct kt_store_alert *alerts, size_t count);
+/*
+ * kt_store_open failed with KT_ERR_CORRUPT: move the database aside (as
+ * *moved_to, with its -wal and -shm) and open a new one, which remembers the
+ * alerts the old one had delivered, as far as they can still be read.
+ */
+struct kt_error *kt_store_rebuild(const char *state_dir, char **moved_to,
+				  struct kt_store **out);
 
 /* One dump and its latest analysis, for list, show and the daemon. */
 struct kt_store_entry {

@@ -884,6 +884,62 @@ if [ "$mode" = private ]; then
 fi
 """
 
+    def test_corrupt_database_is_moved_aside_and_rebuilt(self):
+        """A database overwritten with garbage: the daemon still becomes
+        READY, says where it kept the damaged file, and triages the dump
+        again into a new database."""
+        d = self.daemon()
+        d.start()
+        staging = os.path.join(self.root, "staging")
+        shutil.copyfile(sample_dump(), staging)
+        os.rename(staging, os.path.join(d.crash, "dump.vmcore"))
+        d.wait_finished(1)
+        self.stop(d)
+        db = os.path.join(d.state, "ktriage.db")
+        for suffix in ("-wal", "-shm"):
+            if os.path.exists(db + suffix):
+                os.unlink(db + suffix)
+        with open(db, "r+b") as f:
+            f.write(b"\xde\xad" * 4096)
+        d.start()
+        self.assertRegex(d.log_text(), r"<4>ktriaged: The findings store is damaged .*moved aside "
+                         r"to .*ktriage\.db\.corrupt-\d+")
+        self.assertTrue([n for n in os.listdir(d.state) if n.startswith("ktriage.db.corrupt-")])
+        rows = d.wait_finished(1)
+        self.assertEqual([r[2] for r in rows], ["done"])
+        self.stop(d)
+
+    def test_unusable_configuration_leaves_the_daemon_triaging(self):
+        """A FIFO, /dev/zero or a directory as the configuration: refused in
+        one line at once (no blocking, no spinning), and the daemon runs with
+        the defaults and triages."""
+        for config in ("fifo", "/dev/zero", "dir"):
+            d = self.daemon()
+            if config == "fifo":
+                d.conf = os.path.join(self.root, "ktriaged.fifo")
+                if not os.path.exists(d.conf):
+                    os.mkfifo(d.conf)
+            elif config == "dir":
+                d.conf = os.path.join(self.root, "conf.d")
+                os.makedirs(d.conf, exist_ok=True)
+            else:
+                d.conf = config
+            check = subprocess.run([KTRIAGED, "--config", d.conf, "--check-config"],
+                                   capture_output=True, text=True, timeout=10)
+            self.assertEqual(check.returncode, 1)
+            self.assertEqual(len(check.stderr.splitlines()), 1, check.stderr)
+            self.assertRegex(check.stderr, r"is (a FIFO|a device|a directory), not a "
+                             r"configuration file")
+            d.start()
+            self.assertIn("running with the defaults", d.log_text())
+            name = "dump-%s.vmcore" % os.path.basename(config)
+            staging = os.path.join(self.root, "staging")
+            shutil.copyfile(sample_dump(), staging)
+            os.rename(staging, os.path.join(d.crash, name))
+            wait_for("%s triaged with config %s" % (name, config),
+                     lambda: [r for r in d.dumps() if r[1].endswith(name) and r[2] == "done"])
+            self.stop(d)
+
     def test_journal_entry(self):
         """The journal entry, found by MESSAGE_ID, with the catalog's text."""
         out = self.run_journal_script(self.journal_script())

@@ -391,6 +391,61 @@ static void no_alert_without_its_result(void **state)
 	kt_store_alerts_free(alerts, count);
 }
 
+/* A database moved aside keeps its delivered alerts from being sent again. */
+static void rebuilt_store_remembers_delivered_alerts(void **state)
+{
+	struct fixture *f = *state;
+	struct kt_store_input in = input("/var/crash/r/vmcore", 41);
+	int64_t id;
+	enum kt_claim claim;
+	assert_null(kt_store_claim(f->store, &in, 2, 1000, &id, &claim));
+	finish_triaged(f->store, id, "cgroup_deadlock");
+	struct kt_store_alert *alerts;
+	size_t count;
+	pending(f->store, &alerts, &count);
+	assert_int_equal(count, 1);
+	assert_null(kt_store_alert_done(f->store, alerts[0].id, KT_ALERT_JOURNAL, 1003));
+	assert_null(kt_store_alert_done(f->store, alerts[0].id, KT_ALERT_HOOK, 1004));
+	kt_store_alerts_free(alerts, count);
+	kt_store_close(f->store);
+	char *aside = NULL;
+	assert_null(kt_store_rebuild(f->dir, &aside, &f->store));
+	assert_non_null(strstr(aside, "ktriage.db.corrupt-"));
+	assert_int_equal(access(aside, F_OK), 0);
+	free(aside);
+	/* The scan finds the dump again: triaged anew, its alert already delivered. */
+	assert_null(kt_store_claim(f->store, &in, 2, 2000, &id, &claim));
+	assert_int_equal(claim, KT_CLAIM_RUN);
+	finish_triaged(f->store, id, "cgroup_deadlock");
+	pending(f->store, &alerts, &count);
+	assert_int_equal(count, 0);
+	kt_store_alerts_free(alerts, count);
+}
+
+/* Garbage where the database was: KT_ERR_CORRUPT, which the daemon rebuilds. */
+static void garbage_database_is_corrupt(void **state)
+{
+	struct fixture *f = *state;
+	kt_store_close(f->store);
+	f->store = NULL;
+	char path[128];
+	snprintf(path, sizeof(path), "%s/ktriage.db", f->dir);
+	unlink(path);
+	FILE *db = fopen(path, "w");
+	assert_non_null(db);
+	for (int i = 0; i < 4096; i++)
+		fputs("not a database ", db);
+	fclose(db);
+	struct kt_error *err = kt_store_open(f->dir, false, &f->store);
+	assert_non_null(err);
+	assert_int_equal(err->code, KT_ERR_CORRUPT);
+	kt_error_free(err);
+	char *aside = NULL;
+	assert_null(kt_store_rebuild(f->dir, &aside, &f->store));
+	free(aside);
+	assert_int_equal(kt_store_schema_version(f->store), KT_STORE_SCHEMA_VERSION);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -404,6 +459,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(schema_is_versioned, setup, teardown),
 		cmocka_unit_test_setup_teardown(results_queue_one_alert_each, setup, teardown),
 		cmocka_unit_test_setup_teardown(no_alert_without_its_result, setup, teardown),
+		cmocka_unit_test_setup_teardown(rebuilt_store_remembers_delivered_alerts, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(garbage_database_is_corrupt, setup, teardown),
 		cmocka_unit_test(read_only_needs_a_database),
 		cmocka_unit_test(identity_of_a_file),
 	};
