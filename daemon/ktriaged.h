@@ -55,6 +55,10 @@ struct manager {
 	char *reports_dir, *spool_dir;
 
 	struct watch *watches;
+	int inotify_fd;            /* every watch's, -1 until the first (watch.c) */
+	sd_event_source *inotify_source;
+	struct watch **watch_index; /* by watch descriptor */
+	size_t nr_watch_index;
 	sd_event_source *spool_source;
 	sd_event_source *rescan_timer;
 	sd_event_source *prometheus_defer;

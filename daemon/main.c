@@ -339,7 +339,7 @@ static int start_with_defaults(struct manager *m)
 
 int main(int argc, char **argv)
 {
-	struct manager m = { .config_path = KT_CONFIG_DEFAULT_PATH };
+	struct manager m = { .config_path = KT_CONFIG_DEFAULT_PATH, .inotify_fd = -1 };
 	bool check = false;
 	int status = parse_args(&m, argc, argv, &check);
 	if (status >= 0)

@@ -183,7 +183,7 @@ class Daemon:
         self.statuses = []
         self.ready = False
 
-    def start(self, extra_env=None):
+    def start(self, extra_env=None, preexec_fn=None):
         sock_path = os.path.join(self.root, "notify.sock")
         if os.path.exists(sock_path):
             os.unlink(sock_path)
@@ -201,7 +201,7 @@ class Daemon:
         self.proc = subprocess.Popen(
             [KTRIAGED, "--config", self.conf, "--watch", self.crash,
              "--state-dir", self.state, "--debug"],
-            stdout=self.log, stderr=self.log, env=env)
+            stdout=self.log, stderr=self.log, env=env, preexec_fn=preexec_fn)
         wait_for("READY=1 from ktriaged (log: %s)" % self.log_path,
                  lambda: self.ready or self.exited())
         if not self.ready:
@@ -939,6 +939,41 @@ fi
             wait_for("%s triaged with config %s" % (name, config),
                      lambda: [r for r in d.dumps() if r[1].endswith(name) and r[2] == "done"])
             self.stop(d)
+
+    def test_five_thousand_new_directories_under_limit_nofile_1024(self):
+        """5,000 crash directories in one scan (the start-up scan), while the
+        daemon runs with systemd's default LimitNOFILE=1024: every one is
+        watched (one inotify descriptor for all), the dumps among them are
+        triaged, and a dump written later into one of them is seen at once
+        (rescan is off here)."""
+        import resource
+        d = self.daemon()
+        with_dumps = {1234, 3456, 4999}
+        names = ["127.0.0.1-%04d" % i for i in range(5000)]
+        for i, name in enumerate(names):
+            os.makedirs(os.path.join(d.crash, name))
+            if i in with_dumps:
+                shutil.copyfile(sample_dump(), os.path.join(d.crash, name, "vmcore"))
+        limit = lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (1024, 1024))
+        d.start(preexec_fn=limit)
+        rows = d.wait_finished(len(with_dumps), timeout=TIMEOUT * 2)
+        self.assertEqual(sorted(r[1] for r in rows),
+                         sorted(os.path.join(d.crash, names[i], "vmcore") for i in with_dumps))
+        late = os.path.join(d.crash, names[2500], "vmcore")
+        staging = os.path.join(self.root, "staging")
+        shutil.copyfile(sample_dump(), staging)
+        with open(staging, "ab") as f:
+            f.write(b"\0")  # another file, not the same dump again
+        os.rename(staging, late)
+        rows = d.wait_finished(len(with_dumps) + 1, timeout=TIMEOUT * 2)
+        self.assertEqual({r[2] for r in rows}, {"done"})
+        self.assertIn(late, [r[1] for r in rows])
+        log = d.log_text()
+        self.assertNotIn("Too many open files", log)
+        self.assertEqual(log.count("Watching %s/127.0.0.1-" % d.crash), 5000,
+                         "not every new directory was watched")
+        self.assertIsNone(d.proc.poll(), "the daemon died")
+        self.stop(d)
 
     def test_journal_entry(self):
         """The journal entry, found by MESSAGE_ID, with the catalog's text."""
