@@ -615,6 +615,12 @@ static struct kt_error *prb_read_rings(const struct kt_log_source *src,
 				       "printk ringbuffer: %" PRIu64 " descriptors and a %"
 				       PRIu64 "-byte text ring exceed the %" PRIu64 "-byte limit",
 				       r->count, r->data_size, max_bytes(src));
+	if (size_bits > KT_LOG_MAX_TEXT_BITS)
+		return kt_error_create(KT_ERR_INVALID,
+				       "printk ringbuffer: a text ring of %" PRIu64 " MiB, more than "
+				       "the %u MiB a kernel can be built with: not read",
+				       (UINT64_C(1) << size_bits) >> 20,
+				       1u << (KT_LOG_MAX_TEXT_BITS - 20));
 	struct kt_error *err;
 	if ((err = read_array(src, "prb descriptors", get_u64(rb + l->descs),
 			      descs_size, &r->descs)) ||
@@ -806,6 +812,11 @@ static struct kt_error *legacy_load(const struct kt_log_source *src,
 				       "log_buf: impossible log_buf_len %" PRIu32
 				       ", log_first_idx %" PRIu32 ", log_next_idx %" PRIu32,
 				       buf_len, first, next);
+	if (buf_len > (UINT32_C(1) << KT_LOG_MAX_TEXT_BITS))
+		return kt_error_create(KT_ERR_INVALID,
+				       "log_buf: %" PRIu32 " bytes, more than the %u MiB a kernel "
+				       "can be built with: not read", buf_len,
+				       1u << (KT_LOG_MAX_TEXT_BITS - 20));
 	uint8_t *buf;
 	if ((err = read_array(src, "log_buf", buf_address, buf_len, &buf)))
 		return err;
