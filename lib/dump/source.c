@@ -227,6 +227,29 @@ bool kt_source_covers(const struct kt_source *src, uint64_t off, uint64_t len)
 	return true;
 }
 
+/* A plain file's extents; a flattened stream is taken as all data. */
+static uint64_t seek_extent(const struct kt_source *src, uint64_t off, uint64_t end,
+			    int whence)
+{
+	if (src->file || off >= end)
+		return whence == SEEK_DATA ? (off < end ? off : end) : end;
+	off_t at = lseek(src->fd, (off_t)off, whence);
+	if (at < 0) /* ENXIO: no data after off; any other error: assume data */
+		return errno == ENXIO && whence == SEEK_DATA ? end
+		       : whence == SEEK_DATA ? off : end;
+	return (uint64_t)at < end ? (uint64_t)at : end;
+}
+
+uint64_t kt_source_next_data(const struct kt_source *src, uint64_t off, uint64_t end)
+{
+	return seek_extent(src, off, end, SEEK_DATA);
+}
+
+uint64_t kt_source_data_end(const struct kt_source *src, uint64_t off, uint64_t end)
+{
+	return seek_extent(src, off, end, SEEK_HOLE);
+}
+
 struct kt_error *kt_source_read(struct kt_source *src, uint64_t off,
 				void *buf, size_t len)
 {
