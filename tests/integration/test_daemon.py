@@ -975,6 +975,52 @@ fi
         self.assertIsNone(d.proc.poll(), "the daemon died")
         self.stop(d)
 
+    def test_dump_swapped_after_it_settled_is_not_read(self):
+        """A settled dump waiting for a worker is swapped for a FIFO, then for
+        a symbolic link to a secret: the daemon opens neither (O_NOFOLLOW,
+        O_NONBLOCK, the settled inode), blocks on nothing, and no report or
+        row holds the secret; the next dump is triaged as usual."""
+        d = self.daemon(workers=1)
+        d.start()
+        secret = os.path.join(self.root, "secret.log")
+        with open(secret, "w") as f:
+            f.write("[    1.000000] TOPSECRET-hostile-test-token\n" * 50 +
+                    "[    2.000000] Kernel panic - not syncing: TOPSECRET\n")
+        first, swapped = (os.path.join(d.crash, n) for n in ("a.vmcore", "b.vmcore"))
+        for path in (first, swapped):
+            staging = os.path.join(self.root, "staging")
+            shutil.copyfile(sample_dump(), staging)
+            if path == swapped:
+                with open(staging, "ab") as f:
+                    f.write(b"\0")  # another dump, not a second name for the first
+            os.rename(staging, path)
+        wait_for("the first dump's analysis", lambda: "a.vmcore: analysing" in d.log_text())
+        os.unlink(swapped)
+        os.mkfifo(swapped)
+        time.sleep(0.3)
+        os.unlink(swapped)
+        os.symlink(secret, swapped)
+        last = os.path.join(d.crash, "c.vmcore")
+        staging = os.path.join(self.root, "staging")
+        shutil.copyfile(sample_dump(), staging)
+        with open(staging, "ab") as f:
+            f.write(b"\0\0")
+        os.rename(staging, last)
+        wait_for("the last dump triaged",
+                 lambda: [r for r in d.dumps() if r[1] == last and r[2] == "done"], timeout=60)
+        for row in d.analyses():
+            self.assertNotIn("TOPSECRET", repr(row))
+        for name in os.listdir(os.path.join(d.state, "reports")):
+            with open(os.path.join(d.state, "reports", name)) as f:
+                self.assertNotIn("TOPSECRET", f.read())
+        self.assertRegex(d.log_text(), r"b\.vmcore: not read: ",
+                         "the swap was not seen when the dump was opened")
+        swapped_rows = [r for r in d.dumps() if r[1] == swapped]
+        for row in swapped_rows:  # read before the swap: the original dump
+            verdicts = [a[4] for a in d.analyses() if a[1] == row[0]]
+            self.assertEqual(verdicts, [expected_verdict(SAMPLE)])
+        self.stop(d)
+
     def test_journal_entry(self):
         """The journal entry, found by MESSAGE_ID, with the catalog's text."""
         out = self.run_journal_script(self.journal_script())
