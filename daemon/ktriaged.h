@@ -140,8 +140,7 @@ const char *report_panic(const struct worker_result *r);
 void outputs_record(struct manager *m, const struct finished_job *job);
 
 /* outbox.c: deliver the store's pending alerts to the journal and the hook.
- * recovering: alerts left by an earlier run, which may have reached the
- * journal before it died (looked up there by KTRIAGE_ID first). */
+ * recovering: at start-up, alerts left by an earlier run (said in the log). */
 void outbox_deliver(struct manager *m, bool recovering);
 /* Fault injection for the tests: KTRIAGED_TEST_KILL_AT=name dies there. */
 void fault_point(const char *name);

@@ -4,9 +4,10 @@
  * records, in the same transaction (store.h); here each pending alert is
  * delivered to the journal, marked, delivered to the hook, marked.  A crash
  * anywhere leaves the unmarked sinks for the next start, which delivers
- * them again; before sending a journal entry again it looks for one with
- * the same KTRIAGE_ID, which an earlier run may have sent just before it
- * died.  The hook is marked when it has been started: it runs on by itself
+ * them again.  Before any journal entry is sent, the journal is searched
+ * for one with the same KTRIAGE_ID: an earlier run may have sent it just
+ * before it died, or before its database was lost and rebuilt (the id is
+ * derived from the dump, so the repeat has the same).  The hook is marked when it has been started: it runs on by itself
  * (a daemon's death does not kill it), so starting it again would call it
  * twice.
  */
@@ -44,14 +45,14 @@ static void mark(struct manager *m, const struct kt_store_alert *a, enum kt_aler
 }
 
 static void deliver_sinks(struct manager *m, const struct kt_store_alert *a,
-			  const struct finished_job *job, const char *report_path,
-			  bool recovering)
+			  const struct finished_job *job, const char *report_path)
 {
 	if (a->journal_pending) {
 		if (!m->config.journal)
 			log_debug("alert %s: no journal entry (journal = no)", a->alert_id);
-		else if (recovering && journal_has_alert(a->alert_id))
-			log_info("%s: its journal entry was sent before the restart", job->path);
+		else if (journal_has_alert(a->alert_id))
+			log_info("%s: its journal entry (KTRIAGE_ID=%s) was sent before",
+				 job->path, a->alert_id);
 		else if (journal_record(job, report_path) < 0)
 			log_debug("alert %s: the journal did not take it", a->alert_id);
 		fault_point("journal-sent");
@@ -65,7 +66,7 @@ static void deliver_sinks(struct manager *m, const struct kt_store_alert *a,
 	}
 }
 
-static void deliver(struct manager *m, const struct kt_store_alert *a, bool recovering)
+static void deliver(struct manager *m, const struct kt_store_alert *a)
 {
 	struct kt_store_entry e;
 	struct kt_error *err = kt_store_get(m->store, a->dump_id, &e);
@@ -83,7 +84,7 @@ static void deliver(struct manager *m, const struct kt_store_alert *a, bool reco
 		.dump_id = e.id, .path = e.path, .kind = e.kind, .layout = e.layout,
 		.result = &r, .alert_id = a->alert_id,
 	};
-	deliver_sinks(m, a, &job, e.report_path, recovering);
+	deliver_sinks(m, a, &job, e.report_path);
 	json_object_put(r.report);
 	kt_store_entry_clear(&e);
 }
@@ -102,6 +103,6 @@ void outbox_deliver(struct manager *m, bool recovering)
 		log_info("Delivering %zu alert%s left by the last run", count,
 			 count == 1 ? "" : "s");
 	for (size_t i = 0; i < count; i++)
-		deliver(m, &alerts[i], recovering);
+		deliver(m, &alerts[i]);
 	kt_store_alerts_free(alerts, count);
 }

@@ -7,13 +7,15 @@ Each input is a file anyone with a bug can leave in /var/crash:
   - an ELF core with 65,534 overlapping PT_LOAD segments;
   - a flattened stream of 4 Mi one-byte records;
   - a 256 MB text log;
-and `ktriage analyze` runs on it.  Time and peak memory (ru_maxrss) are
-measured on the optimised build (KT_RELEASE_KTRIAGE, default build/ktriage),
+and `ktriage analyze` runs on it.  CPU time (user + system: a shared machine's
+load does not move it) and peak memory (ru_maxrss) are measured on the
+optimised build (KT_RELEASE_KTRIAGE, default build/ktriage),
 since the sanitizers' shadow memory is not the program's.  The printk ring
 sized to 256 MB is the log reader's case: tests/unit/test_log.c builds it in
 a synthetic kernel image.
 
-KT_HOSTILE_REPORT=FILE appends a line per input: name, seconds, MB, outcome.
+KT_HOSTILE_REPORT=FILE appends a line per run: input, command, CPU seconds,
+wall seconds, MB, outcome.
 """
 import os
 import shutil
@@ -30,7 +32,7 @@ MEGABYTES = 64
 
 
 def run_measured(args, timeout=60):
-    """(exit status, stdout, stderr, seconds, peak RSS in MB) of one command."""
+    """(exit status, stdout, stderr, CPU seconds, peak RSS in MB, wall seconds)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         return _run_measured(args, out, err, timeout)
 
@@ -48,12 +50,13 @@ def _run_measured(args, out, err, timeout):
             pid, status, usage = os.wait4(proc.pid, 0)
             break
         time.sleep(0.005)
-    seconds = time.monotonic() - start
+    wall = time.monotonic() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
     out.seek(0)
     err.seek(0)
     return (proc.returncode, out.read().decode(errors="replace"),
-            err.read().decode(errors="replace"), seconds, usage.ru_maxrss / 1024.0)
+            err.read().decode(errors="replace"), usage.ru_utime + usage.ru_stime,
+            usage.ru_maxrss / 1024.0, wall)
 
 
 def write_kdump_sparse(path):
@@ -149,15 +152,15 @@ class HostileInputTest(unittest.TestCase):
         return results
 
     def check_command(self, title, command, path):
-        status, out, err, seconds, mb = run_measured([KTRIAGE, command, path])
+        status, out, err, seconds, mb, wall = run_measured([KTRIAGE, command, path])
         what = "%s, ktriage %s" % (title, command)
         outcome = ("error: " + err.strip()) if status else "result: " + out.splitlines()[0]
         report = os.environ.get("KT_HOSTILE_REPORT")
         if report:
             with open(report, "a") as f:
-                f.write("%s\t%s\t%.2f\t%.1f\t%s\n" % (title, command, seconds, mb,
-                                                      outcome[:160]))
-        self.assertLess(seconds, SECONDS, "%s: %.2f s" % (what, seconds))
+                f.write("%s\t%s\t%.2f\t%.2f\t%.1f\t%s\n" % (title, command, seconds, wall,
+                                                           mb, outcome[:160]))
+        self.assertLess(seconds, SECONDS, "%s: %.2f s of CPU" % (what, seconds))
         self.assertLess(mb, MEGABYTES, "%s: %.1f MB" % (what, mb))
         self.assertTrue(0 <= status < 128, "%s: exit %d:\n%s" % (what, status, err[-2000:]))
         if status:
