@@ -119,6 +119,8 @@ CHECK_BUILD := build/check
 CHECK_MAKE = $(MAKE) --no-print-directory BUILD=$(CHECK_BUILD) SANITIZE=1 CFLAGS="-O1 -g"
 check:
 	$(CHECK_MAKE) all unit-bins fixture-bins fuzz-replay-bins
+	@# The optimised build too: test_hostile_inputs measures time and memory on it.
+	$(MAKE) --no-print-directory all
 	$(CHECK_MAKE) size layers unit integration fuzz-regressions
 	$(MAKE) --no-print-directory fuzz-smoke
 
@@ -133,6 +135,7 @@ integration:
 	KTRIAGE=$(CURDIR)/$(BUILD)/ktriage KT_TESTS_BIN=$(CURDIR)/$(BUILD)/tests \
 	KT_BUILD=$(CURDIR)/$(BUILD) \
 	KT_SAMPLE=$(CURDIR)/samples/cgroup_deadlock KT_VMCORES=$(VMCORES) $(OLD_VMCORES_ENV) \
+	KT_RELEASE_KTRIAGE=$(CURDIR)/build/ktriage \
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		python3 -m unittest discover -v -s tests/integration -p 'test_*.py'
 

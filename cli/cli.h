@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 
 #include "ktriage/error.h"
+#include "ktriage/escape.h"
 #include "ktriage/kernel.h"
 
 /* Exit statuses: 0 done, 1 the dump or the system failed us, 2 bad usage. */
@@ -85,6 +86,11 @@ int kt_cli_parse_store_opts(const char *command, bool with_json, int argc,
 /* Print a command's usage line and summary from the table; returns 0. */
 int kt_cli_help(const char *command);
 void kt_cli_format_time(double when, char *buf, size_t len);
+/*
+ * s escaped for the terminal (ktriage/escape.h): names and paths come from
+ * dumps and crash directories.  The result lives until eight more calls.
+ */
+const char *kt_cli_safe(const char *s);
 const char *kt_cli_dump_status(const struct kt_store_entry *entry);
 int kt_cmd_list(int argc, char **argv);
 int kt_cmd_show(int argc, char **argv);

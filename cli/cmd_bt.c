@@ -43,12 +43,12 @@ static void print_regs(const struct kt_regs *r, const char *indent)
 static void print_stack_text(const struct kt_task *t, const struct kt_stack *s)
 {
 	printf("PID: %-7d TASK: %016llx  CPU: %-3d COMMAND: \"%s\"\n", t->pid,
-	       (unsigned long long)t->address, t->cpu, t->comm);
+	       (unsigned long long)t->address, t->cpu, kt_cli_safe(t->comm));
 	for (size_t i = 0; i < s->count; i++) {
 		const struct kt_frame *f = &s->frames[i];
 		if (f->exception && i > 0) {
 			if (f->function)
-				printf("    [exception RIP: %s+0x%llx]\n", f->function,
+				printf("    [exception RIP: %s+0x%llx]\n", kt_cli_safe(f->function),
 				       (unsigned long long)f->offset);
 			else
 				printf("    [exception RIP: unknown or invalid address]\n");
@@ -56,11 +56,11 @@ static void print_stack_text(const struct kt_task *t, const struct kt_stack *s)
 		}
 		printf("%s#%-2zu [%016llx] ", i < 10 ? " " : "", i, (unsigned long long)f->sp);
 		if (f->function)
-			printf("%s+0x%llx", f->function, (unsigned long long)f->offset);
+			printf("%s+0x%llx", kt_cli_safe(f->function), (unsigned long long)f->offset);
 		else
 			printf("(unknown)");
 		if (f->module)
-			printf(" [%s]", f->module);
+			printf(" [%s]", kt_cli_safe(f->module));
 		printf(" at %016llx%s\n", (unsigned long long)f->pc, f->reliable ? "" : " (?)");
 	}
 	if (s->user_regs) {
@@ -94,7 +94,7 @@ static struct json_object *stack_json(const struct kt_task *t, const struct kt_s
 	struct json_object *o = json_object_new_object();
 	char hex[24];
 	json_object_object_add(o, "pid", json_object_new_int(t->pid));
-	json_object_object_add(o, "comm", json_object_new_string(t->comm));
+	json_object_object_add(o, "comm", kt_json_escaped(t->comm));
 	snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)t->address);
 	json_object_object_add(o, "task", json_object_new_string(hex));
 	json_object_object_add(o, "cpu", json_object_new_int(t->cpu));
@@ -103,14 +103,14 @@ static struct json_object *stack_json(const struct kt_task *t, const struct kt_s
 	for (size_t i = 0; i < s->count; i++) {
 		const struct kt_frame *f = &s->frames[i];
 		struct json_object *fo = json_object_new_object();
-		json_object_object_add(fo, "function", f->function ? json_object_new_string(f->function) : NULL);
+		json_object_object_add(fo, "function", kt_json_escaped(f->function));
 		json_object_object_add(fo, "offset", json_object_new_int64((int64_t)f->offset));
 		snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)f->pc);
 		json_object_object_add(fo, "address", json_object_new_string(hex));
 		snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)f->sp);
 		json_object_object_add(fo, "sp", json_object_new_string(hex));
 		if (f->module)
-			json_object_object_add(fo, "module", json_object_new_string(f->module));
+			json_object_object_add(fo, "module", kt_json_escaped(f->module));
 		json_object_object_add(fo, "reliable", json_object_new_boolean(f->reliable));
 		if (f->exception && i > 0)
 			json_object_object_add(fo, "exception_regs", regs_json(&f->regs));

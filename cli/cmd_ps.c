@@ -46,7 +46,7 @@ static void print_text(struct kt_kernel *k, const struct kt_task *tasks,
 		       "  %s  %s%s%s\n",
 		       is_current(k, t) ? '>' : ' ', t->pid, t->ppid, t->cpu,
 		       t->address, kt_task_state_name(t->state),
-		       kernel_thread ? "[" : "", t->comm, kernel_thread ? "]" : "");
+		       kernel_thread ? "[" : "", kt_cli_safe(t->comm), kernel_thread ? "]" : "");
 	}
 }
 
@@ -59,7 +59,7 @@ static struct json_object *task_json(struct kt_kernel *k, const struct kt_task *
 	json_object_object_add(o, "ppid", json_object_new_int(t->ppid));
 	json_object_object_add(o, "cpu", json_object_new_int(t->cpu));
 	json_object_object_add(o, "state", json_object_new_string(kt_task_state_name(t->state)));
-	json_object_object_add(o, "comm", json_object_new_string(t->comm));
+	json_object_object_add(o, "comm", kt_json_escaped(t->comm));
 	json_object_object_add(o, "task", json_object_new_string(address));
 	json_object_object_add(o, "tgid", json_object_new_int(t->tgid));
 	json_object_object_add(o, "on_cpu", json_object_new_boolean(is_current(k, t)));

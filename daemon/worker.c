@@ -3,7 +3,10 @@
  * Workers: each probe or analysis runs in a forked child that reads the
  * (hostile) dump inside a sandbox (sandbox.c) and writes its answer to a
  * memfd the parent made: the report JSON, or an error message.  The parent
- * holds a wall-time timer per child and kills it at the limit.  Exit
+ * opens the dump (queue.c) and the child reads only that descriptor: it
+ * never opens anything.  Its stderr is a pipe the parent reads and logs,
+ * escaped and bounded, so nothing it prints reaches the journal raw.  The
+ * parent holds a wall-time timer per child and kills it at the limit.  Exit
  * statuses: 0 done, 1 the analysis failed (message), 3 a probe found the
  * dump not complete (message), 4 the sandbox could not be entered.
  */
@@ -15,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -32,6 +36,10 @@ enum { EXIT_DONE = 0, EXIT_FAILED = 1, EXIT_NOT_READY = 3, EXIT_NO_SANDBOX = 4 }
 #define PROBE_TIMEOUT_SECONDS 60.0
 /* A report larger than this is not a report. */
 #define MAX_OUTPUT (256u << 20)
+/* What is logged of a worker's stderr; the rest is read and dropped. */
+#define MAX_STDERR_LOGGED (16u << 10)
+/* The descriptors a worker is given. */
+enum { FD_OUTPUT = 3, FD_DUMP = 4 };
 
 struct worker {
 	struct manager *m;
@@ -41,9 +49,12 @@ struct worker {
 	struct worker **slot; /* the job's pointer to us, cleared when we end */
 	pid_t pid;
 	int memfd;
+	int stderr_fd;              /* the read end of the worker's stderr */
+	char stderr_line[512];
+	size_t stderr_len, stderr_logged;
 	double started, timeout;
 	bool timed_out;
-	sd_event_source *child, *timer;
+	sd_event_source *child, *timer, *stderr_source;
 };
 
 /* ---- In the child ---------------------------------------------------- */
@@ -64,14 +75,14 @@ static void write_all(int fd, const char *data, size_t len)
 static void fail_with(struct kt_error *err, int status)
 {
 	const char *msg = kt_error_string(err);
-	write_all(3, msg, strlen(msg));
+	write_all(FD_OUTPUT, msg, strlen(msg));
 	_exit(status);
 }
 
 static void child_probe(const char *path)
 {
 	struct kt_dump *dump;
-	struct kt_error *err = kt_dump_open(path, &dump);
+	struct kt_error *err = kt_dump_open_fd(FD_DUMP, path, &dump);
 	if (err)
 		fail_with(err, EXIT_NOT_READY);
 	const struct kt_dump_info *info = kt_dump_info(dump);
@@ -83,13 +94,13 @@ static void child_probe(const char *path)
 	_exit(EXIT_DONE);
 }
 
-static void child_analyze(const char *path, const char *btf_dir)
+static void child_analyze(const char *path, const struct kept_btf_files *kept)
 {
 	struct kt_report *report;
-	struct kt_kernel_options kernel = { .btf_dir = btf_dir };
-	struct kt_error *err = kt_analyze_path(path, &(struct kt_analyze_options){
+	struct kt_kernel_options kernel = { .kept_btf = kept->files, .nr_kept_btf = kept->count };
+	struct kt_error *err = kt_analyze_fd(FD_DUMP, path, &(struct kt_analyze_options){
 							     .kernel = &kernel },
-					       &report);
+					     &report);
 	if (err)
 		fail_with(err, EXIT_FAILED);
 	struct json_object *json;
@@ -97,36 +108,62 @@ static void child_analyze(const char *path, const char *btf_dir)
 		fail_with(err, EXIT_FAILED);
 	const char *text = json_object_to_json_string_ext(json, JSON_C_TO_STRING_PLAIN |
 							   JSON_C_TO_STRING_NOSLASHESCAPE);
-	write_all(3, text, strlen(text));
+	write_all(FD_OUTPUT, text, strlen(text));
 	/* _exit: no atexit handlers, no leak check, no flushing of shared stdio. */
 	_exit(EXIT_DONE);
 }
 
-static void child_main(const char *path, const char *btf_dir, enum worker_mode mode,
-		       int memfd, pid_t parent, double timeout, unsigned long memory_mb)
+struct child_setup {
+	const char *path;
+	const char *btf_dir;
+	enum worker_mode mode;
+	int memfd, dump_fd, stderr_fd;
+	pid_t parent;
+	struct sandbox_limits limits;
+};
+
+/* The worker's descriptors: 0 and 1 /dev/null, 2 the pipe, 3 its output, 4 the dump. */
+static bool child_descriptors(const struct child_setup *c)
+{
+	/* Moved above the targets first: a source may be one of 0..4. */
+	int err = fcntl(c->stderr_fd, F_DUPFD, 16), out = fcntl(c->memfd, F_DUPFD, 16);
+	int dump = fcntl(c->dump_fd, F_DUPFD, 16);
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (err < 0 || out < 0 || dump < 0 || null < 0 || dup2(null, 0) < 0 ||
+	    dup2(null, 1) < 0 || dup2(err, 2) < 0 || dup2(out, FD_OUTPUT) < 0 ||
+	    dup2(dump, FD_DUMP) < 0)
+		return false;
+	close_range(FD_DUMP + 1, ~0U, 0);
+	return true;
+}
+
+static void child_main(const struct child_setup *c)
 {
 	/* Die with the daemon: a kill -9 of it must not leave an orphan. */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != c->parent)
 		_exit(EXIT_NO_SANDBOX);
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	if (dup2(memfd, 3) < 0)
+	if (!child_descriptors(c))
 		_exit(EXIT_NO_SANDBOX);
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (null >= 0) {
-		dup2(null, 0);
-		dup2(null, 1);
-	}
-	close_range(4, ~0U, 0);
-	if (sandbox_enter(timeout, memory_mb) < 0) {
-		static const char msg[] = "could not enter the worker sandbox";
-		write_all(3, msg, sizeof(msg) - 1);
+	/* The sandbox opens nothing: the BTF kept for earlier kernels is opened now. */
+	struct kept_btf_files kept = { 0 };
+	if (c->mode == WORKER_ANALYZE)
+		open_kept_btf(c->btf_dir, &kept);
+	int r = sandbox_enter(&c->limits);
+	if (r < 0) {
+		char msg[128];
+		snprintf(msg, sizeof(msg), "could not enter the worker sandbox: %s",
+			 strerror(-r));
+		write_all(FD_OUTPUT, msg, strlen(msg));
 		_exit(EXIT_NO_SANDBOX);
 	}
-	if (mode == WORKER_PROBE)
-		child_probe(path);
-	child_analyze(path, btf_dir);
+	if (getppid() != c->parent) /* the daemon died before the signal was set again */
+		_exit(EXIT_NO_SANDBOX);
+	if (c->mode == WORKER_PROBE)
+		child_probe(c->path);
+	child_analyze(c->path, &kept);
 }
 
 /* ---- In the parent --------------------------------------------------- */
@@ -135,9 +172,51 @@ static void worker_free(struct worker *w)
 {
 	sd_event_source_disable_unref(w->child);
 	sd_event_source_disable_unref(w->timer);
+	sd_event_source_disable_unref(w->stderr_source);
 	if (w->memfd >= 0)
 		close(w->memfd);
+	if (w->stderr_fd >= 0)
+		close(w->stderr_fd);
 	free(w);
+}
+
+static void flush_stderr_line(struct worker *w)
+{
+	if (!w->stderr_len)
+		return;
+	if (w->stderr_logged < MAX_STDERR_LOGGED)
+		log_warning("worker %d: %.*s", (int)w->pid, (int)w->stderr_len, w->stderr_line);
+	else if (w->stderr_logged - w->stderr_len < MAX_STDERR_LOGGED)
+		log_warning("worker %d: more than %u bytes on stderr; the rest is dropped",
+			    (int)w->pid, MAX_STDERR_LOGGED);
+	w->stderr_len = 0;
+}
+
+/* Lines of the worker's stderr, each one log line (log_at escapes them). */
+static void drain_stderr(struct worker *w)
+{
+	char buf[4096];
+	ssize_t n;
+	while (w->stderr_fd >= 0 && (n = read(w->stderr_fd, buf, sizeof(buf))) > 0) {
+		for (ssize_t i = 0; i < n; i++) {
+			w->stderr_logged++;
+			if (buf[i] == '\n' || w->stderr_len == sizeof(w->stderr_line))
+				flush_stderr_line(w);
+			if (buf[i] != '\n')
+				w->stderr_line[w->stderr_len++] = buf[i];
+		}
+	}
+}
+
+static int on_worker_stderr(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct worker *w = userdata;
+	drain_stderr(w);
+	if (revents & (EPOLLHUP | EPOLLERR)) {
+		flush_stderr_line(w);
+		w->stderr_source = sd_event_source_disable_unref(w->stderr_source);
+	}
+	return 0;
 }
 
 static char *read_output(struct worker *w, size_t *len)
@@ -221,6 +300,8 @@ static int on_child_exit(sd_event_source *s, const siginfo_t *si, void *userdata
 	siginfo_t reaped;
 	waitid(P_PID, (id_t)w->pid, &reaped, WEXITED | WNOHANG);
 	struct worker_result r = { .started = w->started, .finished = now_realtime() };
+	drain_stderr(w);
+	flush_stderr_line(w);
 	size_t len;
 	char *out = read_output(w, &len);
 	if (si->si_code == CLD_EXITED)
@@ -249,43 +330,72 @@ static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata)
 	return 0;
 }
 
-int worker_start(struct manager *m, struct job *job, const char *path,
+static int make_worker_fds(struct worker *w, const char *path, int *stderr_write)
+{
+	w->memfd = memfd_create(w->mode == WORKER_PROBE ? "ktriage-probe" : "ktriage-report",
+				MFD_CLOEXEC);
+	int pipe_fds[2];
+	if (w->memfd < 0 || pipe2(pipe_fds, O_CLOEXEC) < 0) {
+		int r = -errno;
+		log_error("%s: cannot make the worker's descriptors: %m", path);
+		return r;
+	}
+	w->stderr_fd = pipe_fds[0];
+	*stderr_write = pipe_fds[1];
+	return fcntl(w->stderr_fd, F_SETFL, O_NONBLOCK) < 0 ? -errno : 0;
+}
+
+static int follow_worker(struct manager *m, struct worker *w)
+{
+	int r = sd_event_add_child(m->event, &w->child, w->pid, WEXITED, on_child_exit, w);
+	if (r >= 0)
+		r = sd_event_add_time_relative(m->event, &w->timer, CLOCK_MONOTONIC,
+					       (uint64_t)(w->timeout * 1e6), 1000,
+					       on_timeout, w);
+	if (r >= 0)
+		r = sd_event_add_io(m->event, &w->stderr_source, w->stderr_fd, EPOLLIN,
+				    on_worker_stderr, w);
+	return r;
+}
+
+int worker_start(struct manager *m, struct job *job, const char *path, int dump_fd,
 		 enum worker_mode mode, worker_done_fn done, struct worker **out)
 {
 	struct worker *w = calloc(1, sizeof(*w));
 	if (!w)
 		return -ENOMEM;
 	*w = (struct worker){ .m = m, .job = job, .mode = mode, .done = done,
-			      .started = now_realtime() };
+			      .started = now_realtime(), .memfd = -1, .stderr_fd = -1 };
 	w->timeout = mode == WORKER_PROBE && m->config.timeout_seconds > PROBE_TIMEOUT_SECONDS
 		     ? PROBE_TIMEOUT_SECONDS : m->config.timeout_seconds;
-	w->memfd = memfd_create(mode == WORKER_PROBE ? "ktriage-probe" : "ktriage-report",
-				MFD_CLOEXEC);
-	if (w->memfd < 0) {
-		int r = -errno;
-		log_error("%s: memfd_create: %m", path);
-		free(w);
-		return r;
-	}
-	pid_t parent = getpid();
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid < 0) {
-		int r = -errno;
-		log_error("%s: fork: %m", path);
+	int stderr_write = -1;
+	int r = make_worker_fds(w, path, &stderr_write);
+	if (r < 0) {
+		if (stderr_write >= 0)
+			close(stderr_write);
 		worker_free(w);
 		return r;
 	}
+	const struct child_setup setup = {
+		.path = path, .btf_dir = m->btf_dir, .mode = mode, .memfd = w->memfd, .dump_fd = dump_fd,
+		.stderr_fd = stderr_write, .parent = getpid(),
+		.limits = { .timeout_seconds = w->timeout,
+			    .memory_limit_mb = m->config.memory_limit_mb,
+			    .uid = m->worker_uid, .gid = m->worker_gid },
+	};
+	fflush(NULL);
+	pid_t pid = fork();
 	if (pid == 0)
-		child_main(path, m->btf_dir, mode, w->memfd, parent, w->timeout,
-			   m->config.memory_limit_mb);
+		child_main(&setup);
+	r = -errno;
+	close(stderr_write);
+	if (pid < 0) {
+		log_error("%s: fork: %s", path, strerror(-r));
+		worker_free(w);
+		return r;
+	}
 	w->pid = pid;
-	int r = sd_event_add_child(m->event, &w->child, pid, WEXITED, on_child_exit, w);
-	if (r >= 0)
-		r = sd_event_add_time_relative(m->event, &w->timer, CLOCK_MONOTONIC,
-					       (uint64_t)(w->timeout * 1e6), 1000,
-					       on_timeout, w);
-	if (r < 0) {
+	if ((r = follow_worker(m, w)) < 0) {
 		log_error("%s: cannot follow worker %d: %s", path, (int)pid, strerror(-r));
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);

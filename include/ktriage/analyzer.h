@@ -25,6 +25,7 @@
 #include <stdio.h>
 
 #include "ktriage/error.h"
+#include "ktriage/escape.h"
 #include "ktriage/kernel.h"
 
 struct json_object;
@@ -64,8 +65,6 @@ const struct kt_log_line *kt_log_text_line(const struct kt_log_text *log,
 					   size_t index);
 /* Does it look like a kernel log at all (and not a binary or random text)? */
 bool kt_log_text_is_kernel_log(const struct kt_log_text *log);
-/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0. */
-size_t kt_utf8_sequence(const unsigned char *s, size_t n);
 
 /* ---- Findings -------------------------------------------------------- */
 
@@ -169,6 +168,10 @@ struct kt_analyze_options {
 struct kt_error *kt_analyze_path(const char *path,
 				 const struct kt_analyze_options *options,
 				 struct kt_report **out);
+/* The same over a descriptor the caller opened and keeps; path names it. */
+struct kt_error *kt_analyze_fd(int fd, const char *path,
+			       const struct kt_analyze_options *options,
+			       struct kt_report **out);
 /* Analyze an open kernel model (its log and memory). */
 struct kt_error *kt_analyze_kernel(struct kt_kernel *kernel, const char *file,
 				   struct kt_report **out);

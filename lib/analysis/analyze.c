@@ -10,14 +10,17 @@
  * (the more specific pattern) wins, then the earlier event.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "report.h"
 
-#define MAX_TEXT_LOG (256u << 20)
+/* The window of a text log that is read (read_text_fd). */
+#define MAX_TEXT_LOG (8u << 20)
 /* A log alone shows a pattern; only memory proves it (analyzer.h). */
 #define LOG_ONLY_CONFIDENCE_CAP 0.75
 /* Kernel model warnings copied into the notes; a damaged dump can have hundreds. */
@@ -209,37 +212,48 @@ struct kt_error *kt_analyze_kernel(struct kt_kernel *kernel, const char *file,
 	return NULL;
 }
 
-static struct kt_error *read_text_file(const char *path, char **text, size_t *len)
+/*
+ * A text log is read from its end: the crash is the last thing a kernel
+ * prints, and no printk buffer holds more than a few MiB of text.  A file
+ * larger than the window is cut at the first line break inside it, so the
+ * memory for any file, however large, stays bounded (the hostile-input
+ * table in README.md).
+ */
+static struct kt_error *read_text_fd(int fd, const char *path, char **text, size_t *len,
+				     uint64_t *skipped)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
+	struct stat st;
+	if (fstat(fd, &st) < 0)
 		return kt_error_create(KT_ERR_IO, "%s: %s", path, strerror(errno));
-	size_t cap = 1 << 16, n = 0;
-	char *buf = malloc(cap);
-	while (buf) {
-		size_t got = fread(buf + n, 1, cap - n, f);
-		n += got;
-		if (got == 0 || n >= MAX_TEXT_LOG)
-			break;
-		if (n == cap) {
-			char *grown = realloc(buf, cap * 2);
-			if (!grown) {
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			buf = grown;
-			cap *= 2;
-		}
-	}
-	bool failed = ferror(f);
-	fclose(f);
+	uint64_t size = st.st_size > 0 ? (uint64_t)st.st_size : 0;
+	uint64_t from = size > MAX_TEXT_LOG ? size - MAX_TEXT_LOG : 0;
+	size_t want = (size_t)(size - from);
+	char *buf = malloc(want + 1);
 	if (!buf)
 		return &kt_error_out_of_memory;
-	if (failed) {
-		free(buf);
-		return kt_error_create(KT_ERR_IO, "%s: read failed", path);
+	size_t n = 0;
+	while (n < want) {
+		ssize_t got = pread(fd, buf + n, want - n, (off_t)(from + n));
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			free(buf);
+			return kt_error_create(KT_ERR_IO, "%s: read failed: %s", path,
+					       strerror(errno));
+		}
+		if (got == 0)
+			break;
+		n += (size_t)got;
 	}
+	size_t cut = 0;
+	if (from) {
+		char *nl = memchr(buf, '\n', n);
+		cut = nl ? (size_t)(nl - buf) + 1 : 0;
+		memmove(buf, buf + cut, n - cut);
+		n -= cut;
+	}
+	buf[n] = '\0';
+	*skipped = from + cut;
 	*text = buf;
 	*len = n;
 	return NULL;
@@ -258,12 +272,23 @@ static struct kt_error *analyze_dump(struct kt_dump *dump, const char *path,
 	return err;
 }
 
-static struct kt_error *analyze_text(const char *path, struct kt_error *dump_err,
+static void note_skipped(struct kt_report *report, uint64_t skipped)
+{
+	char *note = kt_arena_printf(report->arena,
+		"the log is larger than %u MiB: its first %llu bytes were not read",
+		MAX_TEXT_LOG >> 20, (unsigned long long)skipped);
+	if (note && kt_arena_grow(report->arena, (void **)&report->notes, report->nr_notes,
+				  &report->cap_notes, sizeof(*report->notes)))
+		report->notes[report->nr_notes++] = note;
+}
+
+static struct kt_error *analyze_text(int fd, const char *path, struct kt_error *dump_err,
 				     struct kt_report **out)
 {
 	char *text = NULL;
 	size_t len = 0;
-	struct kt_error *err = read_text_file(path, &text, &len);
+	uint64_t skipped = 0;
+	struct kt_error *err = read_text_fd(fd, path, &text, &len, &skipped);
 	if (err) {
 		kt_error_free(dump_err);
 		return err;
@@ -279,6 +304,8 @@ static struct kt_error *analyze_text(const char *path, struct kt_error *dump_err
 		*out = NULL;
 		return dump_err; /* says why it is not a dump; it is no log either */
 	}
+	if (skipped)
+		note_skipped(*out, skipped);
 	kt_error_free(dump_err);
 	return NULL;
 }
@@ -287,11 +314,20 @@ struct kt_error *kt_analyze_path(const char *path,
 				 const struct kt_analyze_options *options,
 				 struct kt_report **out)
 {
-	struct stat st;
-	if (stat(path, &st) < 0)
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
 		return kt_error_create(KT_ERR_IO, "%s: %s", path, strerror(errno));
+	struct kt_error *err = kt_analyze_fd(fd, path, options, out);
+	close(fd);
+	return err;
+}
+
+struct kt_error *kt_analyze_fd(int fd, const char *path,
+			       const struct kt_analyze_options *options,
+			       struct kt_report **out)
+{
 	struct kt_dump *dump;
-	struct kt_error *err = kt_dump_open(path, &dump);
+	struct kt_error *err = kt_dump_open_fd(fd, path, &dump);
 	if (!err) {
 		err = analyze_dump(dump, path, options, out);
 		kt_dump_close(dump);
@@ -300,7 +336,7 @@ struct kt_error *kt_analyze_path(const char *path,
 	/* Not a dump the reader knows: perhaps a log.  Keep why it was not a dump. */
 	if (err->code != KT_ERR_FORMAT && err->code != KT_ERR_UNSUPPORTED)
 		return err;
-	return analyze_text(path, err, out);
+	return analyze_text(fd, path, err, out);
 }
 
 const struct kt_report_input *kt_report_input(const struct kt_report *report)

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "types.h"
 
@@ -176,6 +177,34 @@ static struct kt_error *btf_from_file(const char *path, struct btf **out)
 	if (!btf)
 		return kt_error_create(KT_ERR_FORMAT, "%s: BTF: %s", path,
 				       strerror(errno));
+	*out = btf;
+	return NULL;
+}
+
+/* A kept BTF file the caller opened: read whole (bounded), then parsed. */
+/* /sys/kernel/btf/vmlinux is ~5 MB; a kept file is never near this. */
+#define KT_MAX_KEPT_BTF (256 << 20)
+
+static struct kt_error *btf_from_fd(int fd, const char *name, struct btf **out)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
+	    st.st_size > KT_MAX_KEPT_BTF)
+		return kt_error_create(KT_ERR_FORMAT, "%s: not a BTF file of a usable size", name);
+	size_t size = (size_t)st.st_size, done = 0;
+	unsigned char *data = malloc(size);
+	while (data && done < size) {
+		ssize_t n = pread(fd, data + done, size - done, (off_t)done);
+		if (n <= 0)
+			break;
+		done += (size_t)n;
+	}
+	struct btf *btf = data && done == size ? btf__new(data, (uint32_t)size) : NULL;
+	int saved = errno;
+	free(data);
+	if (!btf)
+		return kt_error_create(KT_ERR_FORMAT, "%s: BTF: %s", name,
+				       done == size ? strerror(saved) : "short read");
 	*out = btf;
 	return NULL;
 }
@@ -416,6 +445,30 @@ static struct kt_error *open_vmlinux(struct kt_kernel *k, struct kt_types *ty)
 	return open_btf(k, NULL, ty);
 }
 
+static struct kt_error *open_btf_fd(struct kt_kernel *k, int fd, const char *name,
+				    struct kt_types *ty)
+{
+	struct btf *btf = NULL;
+	struct kt_error *err = btf_from_fd(fd, name, &btf);
+	if (!err)
+		err = btf_backend(btf, &ty->backend);
+	if (err)
+		return err;
+	ty->ops = &btf_ops;
+	ty->source = name;
+	return NULL;
+}
+
+/* The descriptor the caller opened for this build's kept BTF, or -1. */
+static int kept_fd(const struct kt_kernel *k, const char *id)
+{
+	for (size_t i = 0; i < k->options.nr_kept_btf; i++)
+		if (k->options.kept_btf[i].build_id &&
+		    strcmp(k->options.kept_btf[i].build_id, id) == 0)
+			return k->options.kept_btf[i].fd;
+	return -1;
+}
+
 /*
  * The dump has no usable BTF: one kept for its build (BTF_DIR/BUILD-ID.btf,
  * saved by ktriaged from /sys/kernel/btf/vmlinux while that kernel ran).
@@ -427,16 +480,20 @@ static struct kt_error *open_kept_btf(struct kt_kernel *k, struct kt_types *ty,
 {
 	const char *id = kt_vmcoreinfo_get(k->vmcoreinfo, "BUILD-ID");
 	char *path = NULL;
-	if (!k->options.btf_dir || !id || !*id || strlen(id) > 128 ||
-	    strspn(id, "0123456789abcdef") != strlen(id) ||
-	    asprintf(&path, "%s/%s.btf", k->options.btf_dir, id) < 0)
+	if (!id || !*id || strlen(id) > 128 || strspn(id, "0123456789abcdef") != strlen(id))
 		return why;
-	struct stat st; /* stat, not access: the daemon's sandbox allows it */
-	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+	int fd = kept_fd(k, id);
+	if (fd < 0 && (!k->options.btf_dir ||
+		       asprintf(&path, "%s/%s.btf", k->options.btf_dir, id) < 0))
+		return why;
+	struct stat st;
+	if (fd < 0 && (stat(path, &st) != 0 || !S_ISREG(st.st_mode))) {
 		free(path);
 		return why;
 	}
-	struct kt_error *err = open_btf(k, path, ty);
+	if (fd >= 0 && asprintf(&path, "kept BTF %s.btf", id) < 0)
+		return why;
+	struct kt_error *err = fd >= 0 ? open_btf_fd(k, fd, path, ty) : open_btf(k, path, ty);
 	if (err) {
 		kt_kernel_warn(k, "%s: %s", path, kt_error_string(err));
 		kt_error_free(err);
