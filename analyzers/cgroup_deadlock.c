@@ -19,10 +19,15 @@
 
 #include "report.h"
 
+static bool is_cgroup_lock(const char *name)
+{
+	return name && (strcmp(name, "cgroup_mutex") == 0 ||
+			strcmp(name, "cgroup_threadgroup_rwsem") == 0);
+}
+
 static bool on_cgroup_lock(const struct kt_wait *w)
 {
-	if (w->lock && (strcmp(w->lock, "cgroup_mutex") == 0 ||
-			strcmp(w->lock, "cgroup_threadgroup_rwsem") == 0))
+	if (is_cgroup_lock(w->lock))
 		return true;
 	/* cgroup code sleeping on its own (cgroup_lock_and_drain_offline's waitqueue) */
 	if (w->blocker_frame && (kt_function_has_prefix(w->blocker_frame->function, "cgroup") ||
@@ -76,12 +81,26 @@ static void sign(struct kt_analysis *a, struct kt_finding_draft *f)
 			kt_finding_sign(f, "lock:%s", names[i]);
 }
 
+/* Memory proves the lock's identity; the stack's taker only suggests it. */
+static bool waits_on_cgroup_lock(struct kt_analysis *a, size_t i)
+{
+	struct kt_wait w;
+	kt_hung_wait(a, i, &w);
+	if (a->facts->hung[i].memory_lock)
+		return is_cgroup_lock(a->facts->hung[i].memory_lock) ||
+		       (!w.lock && on_cgroup_lock(&w));
+	return on_cgroup_lock(&w);
+}
+
 /* A writer waiting in percpu_down_write: the migration side of the cycle. */
 static int find_writer(struct kt_analysis *a)
 {
 	for (size_t i = 0; i < a->facts->nr_hung; i++) {
 		struct kt_wait w;
 		kt_hung_wait(a, i, &w);
+		const struct kt_hung_report *h = &a->facts->hung[i];
+		if (h->memory_kind && strcmp(h->memory_kind, "percpu_rwsem") == 0 && h->memory_writer)
+			return (int)i;
 		if (w.primitive && strcmp(w.primitive, "percpu_rwsem") == 0 && w.mode &&
 		    strcmp(w.mode, "write") == 0)
 			return (int)i;
@@ -117,11 +136,8 @@ static void analyze(struct kt_analysis *a)
 	if (!facts->nr_hung || kt_analysis_event_claimed(a, facts->hung[0].line))
 		return;
 	size_t on_cgroup = 0;
-	for (size_t i = 0; i < facts->nr_hung; i++) {
-		struct kt_wait w;
-		kt_hung_wait(a, i, &w);
-		on_cgroup += on_cgroup_lock(&w);
-	}
+	for (size_t i = 0; i < facts->nr_hung; i++)
+		on_cgroup += waits_on_cgroup_lock(a, i);
 	if (!on_cgroup || on_cgroup * 2 < facts->nr_hung)
 		return;
 	struct kt_finding_draft *f = kt_hung_finding(a, "cgroup_deadlock", 0.65);

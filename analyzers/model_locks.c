@@ -28,6 +28,11 @@ static struct kt_lock_graph *graph_of(struct kt_analysis *a)
 	return a->graph;
 }
 
+struct kt_lock_graph *kt_model_graph(struct kt_analysis *a)
+{
+	return graph_of(a);
+}
+
 void kt_model_release(struct kt_analysis *a)
 {
 	kt_lock_graph_free(a->graph);
@@ -57,12 +62,12 @@ static bool involves(const struct kt_lock *lock, struct kt_finding_draft *f)
 	return lock->owner_pid >= 0 && kt_finding_task(f, lock->owner_pid);
 }
 
-/* The lock the log named from its takers that shares a waiter with lock. */
+/* The lock a stack (log or memory) named from its takers that shares a waiter with lock. */
 static struct kt_evidence_lock *log_named(struct kt_finding_draft *f, const struct kt_lock *lock)
 {
 	for (size_t i = 0; i < f->pub.nr_locks; i++) {
 		struct kt_evidence_lock *e = (struct kt_evidence_lock *)&f->pub.locks[i];
-		if (e->address || !(e->sources & KT_FROM_LOG) ||
+		if (e->address ||
 		    strcmp(e->kind ? e->kind : "", kt_lock_kind_name(lock->kind)) != 0)
 			continue;
 		for (size_t k = 0; k < e->nr_waiters; k++)

@@ -13,7 +13,7 @@ _ktriage_commands='info sym bt check dmesg ps mod kmem sys locks analyze list sh
 
 _ktriage_verdicts='sysrq mce cgroup_deadlock rt_mutex_corruption hung_task timer_bug
 	list_corruption oom null_deref gpf kernel_bug panic_on_warn soft_lockup hard_lockup
-	rcu_stall init_died unknown'
+	rcu_stall init_died no_root_fs unknown'
 
 # The options each subcommand takes (--help everywhere).
 _ktriage_options()

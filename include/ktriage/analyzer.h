@@ -119,6 +119,7 @@ struct kt_evidence_lock {
 struct kt_fact {
 	const char *key;
 	const char *value;
+	unsigned sources;       /* enum kt_evidence_source; 0 for registers */
 };
 
 struct kt_finding {
@@ -159,6 +160,12 @@ struct kt_report;
 
 struct kt_analyze_options {
 	const struct kt_kernel_options *kernel; /* for dumps; may be NULL */
+	/*
+	 * The log kdump saved beside the dump (vmcore-dmesg.txt, dmesg.*), or
+	 * NULL: read in place of the dump's own log when that one is unreadable
+	 * or cut short of the panic.
+	 */
+	const char *saved_log;
 };
 
 /*
@@ -171,6 +178,10 @@ struct kt_error *kt_analyze_path(const char *path,
 /* Analyze an open kernel model (its log and memory). */
 struct kt_error *kt_analyze_kernel(struct kt_kernel *kernel, const char *file,
 				   struct kt_report **out);
+/* The same, with the text of the log saved beside the dump (see saved_log). */
+struct kt_error *kt_analyze_kernel_saved(struct kt_kernel *kernel, const char *file,
+					 const char *saved_text, size_t saved_len,
+					 const char *saved_name, struct kt_report **out);
 /* Analyze a captured log held in memory. */
 struct kt_error *kt_analyze_log(const char *text, size_t len, const char *file,
 				struct kt_report **out);
