@@ -112,6 +112,7 @@ static void panic_only(struct kt_analysis *a)
 			   "\"blocked for more than\" report%s", facts->panic,
 			   f->pub.nr_tasks ? kt_arena_printf(a->arena, "; %zu task%s in D state in memory",
 							     f->pub.nr_tasks, f->pub.nr_tasks == 1 ? "" : "s")
+			   : kt_model_tasks_unreadable(a) ? "; memory's task list could not be read"
 					   : "");
 	if (f->pub.nr_tasks)
 		kt_finding_confidence(f, 0.8);

@@ -316,6 +316,8 @@ void kt_analysis_note(struct kt_analysis *analysis, const char *fmt, ...)
 /* Every task, or NULL (count 0) when there is no model or it failed. */
 const struct kt_task *kt_model_tasks(struct kt_analysis *analysis, size_t *count);
 const struct kt_task *kt_model_task(struct kt_analysis *analysis, int32_t pid);
+/* A dump whose task list could not be read at all (not: a list with no blocked task). */
+bool kt_model_tasks_unreadable(struct kt_analysis *analysis);
 /* Seconds since the task last ran, from its CPU's clock; -1 unknown. */
 int64_t kt_model_blocked_seconds(struct kt_analysis *analysis,
 				 const struct kt_task *task);

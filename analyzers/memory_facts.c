@@ -11,8 +11,8 @@
  *
  * A task memory adds must be part of the hang: blocked at least as long as
  * the detector's threshold (a task in D for a moment is doing I/O, not
- * hung), or in the wait-for graph of one that is (the owner of the lock it
- * waits on, a task in a cycle).
+ * hung), or in a wait-for cycle with one that is (its other side may have
+ * blocked a moment later).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -51,16 +51,13 @@ static const struct kt_task_wait *graph_wait(const struct kt_lock_graph *g, int3
 	return NULL;
 }
 
-/* Is pid in a wait-for cycle, or the owner of a lock a kept task waits on? */
-static bool in_graph(const struct kt_lock_graph *g, int32_t pid)
+/* Is pid in a wait-for cycle? (An owner merely sleeping is evidence, not a hung task.) */
+static bool in_cycle(const struct kt_lock_graph *g, int32_t pid)
 {
 	for (size_t c = 0; g && c < g->nr_cycles; c++)
 		for (size_t k = 0; k < g->cycles[c].length; k++)
 			if (g->cycles[c].pids[k] == pid)
 				return true;
-	for (size_t i = 0; g && i < g->nr_locks; i++)
-		if (g->locks[i]->owner_pid == pid && g->locks[i]->nr_waiters)
-			return true;
 	return false;
 }
 
@@ -172,7 +169,7 @@ static void merge_tasks(struct kt_analysis *a, struct kt_log_facts *facts,
 			continue;
 		}
 		int64_t seconds = kt_model_blocked_seconds(a, t);
-		if (seconds < threshold && !in_graph(g, t->pid))
+		if (seconds < threshold && !in_cycle(g, t->pid))
 			continue;
 		added += add_memory_report(a, facts, &cap, t, seconds);
 	}

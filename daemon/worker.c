@@ -23,6 +23,7 @@
 
 #include "ktriage/analyzer.h"
 #include "ktriage/dump.h"
+#include "ktriage/layout.h"
 #include "ktriaged.h"
 
 enum { EXIT_DONE = 0, EXIT_FAILED = 1, EXIT_NOT_READY = 3, EXIT_NO_SANDBOX = 4 };
@@ -85,8 +86,13 @@ static void child_probe(const char *path)
 static void child_analyze(const char *path)
 {
 	struct kt_report *report;
-	struct kt_error *err = kt_analyze_path(path, &(struct kt_analyze_options){ 0 },
-					       &report);
+	/* The log kdump saved beside the dump stands in for a cut or unreadable one. */
+	char companion[4096];
+	struct kt_analyze_options options = { 0 };
+	if (kt_layout_companion_log(path, companion, sizeof(companion)) &&
+	    strcmp(companion, path) != 0 && access(companion, R_OK) == 0)
+		options.saved_log = companion;
+	struct kt_error *err = kt_analyze_path(path, &options, &report);
 	if (err)
 		fail_with(err, EXIT_FAILED);
 	struct json_object *json;
