@@ -159,7 +159,7 @@ static void analyze(struct kt_analysis *a)
 			 l->owner_comm ? l->owner_comm : "?", l->owner_pid,
 			 locks.root_wait ? ", which waits on " : "",
 			 locks.root_wait ? locks.root_wait : "");
-		kt_finding_fact(f, "root", "%s:%d", l->owner_comm ? l->owner_comm : "?", l->owner_pid);
+		kt_finding_fact_from(f, KT_FROM_MEMORY, "root", "%s:%d", l->owner_comm ? l->owner_comm : "?", l->owner_pid);
 	}
 	else if (locks.busiest && locks.write_held) {
 		const struct kt_evidence_lock *l = locks.busiest;

@@ -288,12 +288,12 @@ bool kt_model_locks(struct kt_analysis *a, struct kt_finding_draft *f,
 		const char *text = cycle_text(a, g, c);
 		if (!out->cycle)
 			out->cycle = text;
-		kt_finding_fact(f, out->cycles == 1 ? "cycle" : "cycle_more", "%s", text);
+		kt_finding_fact_from(f, KT_FROM_MEMORY, out->cycles == 1 ? "cycle" : "cycle_more", "%s", text);
 	}
 	if (out->busiest && out->busiest->nr_waiters)
 		out->chain = chain_text(a, g, out->busiest->waiter_pids[0]);
 	if (out->chain)
-		kt_finding_fact(f, "chain", "%s", out->chain);
+		kt_finding_fact_from(f, KT_FROM_MEMORY, "chain", "%s", out->chain);
 	if (out->busiest && out->busiest->owner_pid >= 0) {
 		out->root_pid = out->busiest->owner_pid;
 		for (size_t i = 0; i < g->nr_waits; i++)
