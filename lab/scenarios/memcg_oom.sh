@@ -8,4 +8,5 @@ G=/sys/fs/cgroup/system.slice/reportgen.service
 mkdir -p $G
 echo 48M > $G/memory.max
 echo 0 > $G/memory.swap.max 2>/dev/null
+echo "vmlab: cgroup path=${G#/sys/fs/cgroup} memory_max=48M comm=reportgen" > /dev/kmsg
 sh -c "echo \$\$ > $G/cgroup.procs; exec vmtool -n reportgen hog" &
