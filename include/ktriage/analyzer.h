@@ -31,7 +31,7 @@ struct json_object;
 
 /* Versions of what ktriage promises to keep stable (docs/signature.md). */
 #define KT_REPORT_SCHEMA_VERSION 1
-#define KT_SIGNATURE_VERSION 1
+#define KT_SIGNATURE_VERSION 2
 
 /* ---- Kernel log text ------------------------------------------------- */
 
@@ -126,7 +126,7 @@ struct kt_finding {
 	const char *verdict;    /* the analyzer's name: "hung_task", "oom"... */
 	const char *summary;    /* one line, as a kernel engineer writes it */
 	double confidence;      /* [0, 1]; kt_confidence_band() names it */
-	const char *signature;  /* "kt1:<16 hex>" (docs/signature.md) */
+	const char *signature;  /* "kt2:<16 hex>" (docs/signature.md) */
 	bool primary;
 	unsigned sources;       /* enum kt_evidence_source */
 	const struct kt_evidence_line *lines;

@@ -268,7 +268,7 @@ class SharedDumps(unittest.TestCase):
             self.assertEqual(out.returncode, 0, out.stderr)
             verdict = self.manifest(d)["expected_verdict"]
             self.assertIn(f"Verdict     {verdict}", out.stdout)
-            self.assertIn("Signature   kt1:", out.stdout)
+            self.assertIn("Signature   kt2:", out.stdout)
             self.assertIn("What to do", out.stdout)
 
 

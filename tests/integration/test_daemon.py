@@ -355,7 +355,7 @@ class DaemonTest(unittest.TestCase):
         aid, dump_id, outcome, reason, verdict, signature, report_path = analyses[0][:7]
         self.assertEqual(outcome, "triaged", reason)
         self.assertEqual(verdict, expected_verdict(SAMPLE))
-        self.assertRegex(signature, r"^kt1:[0-9a-f]{16}$")
+        self.assertRegex(signature, r"^kt2:[0-9a-f]{16}$")
         self.assertNotIn("vmcore-incomplete: analysing", d.log_text())
 
         # The report file: 0640, the analyze --json document, valid.
@@ -681,7 +681,7 @@ class DaemonTest(unittest.TestCase):
         e = mine[0]
         self.assertEqual(e["MESSAGE_ID"], MESSAGE_ID)
         self.assertEqual(e["KTRIAGE_VERDICT"], expected_verdict(SAMPLE))
-        self.assertRegex(e["KTRIAGE_SIGNATURE"], r"^kt1:[0-9a-f]{16}$")
+        self.assertRegex(e["KTRIAGE_SIGNATURE"], r"^kt2:[0-9a-f]{16}$")
         self.assertEqual(e["KTRIAGE_PANIC"], "hung_task: blocked tasks")
         self.assertTrue(e["KTRIAGE_REPORT"].endswith(".json"))
         self.assertEqual(e["PRIORITY"], "2", "a crash verdict is logged at LOG_CRIT")

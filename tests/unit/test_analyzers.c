@@ -60,7 +60,7 @@ static void expect_verdict(const struct kt_report *report, const char *verdict)
 	if (strcmp(p->verdict, verdict) != 0)
 		fail_msg("verdict %s (%s), expected %s", p->verdict, p->summary, verdict);
 	assert_non_null(p->signature);
-	assert_int_equal(strncmp(p->signature, "kt1:", 4), 0);
+	assert_int_equal(strncmp(p->signature, "kt2:", 4), 0);
 	assert_int_equal(strlen(p->signature), 20);
 	/* A log alone never reaches "high". */
 	assert_true(p->confidence < 0.8);
