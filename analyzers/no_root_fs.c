@@ -62,6 +62,14 @@ static void analyze(struct kt_analysis *a)
 		return;
 	kt_finding_add_panic(a, f);
 	add_context(a, f);
+	if (facts->panic_pid >= 0) {
+		struct kt_evidence_task *t = kt_finding_add_task(f, facts->panic_pid,
+								 facts->panic_comm, KT_FROM_LOG);
+		if (t) {
+			t->role = mount ? "mounting the root filesystem" : "starting init";
+			kt_task_set_frames(f, t, &facts->panic_trace);
+		}
+	}
 	kt_finding_fact(f, "panic", "%s", facts->panic);
 	kt_finding_sign(f, "stage:%s", mount ? "mount" : "init");
 	if (mount) {
