@@ -168,8 +168,11 @@ bool kt_layout_companion_log(const char *dump_path, char *out, size_t size)
 		if (e->d_type != DT_REG && e->d_type != DT_UNKNOWN)
 			continue;
 		int rank = companion_rank(base, e->d_name);
-		if (rank > best && snprintf(out, size, "%s/%s", dir, e->d_name) < (int)size)
+		char path[4096 + 256];
+		if (rank > best && snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) < (int)size) {
+			memcpy(out, path, strlen(path) + 1);
 			best = rank;
+		}
 	}
 	closedir(d);
 	return best > 0;
