@@ -124,15 +124,20 @@ static struct kt_hung_report *logged_report(struct kt_log_facts *facts, const st
 	return NULL;
 }
 
-/* Should memory's facts be merged at all?  Only where memory or the log tells of a hang. */
-static bool tells_of_hang(const struct kt_log_facts *facts,
-			  const struct kt_lock_graph *g)
+/*
+ * Should memory's facts be merged at all?  Where the log tells of a hang, or
+ * where it tells of no crash (missing, cut, overwritten) and memory holds a
+ * wait-for cycle.  A crash the log explains otherwise is left alone: its
+ * report does not grow a hang out of tasks that were merely asleep.
+ */
+static bool tells_of_hang(struct kt_analysis *a, const struct kt_log_facts *facts)
 {
 	if (facts->nr_hung)
 		return true;
-	if (facts->has_panic && strstr(facts->panic, "hung_task"))
-		return true;
-	return g && g->nr_cycles && (!facts->has_panic || !facts->nr_oopses);
+	if (facts->has_panic)
+		return strstr(facts->panic, "hung_task") != NULL;
+	const struct kt_lock_graph *g = kt_model_graph(a);
+	return g && g->nr_cycles;
 }
 
 static bool add_memory_report(struct kt_analysis *a, struct kt_log_facts *facts, size_t *cap,
@@ -181,9 +186,9 @@ void kt_memory_facts_merge(struct kt_analysis *a, struct kt_log_facts *facts)
 		facts->hung[i].sources = KT_FROM_LOG;
 	if (!a->kernel)
 		return;
-	struct kt_lock_graph *g = kt_model_graph(a);
-	if (!tells_of_hang(facts, g))
+	if (!tells_of_hang(a, facts))
 		return;
+	struct kt_lock_graph *g = kt_model_graph(a);
 	merge_tasks(a, facts, g);
 	struct kt_wait *waits = facts->nr_hung ? kt_arena_alloc(a->arena, facts->nr_hung *
 								 sizeof(*waits)) : NULL;

@@ -56,7 +56,7 @@ def captures():
 def method(m):
     """"kdump" for a real kdump in the guest, "qemu" for dump-guest-memory."""
     how = (m.get("capture") or {}).get("method", "qemu")
-    return "kdump" if how.startswith("kdump") else "qemu"
+    return "kdump" if "kdump in the guest" in how or how.startswith("kdump") else "qemu"
 
 
 def family(release):
