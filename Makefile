@@ -84,6 +84,8 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/fixtures/%.o $(LIB)
 
 # The shared corpus of real dumps, when this machine has it.
 VMCORES ?= $(abspath $(CURDIR)/../shared/vmcores)
+# Captures of lab/scenarios (lab/capture ... --out DIR/...): tests/integration/test_memfacts.py
+LAB_VMCORES ?= /tmp/kt/lab
 CHECK_BUILD := build/check
 # Both stages build the same way, so the second never relinks a test
 # against objects built without the sanitizers.
@@ -103,6 +105,7 @@ unit: unit-bins
 integration:
 	KTRIAGE=$(CURDIR)/$(BUILD)/ktriage KT_TESTS_BIN=$(CURDIR)/$(BUILD)/tests \
 	KT_SAMPLE=$(CURDIR)/samples/cgroup_deadlock KT_VMCORES=$(VMCORES) \
+	KT_LAB_VMCORES=$(LAB_VMCORES) \
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		python3 -m unittest discover -v -s tests/integration -p 'test_*.py'
 
