@@ -134,8 +134,11 @@ static bool tells_of_hang(struct kt_analysis *a, const struct kt_log_facts *fact
 {
 	if (facts->nr_hung)
 		return true;
-	if (facts->has_panic)
-		return strstr(facts->panic, "hung_task") != NULL;
+	if (facts->has_panic || facts->nr_oopses) /* a real kdump's oops comes before panic() */
+		return facts->has_panic && strstr(facts->panic, "hung_task") != NULL;
+	size_t count;
+	if (!kt_model_tasks(a, &count))
+		return false;
 	const struct kt_lock_graph *g = kt_model_graph(a);
 	return g && g->nr_cycles;
 }
@@ -186,8 +189,9 @@ void kt_memory_facts_merge(struct kt_analysis *a, struct kt_log_facts *facts)
 		facts->hung[i].sources = KT_FROM_LOG;
 	if (!a->kernel)
 		return;
-	if (!tells_of_hang(a, facts))
-		return;
+	size_t count;
+	if (!tells_of_hang(a, facts) || !kt_model_tasks(a, &count))
+		return; /* no hang to add to, or no task memory could read */
 	struct kt_lock_graph *g = kt_model_graph(a);
 	merge_tasks(a, facts, g);
 	struct kt_wait *waits = facts->nr_hung ? kt_arena_alloc(a->arena, facts->nr_hung *

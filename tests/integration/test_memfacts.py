@@ -8,10 +8,13 @@ and the path that took it (capture.method: "kdump" for a real kdump in the
 guest, otherwise QEMU's dump-guest-memory).
 
   podlock_inversion  the cgroup_mutex / cgroup_threadgroup_rwsem inversion taken
-                     from a module.  Under a real kdump the log keeps one
-                     hung-task report (no cgroup frame on it): the log alone is
-                     a hung task, memory proves the cycle.  Every capture signs
-                     like the QEMU capture of the same release family.
+                     from a module.  Under a real kdump the log keeps the first
+                     scan's reports (one on 6.1; 6.12 prints all it panics for:
+                     the module's two), no cgroup frame on them: the log alone
+                     is a hung task, memory names the locks and proves the
+                     cycle (or, where the reader is not found on a stack, the
+                     chain to the writer).  Every capture signs like the QEMU
+                     capture of the same release family.
   jq_stall(_noise)   a hung mutex; in _noise the reports were overwritten by
                      printk noise before the panic: memory gives the verdict and
                      the same signature as the intact capture.
@@ -83,38 +86,51 @@ class MemoryFacts(unittest.TestCase):
         return got
 
     def test_kdump_cgroup_inversion_from_memory(self):
-        qemu = {family(m["kernel_release"]): analyze(os.path.join(d, "vmcore.kdump"))
+        qemu = {family(m["kernel_release"]): (d, analyze(os.path.join(d, "vmcore.kdump")))
                 for d, m in self.of("podlock_inversion", "qemu")}
         for d, m in self.of("podlock_inversion", "kdump"):
             with self.subTest(capture=d):
                 log = os.path.join(d, "vmcore-dmesg.txt")
-                self.assertEqual(hung_reports(log), 1, "a real kdump keeps the first report")
+                same = qemu.get(family(m["kernel_release"]))
+                # 6.1 honours hung_task_warnings=1; 6.12 prints every hung task it panics
+                # for, and the kdump scenario starts no bystander: the module's two at most.
+                self.assertIn(hung_reports(log), (1, 2), "a real kdump keeps the first scan")
+                if same:
+                    self.assertLess(hung_reports(log),
+                                    hung_reports(os.path.join(same[0], "vmcore-dmesg.txt")))
                 text = analyze(log)
-                self.assertEqual(text["verdict"], "hung_task", "one task on one lock is no deadlock")
+                self.assertEqual(text["verdict"], "hung_task",
+                                 "the log alone does not show the inversion")
                 dump = analyze(os.path.join(d, "vmcore.kdump"))
                 self.assertEqual(dump["verdict"], m["expected_verdict"], dump["summary"])
-                self.assertIn("proven from memory", dump["summary"])
                 finding = dump["findings"][0]
                 facts, sources = finding["evidence"]["facts"], finding["evidence"]["fact_sources"]
-                self.assertIn("cgroup_mutex", facts["cycle"])
-                self.assertIn("cgroup_threadgroup_rwsem", facts["cycle"])
-                self.assertEqual(sources["cycle"], "memory")
-                tasks = {t["pid"]: t for t in finding["evidence"]["tasks"]}
+                proof = facts.get("cycle") or facts.get("chain")
+                self.assertIsNotNone(proof, facts)
+                self.assertIn("cgroup_mutex", proof)
+                self.assertEqual(sources.get("cycle", sources.get("chain")), "memory")
+                if "cycle" in facts:
+                    self.assertIn("cgroup_threadgroup_rwsem", facts["cycle"])
+                    self.assertIn("proven from memory", dump["summary"])
+                else:
+                    self.assertIn("cgroup_threadgroup_rwsem", dump["summary"])
+                locks = {l["symbol"]: l for l in finding["evidence"]["locks"]}
                 truth = m["ground_truth"]
                 for lock in truth["locks"]:
-                    owner = lock.get("owner_pid") or (lock.get("reader_pids") or [None])[0]
-                    self.assertIn(owner, tasks, f"{lock['symbol']}'s holder is in the evidence")
-                    self.assertIn("memory", tasks[owner]["sources"])
+                    self.assertIn(lock["symbol"], locks)
+                    self.assertIn("memory", locks[lock["symbol"]]["sources"])
+                    if lock.get("owner_pid"):
+                        self.assertEqual(locks[lock["symbol"]]["owner_pid"], lock["owner_pid"])
+                tasks = {t["pid"]: t for t in finding["evidence"]["tasks"]}
                 reported = {r["pid"] for r in truth["hung_task_reports"]}
                 for pid, t in tasks.items():
                     want = {"log", "memory"} if pid in reported else {"memory"}
                     self.assertTrue(want <= set(t["sources"]), f"{pid}: {t['sources']}")
-                same = qemu.get(family(m["kernel_release"]))
                 if same is None:
                     print(f"\n  {d}: no QEMU capture of {family(m['kernel_release'])} to compare")
                     continue
-                self.assertEqual(same["verdict"], dump["verdict"])
-                self.assertEqual(dump["signature"], same["signature"],
+                self.assertEqual(same[1]["verdict"], dump["verdict"])
+                self.assertEqual(dump["signature"], same[1]["signature"],
                                  "a real kdump signs like the QEMU capture of the same bug")
 
     def test_signature_across_builds(self):

@@ -164,6 +164,12 @@ static void analyze(struct kt_analysis *a)
 	if (proven)
 		kt_finding_summary(f, "cgroup lock deadlock, proven from memory: %s; %zu hung "
 				   "tasks pile up behind it", memory.cycle, f->pub.nr_tasks);
+	else if (memory.chain && writer >= 0 && facts->hung[writer].memory_lock)
+		kt_finding_summary(f, "cgroup lock deadlock: memory shows %s, the writer of %s, "
+				   "which waits for its readers (a reader memory could not place on "
+				   "a stack); %zu of %zu hung tasks wait on cgroup locks",
+				   memory.chain, facts->hung[writer].memory_lock, on_cgroup,
+				   facts->nr_hung);
 	else
 		kt_finding_summary(f, "cgroup lock deadlock: %zu of %zu hung tasks block on %s "
 				   "from cgroup code%s; consistent with the cgroup_mutex <-> "
