@@ -83,15 +83,23 @@ static void child_probe(const char *path)
 	_exit(EXIT_DONE);
 }
 
-static void child_analyze(const char *path)
+/*
+ * The log kdump saved beside the dump (it stands in for a cut or unreadable
+ * one), found before the sandbox closes: only names are read here.
+ */
+static const char *companion_of(const char *path)
 {
-	struct kt_report *report;
-	/* The log kdump saved beside the dump stands in for a cut or unreadable one. */
-	char companion[4096];
-	struct kt_analyze_options options = { 0 };
+	static char companion[4096];
 	if (kt_layout_companion_log(path, companion, sizeof(companion)) &&
 	    strcmp(companion, path) != 0 && access(companion, R_OK) == 0)
-		options.saved_log = companion;
+		return companion;
+	return NULL;
+}
+
+static void child_analyze(const char *path, const char *companion)
+{
+	struct kt_report *report;
+	struct kt_analyze_options options = { .saved_log = companion };
 	struct kt_error *err = kt_analyze_path(path, &options, &report);
 	if (err)
 		fail_with(err, EXIT_FAILED);
@@ -122,6 +130,7 @@ static void child_main(const char *path, enum worker_mode mode, int memfd,
 		dup2(null, 1);
 	}
 	close_range(4, ~0U, 0);
+	const char *companion = mode == WORKER_PROBE ? NULL : companion_of(path);
 	if (sandbox_enter(timeout, memory_mb) < 0) {
 		static const char msg[] = "could not enter the worker sandbox";
 		write_all(3, msg, sizeof(msg) - 1);
@@ -129,7 +138,7 @@ static void child_main(const char *path, enum worker_mode mode, int memfd,
 	}
 	if (mode == WORKER_PROBE)
 		child_probe(path);
-	child_analyze(path);
+	child_analyze(path, companion);
 }
 
 /* ---- In the parent --------------------------------------------------- */
