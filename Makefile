@@ -2,6 +2,7 @@
 #   make            build/ktriage, build/ktriaged, build/lib/libkt_<layer>.a
 #   make check      every test, built with AddressSanitizer and UBSan
 #   make layers     fail on an #include or a call that runs up the layers
+#   make size       fail on a file over 700 lines or a function over 60
 #   make demo       triage the bundled sample dump
 #   make deps       install the Debian build and test packages
 #   make install    PREFIX=/usr/local DESTDIR= (binaries, unit, catalog, conf, man, completion)
@@ -85,6 +86,10 @@ $(BUILD)/ktriage: $(call obj,$(CLI_SRC)) $(call layer_libs,analysis kernel dump 
 $(BUILD)/ktriaged: $(call obj,$(DAEMON_SRC)) $(call layer_libs,analysis kernel dump services base)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# STYLE's "a function fits on a screen", as numbers (tools/check-size).
+size:
+	python3 tools/check-size
+
 # Includes first (no build needed), then the calls in the built archives.
 layers:
 	python3 tools/check-layers --includes-only
@@ -111,7 +116,7 @@ CHECK_BUILD := build/check
 CHECK_MAKE = $(MAKE) --no-print-directory BUILD=$(CHECK_BUILD) SANITIZE=1 CFLAGS="-O1 -g"
 check:
 	$(CHECK_MAKE) all unit-bins fixture-bins fuzz-replay-bins
-	$(CHECK_MAKE) layers unit integration fuzz-regressions
+	$(CHECK_MAKE) size layers unit integration fuzz-regressions
 	$(MAKE) --no-print-directory fuzz-smoke
 
 unit-bins: $(UNIT_BIN)

@@ -202,6 +202,17 @@ static void usage(FILE *out)
 		KT_CONFIG_DEFAULT_PATH, KT_STATE_DEFAULT_DIR);
 }
 
+/* --watch DIR, repeatable; false when out of memory. */
+static bool add_watch(struct cli_overrides *o, char *dir)
+{
+	char **n = realloc(o->watch, (o->nr_watch + 1) * sizeof(*n));
+	if (!n)
+		return false;
+	o->watch = n;
+	n[o->nr_watch++] = dir;
+	return true;
+}
+
 /* Returns -1 to go on, else an exit status. */
 static int parse_args(struct manager *m, int argc, char **argv, bool *check)
 {
@@ -223,15 +234,10 @@ static int parse_args(struct manager *m, int argc, char **argv, bool *check)
 			m->config_path = optarg;
 			m->config_path_given = true;
 			break;
-		case 'w': {
-			char **n = realloc(m->overrides.watch,
-					   (m->overrides.nr_watch + 1) * sizeof(*n));
-			if (!n)
+		case 'w':
+			if (!add_watch(&m->overrides, optarg))
 				return 1;
-			m->overrides.watch = n;
-			n[m->overrides.nr_watch++] = optarg;
 			break;
-		}
 		case 's':
 			m->overrides.state_dir = optarg;
 			break;

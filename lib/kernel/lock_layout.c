@@ -50,20 +50,6 @@ static void load_shape(struct kt_kernel *k, struct kt_list_shape *s,
 		offset_of(k, lock, head, &s->head);
 }
 
-/* THREAD_SIZE is a #define; the init task's stack spans exactly one. */
-static uint64_t thread_size(struct kt_kernel *k)
-{
-	uint64_t start, end;
-	struct kt_error *err = kt_symbol_address(k, "__start_init_task", &start);
-	if (!err)
-		err = kt_symbol_address(k, "__end_init_task", &end);
-	kt_error_free(err);
-	if (!err && end > start && end - start <= KT_MAX_THREAD_SIZE &&
-	    ((end - start) & (end - start - 1)) == 0)
-		return end - start;
-	return KT_DEFAULT_THREAD_SIZE;
-}
-
 static void load_mutex(struct kt_kernel *k, struct kt_lock_layout *l)
 {
 	l->mutex_is_rt = offset_of(k, "struct mutex", "rtmutex", &l->mutex_rtmutex);
@@ -150,7 +136,7 @@ static void load_waits(struct kt_kernel *k, struct kt_lock_layout *l)
 void kt_lock_layout_load(struct kt_kernel *k, struct kt_lock_layout *l)
 {
 	memset(l, 0, sizeof(*l));
-	l->thread_size = thread_size(k);
+	l->thread_size = kt_kernel_thread_size(k);
 	if (!offset_of(k, "struct task_struct", "stack", &l->task_stack))
 		kt_kernel_warn(k, "task_struct.stack not in the types: "
 				  "waiters on stacks cannot be recognised");

@@ -33,10 +33,6 @@
 #define KT_WQ_FLAG_EXCLUSIVE 0x01u
 #define KT_WQ_FLAG_WOKEN 0x02u
 
-/* THREAD_SIZE when the kernel's init stack does not tell it. */
-#define KT_DEFAULT_THREAD_SIZE (16u << 10)
-#define KT_MAX_THREAD_SIZE (64u << 10)
-
 /* ---- Owner words: pure decoding, no memory reads ---------------------- */
 
 struct kt_owner_word {

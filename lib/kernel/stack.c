@@ -19,9 +19,6 @@
 
 #define MAX_FRAMES 128
 #define MAX_STACK_SWITCHES 6
-/* THREAD_SIZE is a #define, absent from BTF: 16 KiB, 32 KiB with KASAN. */
-#define MAX_THREAD_SIZE (32u << 10)
-#define SCAN_WORDS (MAX_THREAD_SIZE / 8)
 
 struct unwind {
 	struct kt_kernel *k;
@@ -180,7 +177,7 @@ static bool find_bp(struct unwind *u, const struct kt_orc_entry *e, uint64_t cfa
 /* Stacks only grow down within one stack; a jump is a switch of stacks. */
 static bool plausible_move(struct unwind *u, uint64_t new_sp)
 {
-	if (new_sp > u->sp && new_sp - u->sp < MAX_THREAD_SIZE)
+	if (new_sp > u->sp && new_sp - u->sp < kt_kernel_thread_size(u->k))
 		return true;
 	return ++u->switches <= MAX_STACK_SWITCHES && new_sp != u->sp;
 }
@@ -298,7 +295,7 @@ static bool resync(struct unwind *u, uint64_t from)
 {
 	if (++u->resyncs > 3)
 		return false;
-	uint64_t top = (from | (MAX_THREAD_SIZE / 2 - 1)) + 1;
+	uint64_t top = (from | (kt_kernel_thread_size(u->k) - 1)) + 1;
 	for (uint64_t a = from; a < top; a += 8) {
 		uint64_t word;
 		if (!read_word(u, a, &word))
@@ -317,8 +314,8 @@ static bool resync(struct unwind *u, uint64_t from)
 /* After ORC gave up for good: every text address left, unreliable. */
 static void scan_rest(struct unwind *u, uint64_t from)
 {
-	uint64_t top = (from | (MAX_THREAD_SIZE / 2 - 1)) + 1;
-	for (uint64_t a = from; a < top && a - from < SCAN_WORDS * 8; a += 8) {
+	uint64_t top = (from | (kt_kernel_thread_size(u->k) - 1)) + 1;
+	for (uint64_t a = from; a < top; a += 8) {
 		uint64_t word;
 		if (!read_word(u, a, &word))
 			return;
