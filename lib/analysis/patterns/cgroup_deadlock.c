@@ -165,6 +165,7 @@ static void analyze(struct kt_analysis *a)
 	sign(a, f);
 	char writer_text[160] = "";
 	note_writer(a, f, writer_text, sizeof(writer_text));
+	int writer = find_writer(a);
 	size_t confirmed = kt_model_confirm_blocked(a, f);
 	struct kt_model_lock_summary memory;
 	bool proven = kt_model_locks(a, f, &memory) && memory.cycles;
