@@ -77,6 +77,25 @@ static bool parse_kill(const char *s, struct oom_report *r)
 	return true;
 }
 
+/*
+ * What only a memcg OOM prints (mem_cgroup_print_oom_meminfo): "memory: usage
+ * 49152kB, limit 49152kB, failcnt 53" and "Memory cgroup stats for /PATH:".
+ */
+static bool memcg_line(const char *s, struct oom_report *r)
+{
+	if (strncmp(s, "memory: usage ", 14) == 0) {
+		size_t usage = strcspn(s + 8, ","), limit = strcspn(s + 8 + usage + 1, ",");
+		snprintf(r->usage, sizeof(r->usage), "%.*s", (int)(usage + 1 + limit), s + 8);
+		return true;
+	}
+	const char *p = strstr(s, "Memory cgroup stats for ");
+	if (!p)
+		return false;
+	if (!r->memcg[0])
+		snprintf(r->memcg, sizeof(r->memcg), "%.*s", (int)strcspn(p + 24, ": "), p + 24);
+	return true;
+}
+
 /* Column of "rss" in the task table header, counting "pid" as 0. */
 static int rss_column(const char *header)
 {
@@ -176,14 +195,9 @@ static bool scan(struct kt_analysis *a, struct oom_report *r)
 			snprintf(r->constraint, sizeof(r->constraint), "CONSTRAINT_MEMCG");
 			p = strstr(s, "limit of ") + 9;
 			snprintf(r->memcg, sizeof(r->memcg), "%.*s", (int)strcspn(p, " "), p);
-		} else if (strncmp(s, "memory: usage ", 14) == 0) {
-			/* mem_cgroup_print_oom_meminfo: only a memcg OOM prints its counters */
-			r->usage_line = i;
-			snprintf(r->usage, sizeof(r->usage), "%.*s", (int)strcspn(s + 8, ",") +
-				 (int)strcspn(s + 8 + strcspn(s + 8, ",") + 1, ",") + 1, s + 8);
-		} else if ((p = strstr(s, "Memory cgroup stats for ")) && !r->memcg[0]) {
-			p += 24;
-			snprintf(r->memcg, sizeof(r->memcg), "%.*s", (int)strcspn(p, ": "), p);
+		} else if (memcg_line(s, r)) {
+			if (strncmp(s, "memory: usage ", 14) == 0)
+				r->usage_line = i;
 		} else if (strstr(s, "total_vm") && strstr(s, "rss") && strstr(s, "pid")) {
 			column = rss_column(s);
 			r->table_header = i;
