@@ -135,7 +135,7 @@ int kt_cli_parse_dump_opts(const char *command, int argc, char **argv,
 			break;
 		case 'l':
 			if (strcmp(command, "analyze") != 0)
-				return kt_cli_usage(command, "--log is analyze's option");
+				return kt_cli_usage(command, "unknown option");
 			opts->log = optarg;
 			break;
 		case 'h':
