@@ -18,7 +18,7 @@ static const struct kt_command commands[] = {
 	{ "kmem", "DUMP [--json]", "memory summary in pages, as crash's kmem -i", kt_cmd_kmem },
 	{ "sys", "DUMP [--json]", "crash's sys: CPUs, date, uptime, load, tasks, release, memory, the panic and its task", kt_cmd_sys },
 	{ "locks", "DUMP [--json | --dot]", "who waits on which lock, who holds it, and the deadlock cycles", kt_cmd_locks },
-	{ "analyze", "DUMP|LOG [--json]", "what killed the machine: verdict, evidence, advice, signature (a dump or a text log)", kt_cmd_analyze },
+	{ "analyze", "DUMP|LOG [--log FILE] [--json]", "what killed the machine: verdict, evidence, advice, signature (a dump or a text log)", kt_cmd_analyze },
 	{ "list", "[--state-dir DIR] [--since T] [--verdict V] [--json]", "the dumps ktriaged has triaged, as coredumpctl list", kt_cmd_list },
 	{ "show", "ID|DUMP [--state-dir DIR] [--json]", "one dump ktriaged triaged: verdict, findings, report", kt_cmd_show },
 	{ "retriage", "ID|DUMP [--state-dir DIR]", "ask ktriaged to analyse a dump again", kt_cmd_retriage },
@@ -115,6 +115,7 @@ int kt_cli_parse_dump_opts(const char *command, int argc, char **argv,
 		{ "json", no_argument, NULL, 'j' },
 		{ "vmlinux", required_argument, NULL, 'v' },
 		{ "btf", required_argument, NULL, 'b' },
+		{ "log", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -131,6 +132,11 @@ int kt_cli_parse_dump_opts(const char *command, int argc, char **argv,
 			break;
 		case 'b':
 			opts->btf = optarg;
+			break;
+		case 'l':
+			if (strcmp(command, "analyze") != 0)
+				return kt_cli_usage(command, "unknown option");
+			opts->log = optarg;
 			break;
 		case 'h':
 			exit(kt_cli_help(command));

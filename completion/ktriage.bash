@@ -13,14 +13,15 @@ _ktriage_commands='info sym bt check dmesg ps mod kmem sys locks analyze list sh
 
 _ktriage_verdicts='sysrq mce cgroup_deadlock rt_mutex_corruption hung_task timer_bug
 	list_corruption oom null_deref gpf kernel_bug panic_on_warn soft_lockup hard_lockup
-	rcu_stall init_died unknown'
+	rcu_stall init_died no_root_fs unknown'
 
 # The options each subcommand takes (--help everywhere).
 _ktriage_options()
 {
 	local dump='--json --vmlinux --btf --help'
 	case $1 in
-		info | dmesg | ps | kmem | sys | analyze) echo "$dump" ;;
+		info | dmesg | ps | kmem | sys) echo "$dump" ;;
+		analyze) echo "--log $dump" ;;
 		sym) echo '--help' ;;
 		bt) echo "-a --all-tasks --state $dump" ;;
 		check) echo '--json --pfns --help' ;;
@@ -78,7 +79,7 @@ _ktriage()
 
 	# The argument of an option.
 	case $prev in
-		--vmlinux | --btf)
+		--vmlinux | --btf | --log)
 			_ktriage_files
 			return ;;
 		--state-dir)
@@ -115,7 +116,7 @@ _ktriage()
 			local operands=0
 			for ((i = i + 1; i < cword; i++)); do
 				case ${words[i - 1]} in
-					--vmlinux | --btf | --state | --pfns) continue ;;
+					--vmlinux | --btf | --log | --state | --pfns) continue ;;
 				esac
 				[[ ${words[i]} != -* ]] && ((operands++))
 			done

@@ -4,7 +4,8 @@
  * (hostile) dump inside a sandbox (sandbox.c) and writes its answer to a
  * memfd the parent made: the report JSON, or an error message.  The parent
  * opens the dump (queue.c) and the child reads only that descriptor: it
- * never opens anything.  Its stderr is a pipe the parent reads and logs,
+ * never opens anything once sandboxed (the kept BTF and the log kdump saved
+ * beside the dump are opened before the sandbox, and read as descriptors).  Its stderr is a pipe the parent reads and logs,
  * escaped and bounded, so nothing it prints reaches the journal raw.  The
  * parent holds a wall-time timer per child and kills it at the limit.  Exit
  * statuses: 0 done, 1 the analysis failed (message), 3 a probe found the
@@ -28,6 +29,7 @@
 #include "ktriage/analyzer.h"
 #include "ktriage/dump.h"
 #include "ktriage/kernel.h"
+#include "ktriage/layout.h"
 #include "ktriaged.h"
 
 enum { EXIT_DONE = 0, EXIT_FAILED = 1, EXIT_NOT_READY = 3, EXIT_NO_SANDBOX = 4 };
@@ -94,13 +96,36 @@ static void child_probe(const char *path)
 	_exit(EXIT_DONE);
 }
 
-static void child_analyze(const char *path, const struct kept_btf_files *kept)
+/*
+ * The log kdump saved beside the dump (it stands in for a cut or unreadable
+ * one), opened before the sandbox closes, as the dump was by the parent: the
+ * sandboxed worker reads it only through this descriptor.  -1: none; name
+ * gets its path, for the report's note.
+ */
+static int open_companion(const char *path, char *name, size_t size)
+{
+	if (!kt_layout_companion_log(path, name, size) || strcmp(name, path) == 0)
+		return -1;
+	int fd = open(name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+	struct stat st;
+	if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+static void child_analyze(const char *path, const struct kept_btf_files *kept,
+			  int log_fd, const char *log_name)
 {
 	struct kt_report *report;
 	struct kt_kernel_options kernel = { .kept_btf = kept->files, .nr_kept_btf = kept->count };
-	struct kt_error *err = kt_analyze_fd(FD_DUMP, path, &(struct kt_analyze_options){
-							     .kernel = &kernel },
-					     &report);
+	struct kt_analyze_options options = { .kernel = &kernel };
+	if (log_fd > 0) {
+		options.saved_log = log_name;
+		options.saved_log_fd = log_fd;
+	}
+	struct kt_error *err = kt_analyze_fd(FD_DUMP, path, &options, &report);
 	if (err)
 		fail_with(err, EXIT_FAILED);
 	struct json_object *json;
@@ -149,8 +174,12 @@ static void child_main(const struct child_setup *c)
 		_exit(EXIT_NO_SANDBOX);
 	/* The sandbox opens nothing: the BTF kept for earlier kernels is opened now. */
 	struct kept_btf_files kept = { 0 };
-	if (c->mode == WORKER_ANALYZE)
+	static char log_name[4096];
+	int log_fd = -1;
+	if (c->mode == WORKER_ANALYZE) {
 		open_kept_btf(c->btf_dir, &kept);
+		log_fd = open_companion(c->path, log_name, sizeof(log_name));
+	}
 	int r = sandbox_enter(&c->limits);
 	if (r < 0) {
 		char msg[128];
@@ -163,7 +192,7 @@ static void child_main(const struct child_setup *c)
 		_exit(EXIT_NO_SANDBOX);
 	if (c->mode == WORKER_PROBE)
 		child_probe(c->path);
-	child_analyze(c->path, &kept);
+	child_analyze(c->path, &kept, log_fd, log_name);
 }
 
 /* ---- In the parent --------------------------------------------------- */

@@ -109,6 +109,19 @@ static struct json_object *pairs_json(const struct kt_fact *pairs, size_t count)
 	return o;
 }
 
+/* Where each fact came from: "log", "memory" or "both" (the memory producer's word). */
+static struct json_object *fact_sources_json(const struct kt_fact *facts, size_t count)
+{
+	struct json_object *o = json_object_new_object();
+	for (size_t i = 0; i < count; i++) {
+		unsigned m = facts[i].sources ? facts[i].sources : KT_FROM_LOG;
+		const char *from = (m & KT_FROM_LOG) && (m & KT_FROM_MEMORY) ? "both"
+				   : m & KT_FROM_MEMORY ? "memory" : "log";
+		json_object_object_add(o, facts[i].key, json_object_new_string(from));
+	}
+	return o;
+}
+
 static struct json_object *finding_json(const struct kt_finding *f)
 {
 	struct json_object *o = json_object_new_object();
@@ -137,6 +150,7 @@ static struct json_object *finding_json(const struct kt_finding *f)
 	json_object_object_add(evidence, "locks", locks);
 	json_object_object_add(evidence, "registers", pairs_json(f->registers, f->nr_registers));
 	json_object_object_add(evidence, "facts", pairs_json(f->facts, f->nr_facts));
+	json_object_object_add(evidence, "fact_sources", fact_sources_json(f->facts, f->nr_facts));
 	json_object_object_add(o, "evidence", evidence);
 	struct json_object *advice = json_object_new_array();
 	for (size_t i = 0; i < f->nr_advice; i++)

@@ -357,7 +357,7 @@ class DaemonTest(unittest.TestCase):
         aid, dump_id, outcome, reason, verdict, signature, report_path = analyses[0][:7]
         self.assertEqual(outcome, "triaged", reason)
         self.assertEqual(verdict, expected_verdict(SAMPLE))
-        self.assertRegex(signature, r"^kt1:[0-9a-f]{16}$")
+        self.assertRegex(signature, r"^kt2:[0-9a-f]{16}$")
         self.assertNotIn("vmcore-incomplete: analysing", d.log_text())
 
         # The report file: 0640, the analyze --json document, valid.
@@ -443,11 +443,15 @@ class DaemonTest(unittest.TestCase):
     def test_worker_runs_unprivileged_in_seccomp(self):
         """An analysis worker, caught running: not root, no capabilities, a
         seccomp filter, no new privileges, and only the descriptors it was
-        given (stdin/stdout /dev/null, stderr a pipe, its output, the dump)."""
+        given (stdin/stdout /dev/null, stderr a pipe, its output, the dump),
+        and what it opened before its sandbox closed: the kept BTF and the
+        log kdump saved beside the dump."""
         d = self.daemon()
         d.start()
         dst = os.path.join(d.crash, "dump.vmcore")
         src = os.path.join(self.root, "staging")
+        companion = os.path.join(d.crash, "vmcore-dmesg.txt")
+        shutil.copyfile(os.path.join(SAMPLE, "vmcore-dmesg.txt"), companion)
         shutil.copyfile(sample_dump(), src)
         os.rename(src, dst)
         worker = self.catch_analysis_worker(d.proc.pid)
@@ -476,12 +480,17 @@ class DaemonTest(unittest.TestCase):
         self.assertEqual(status["Seccomp"].strip(), "2")
         self.assertEqual(status["NoNewPrivs"].strip(), "1")
         self.assertEqual(sorted(fds)[:5], [0, 1, 2, 3, 4], "worker descriptors: %r" % fds)
-        # Any other is the reader's duplicate of the dump it was given: it opens nothing.
-        self.assertEqual({fds[fd] for fd in fds if fd > 4} - {dst}, set(),
+        # Any other is the reader's duplicate of the dump it was given, a kept
+        # BTF file or the companion log, both opened before the sandbox: once
+        # sandboxed it opens nothing.
+        btf = os.path.join(d.state, "btf") + os.sep
+        others = {fds[fd] for fd in fds if fd > 4} - {dst, companion}
+        self.assertEqual({f for f in others if not f.startswith(btf)}, set(),
                          "worker descriptors: %r" % fds)
         self.assertEqual(fds[0], "/dev/null")
         self.assertTrue(fds[2].startswith("pipe:"), fds[2])
         self.assertEqual(fds[4], dst, "the worker reads the dump the daemon opened")
+        self.assertIn(companion, fds.values(), "the log beside the dump, opened before the sandbox")
         d.wait_finished(1)
         self.assertEqual([a[2] for a in d.analyses()], ["triaged"])
         self.stop(d)
@@ -1034,7 +1043,7 @@ fi
         e = mine[0]
         self.assertEqual(e["MESSAGE_ID"], MESSAGE_ID)
         self.assertEqual(e["KTRIAGE_VERDICT"], expected_verdict(SAMPLE))
-        self.assertRegex(e["KTRIAGE_SIGNATURE"], r"^kt1:[0-9a-f]{16}$")
+        self.assertRegex(e["KTRIAGE_SIGNATURE"], r"^kt2:[0-9a-f]{16}$")
         self.assertEqual(e["KTRIAGE_PANIC"], "hung_task: blocked tasks")
         self.assertTrue(e["KTRIAGE_REPORT"].endswith(".json"))
         self.assertEqual(e["PRIORITY"], "2", "a crash verdict is logged at LOG_CRIT")

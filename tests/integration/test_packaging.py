@@ -53,7 +53,7 @@ PROBES = {
     "--json": [], "--vmlinux": ["/nonexistent/vmlinux"], "--btf": ["/nonexistent/btf"],
     "--dot": [], "--all": [], "-a": [], "--all-tasks": [], "--state": ["UN"],
     "--pfns": ["0-1"], "--state-dir": ["/nonexistent/state"], "--since": ["today"],
-    "--verdict": ["oom"],
+    "--verdict": ["oom"], "--log": ["/nonexistent/log"],
 }
 
 
