@@ -70,6 +70,12 @@ int kt_cmd_mod(int argc, char **argv);
 int kt_cmd_kmem(int argc, char **argv);
 int kt_cmd_locks(int argc, char **argv);
 int kt_cmd_analyze(int argc, char **argv);
+/* Inspection through the dump's BTF (cmd_struct.c, cmd_rd.c, cmd_files.c). */
+int kt_cmd_struct(int argc, char **argv);
+int kt_cmd_p(int argc, char **argv);
+/* A hexadecimal address or a symbol: 0, or the exit status after saying why. */
+int kt_cli_parse_address(struct kt_kernel *kernel, const char *text,
+			 uint64_t *address);
 
 /* ktriaged's store (cmd_list.c): the state directory, times, a dump's state. */
 struct kt_store_entry;

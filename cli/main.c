@@ -17,6 +17,8 @@ static const struct kt_command commands[] = {
 	{ "mod", "DUMP [--all] [--json]", "tainted modules, as crash's mod -t; --all: every module with base and size", kt_cmd_mod },
 	{ "kmem", "DUMP [--json]", "memory summary in pages, as crash's kmem -i", kt_cmd_kmem },
 	{ "sys", "DUMP [--json]", "crash's sys: CPUs, date, uptime, load, tasks, release, memory, the panic and its task", kt_cmd_sys },
+	{ "struct", "DUMP TYPE[.MEMBER[,MEMBER]] ADDRESS [-x|-d] [--json]", "an object's members from the dump's BTF, as crash's struct", kt_cmd_struct },
+	{ "p", "DUMP SYMBOL[.MEMBER][:CPU] [-x|-d] [--json]", "a variable, per-CPU ones on a CPU, as crash's p", kt_cmd_p },
 	{ "locks", "DUMP [--json | --dot]", "who waits on which lock, who holds it, and the deadlock cycles", kt_cmd_locks },
 	{ "analyze", "DUMP|LOG [--json]", "what killed the machine: verdict, evidence, advice, signature (a dump or a text log)", kt_cmd_analyze },
 	{ "list", "[--state-dir DIR] [--since T] [--verdict V] [--json]", "the dumps ktriaged has triaged, as coredumpctl list", kt_cmd_list },

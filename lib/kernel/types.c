@@ -28,6 +28,7 @@ struct kt_types {
 	const struct kt_types_ops *ops;
 	struct kt_types_backend *backend;
 	const char *source; /* "dump", a file name */
+	struct kt_types_backend *dump_btf; /* for kt_types_btf beside DWARF */
 };
 
 /* Names are keyed with their kind, as C does: "struct foo" vs "foo". */
@@ -455,9 +456,51 @@ void kt_types_destroy(struct kt_kernel *k)
 {
 	if (!k->types)
 		return;
+	if (k->types->dump_btf)
+		btf_destroy(k->types->dump_btf);
 	k->types->ops->destroy(k->types->backend);
 	free(k->types);
 	k->types = NULL;
+}
+
+/*
+ * Whole types (value.c) are walked in BTF whatever answers kt_type_*: with
+ * a vmlinux's DWARF, the dump's own BTF is opened beside it, once.
+ */
+static struct kt_error *btf_backend_of(struct kt_kernel *k,
+				       struct kt_types_backend **out)
+{
+	struct kt_error *err = kt_kernel_need_types(k);
+	if (err)
+		return err;
+	if (k->types->ops == &btf_ops) {
+		*out = k->types->backend;
+		return NULL;
+	}
+	if (!k->types->dump_btf) {
+		struct btf *btf;
+		err = btf_from_dump(k, &btf);
+		if (!err)
+			err = btf_backend(btf, &k->types->dump_btf);
+		if (err)
+			return err;
+	}
+	*out = k->types->dump_btf;
+	return NULL;
+}
+
+struct kt_error *kt_types_btf(struct kt_kernel *k, const char *name,
+			      const struct btf **btf, uint32_t *id)
+{
+	struct kt_types_backend *b;
+	struct kt_error *err = btf_backend_of(k, &b);
+	if (err)
+		return err;
+	*btf = b->btf;
+	*id = name ? find_type(b, name) : 0;
+	if (name && !*id)
+		return kt_error_create(KT_ERR_NOT_FOUND, "type %s not found", name);
+	return NULL;
 }
 
 const char *kt_types_backend_name(struct kt_kernel *k)

@@ -42,6 +42,14 @@ struct kt_error *kt_types_init_btf(struct kt_kernel *kernel, const void *data,
 				   size_t size);
 
 /*
+ * The kernel's BTF and, when name is not NULL, the id of the type so named
+ * ("struct rq", "pid_t"); the dump's own BTF when DWARF answers kt_type_*.
+ */
+struct btf;
+struct kt_error *kt_types_btf(struct kt_kernel *kernel, const char *name,
+			      const struct btf **btf, uint32_t *id);
+
+/*
  * Which back-end answers for this kernel: "BTF", "DWARF", or NULL when
  * there are no types.  Builds the types if nothing has asked yet.
  */
