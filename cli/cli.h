@@ -73,6 +73,7 @@ int kt_cmd_analyze(int argc, char **argv);
 /* Inspection through the dump's BTF (cmd_struct.c, cmd_rd.c, cmd_files.c). */
 int kt_cmd_struct(int argc, char **argv);
 int kt_cmd_p(int argc, char **argv);
+int kt_cmd_rd(int argc, char **argv);
 /* A hexadecimal address or a symbol: 0, or the exit status after saying why. */
 int kt_cli_parse_address(struct kt_kernel *kernel, const char *text,
 			 uint64_t *address);

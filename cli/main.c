@@ -19,6 +19,7 @@ static const struct kt_command commands[] = {
 	{ "sys", "DUMP [--json]", "crash's sys: CPUs, date, uptime, load, tasks, release, memory, the panic and its task", kt_cmd_sys },
 	{ "struct", "DUMP TYPE[.MEMBER[,MEMBER]] ADDRESS [-x|-d] [--json]", "an object's members from the dump's BTF, as crash's struct", kt_cmd_struct },
 	{ "p", "DUMP SYMBOL[.MEMBER][:CPU] [-x|-d] [--json]", "a variable, per-CPU ones on a CPU, as crash's p", kt_cmd_p },
+	{ "rd", "DUMP ADDRESS [COUNT] [-8|-16|-32|-64] [-s] [-p] [--json]", "memory words with their ASCII, as crash's rd; -s symbols, -p physical", kt_cmd_rd },
 	{ "locks", "DUMP [--json | --dot]", "who waits on which lock, who holds it, and the deadlock cycles", kt_cmd_locks },
 	{ "analyze", "DUMP|LOG [--json]", "what killed the machine: verdict, evidence, advice, signature (a dump or a text log)", kt_cmd_analyze },
 	{ "list", "[--state-dir DIR] [--since T] [--verdict V] [--json]", "the dumps ktriaged has triaged, as coredumpctl list", kt_cmd_list },
