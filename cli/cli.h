@@ -74,6 +74,9 @@ int kt_cmd_analyze(int argc, char **argv);
 int kt_cmd_struct(int argc, char **argv);
 int kt_cmd_p(int argc, char **argv);
 int kt_cmd_rd(int argc, char **argv);
+/* kmem -s and kmem ADDRESS (cmd_kmem_slab.c). */
+int kt_cli_kmem_slabs(struct kt_kernel *kernel, bool json);
+int kt_cli_kmem_address(struct kt_kernel *kernel, const char *address, bool json);
 /* A hexadecimal address or a symbol: 0, or the exit status after saying why. */
 int kt_cli_parse_address(struct kt_kernel *kernel, const char *text,
 			 uint64_t *address);

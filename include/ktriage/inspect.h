@@ -79,20 +79,28 @@ bool kt_variable_is_per_cpu(struct kt_kernel *kernel, const char *symbol);
 
 struct kt_address_owner {
 	uint64_t address;
-	bool readable;            /* the address translates and its page is in the dump */
-	uint64_t physical;        /* when readable */
-	char region[32];          /* "direct map", "vmalloc", "kernel image", "module", "vmemmap" */
-	char symbol[160];         /* "init_task+0x10", "" */
+	bool readable;            /* it translates to a page the dump holds */
+	uint64_t physical;        /* when it translates */
+	char region[24];          /* "direct map", "kernel image", "module", "vmalloc", "" */
+	char symbol[160];         /* image or module symbol: "jiffies+8", "" */
+	char symbol_type;         /* its kallsyms letter */
 	char module[64];          /* the module whose memory it is, "" */
-	char slab_cache[64];      /* the slab cache, "" */
-	uint64_t slab_object;     /* the object holding it */
-	uint64_t slab_offset;
-	uint64_t slab_object_size;
-	uint64_t page;            /* its struct page, 0 when unknown */
-	uint64_t page_flags;
-	int32_t stack_pid;        /* a task whose kernel stack holds it, -1 */
-	uint64_t stack_task;
-	int32_t task_pid;         /* the task whose task_struct holds it, -1 */
+	/* A slab object (slab_cache[0] != 0): */
+	char slab_cache[64];
+	uint64_t kmem_cache;      /* the struct kmem_cache */
+	uint64_t slab;            /* its struct slab (head struct page) */
+	uint64_t slab_memory;     /* where the slab's objects start */
+	uint64_t slab_objects, slab_inuse;
+	uint64_t object, object_offset, object_size;
+	bool object_free;         /* on the slab's or its CPU's free list */
+	/* A task's (task_pid >= 0) task_struct or kernel stack: */
+	int32_t task_pid;
+	uint64_t task;
+	bool in_stack;            /* in the task's kernel stack */
+	uint64_t stack, stack_size;
+	/* Its struct page (page != 0): */
+	uint64_t page, page_flags, page_mapping, page_index;
+	int32_t page_count;
 };
 
 struct kt_error *kt_address_owner(struct kt_kernel *kernel, uint64_t address,
