@@ -74,6 +74,13 @@ int kt_cmd_analyze(int argc, char **argv);
 int kt_cmd_struct(int argc, char **argv);
 int kt_cmd_p(int argc, char **argv);
 int kt_cmd_rd(int argc, char **argv);
+int kt_cmd_files(int argc, char **argv);
+/* crash's task line, "PID: 1  TASK: ...  CPU: 0  COMMAND: ..." (cmd_files.c). */
+void kt_cli_task_header(const struct kt_task *task);
+/* A pid or a task_struct address; NULL after saying there is none. */
+const struct kt_task *kt_cli_find_task(struct kt_kernel *kernel, const char *text);
+/* ps -m (cmd_ps_times.c). */
+int kt_cli_ps_times(struct kt_kernel *kernel, bool json);
 /* kmem -s and kmem ADDRESS (cmd_kmem_slab.c). */
 int kt_cli_kmem_slabs(struct kt_kernel *kernel, bool json);
 int kt_cli_kmem_address(struct kt_kernel *kernel, const char *address, bool json);

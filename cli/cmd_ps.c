@@ -6,6 +6,7 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cli.h"
 #include "ktriage/kernel.h"
@@ -89,7 +90,21 @@ static int print_tasks(struct kt_kernel *k, const struct kt_cli_opts *opts)
 	return KT_EXIT_OK;
 }
 
+static int print_times(struct kt_kernel *k, const struct kt_cli_opts *opts)
+{
+	return kt_cli_ps_times(k, opts->json);
+}
+
 int kt_cmd_ps(int argc, char **argv)
 {
-	return kt_cli_run_on_kernel("ps", argc, argv, print_tasks);
+	/* -m: time in state (cmd_ps_times.c); the rest is the common parse. */
+	bool times = false;
+	int n = 0;
+	for (int i = 0; i < argc; i++) {
+		if (i > 0 && strcmp(argv[i], "-m") == 0)
+			times = true;
+		else
+			argv[n++] = argv[i];
+	}
+	return kt_cli_run_on_kernel("ps", n, argv, times ? print_times : print_tasks);
 }
