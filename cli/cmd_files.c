@@ -104,11 +104,20 @@ static struct json_object *files_json(const struct kt_task *t, const struct kt_t
 int kt_cmd_files(int argc, char **argv)
 {
 	struct kt_cli_opts opts;
-	if (argc < 3)
+	/* The second operand is the task; the rest is the common parse. */
+	const char *which = NULL;
+	int n = 0, operands = 0;
+	for (int i = 0; i < argc; i++) {
+		bool value = i > 0 && (!strcmp(argv[i - 1], "--vmlinux") ||
+				       !strcmp(argv[i - 1], "--btf"));
+		if (i > 0 && !value && argv[i][0] != '-' && ++operands == 2)
+			which = argv[i];
+		else
+			argv[n++] = argv[i];
+	}
+	if (!which)
 		return kt_cli_usage("files", "give a DUMP and a PID");
-	/* The last operand is the task; the rest are the common options. */
-	const char *which = argv[argc - 1];
-	int status = kt_cli_parse_dump_opts("files", argc - 1, argv, &opts);
+	int status = kt_cli_parse_dump_opts("files", n, argv, &opts);
 	if (status)
 		return status;
 	struct kt_cli_session s;

@@ -124,7 +124,7 @@ static void print_owner_text(struct kt_kernel *k, const struct kt_address_owner 
 	}
 	if (o->page)
 		printf("      PAGE       PHYSICAL      MAPPING       INDEX CNT FLAGS\n"
-		       "%016" PRIx64 " %8" PRIx64 " %16" PRIx64 " %8" PRIu64 " %2" PRId32 " %" PRIx64 "\n",
+		       "%016" PRIx64 " %8" PRIx64 " %16" PRIx64 " %8" PRIx64 " %2" PRId32 " %" PRIx64 "\n",
 		       o->page, o->physical & ~(uint64_t)4095, o->page_mapping, o->page_index,
 		       o->page_count, o->page_flags);
 }

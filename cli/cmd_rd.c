@@ -83,10 +83,17 @@ static uint64_t word_at(const uint8_t *p, unsigned unit)
 static bool word_symbol(struct kt_kernel *k, uint64_t value, char *buf, size_t size)
 {
 	struct kt_symbol symbol;
-	uint64_t offset;
-	if (!kt_kernel_is_kernel_address(k, value))
+	uint64_t offset, text, end;
+	/* Only the image's and the modules' own addresses: a word past the
+	 * last symbol is no "_end+1715470335". */
+	struct kt_error *err = kt_symbol_address(k, "_text", &text);
+	if (!err)
+		err = kt_symbol_address(k, "_end", &end);
+	bool image = !err && value >= text && value < end;
+	kt_error_free(err);
+	if (!image && !kt_module_at(k, value))
 		return false;
-	struct kt_error *err = kt_symbol_at(k, value, &symbol, &offset);
+	err = kt_symbol_at(k, value, &symbol, &offset);
 	if (err) {
 		kt_error_free(err);
 		return false;
@@ -104,7 +111,11 @@ static bool word_symbol(struct kt_kernel *k, uint64_t value, char *buf, size_t s
 static void print_line(struct kt_kernel *k, const struct rd_opts *o,
 		       uint64_t address, const uint8_t *bytes, size_t len)
 {
-	printf("%016" PRIx64 ":  ", address);
+	/* crash pads a physical address with spaces, a virtual one with zeros. */
+	if (o->physical)
+		printf("%16" PRIx64 ":  ", address);
+	else
+		printf("%016" PRIx64 ":  ", address);
 	size_t per_line = 16 / o->unit;
 	for (size_t i = 0; i < per_line; i++) {
 		if (i * o->unit >= len) {

@@ -92,8 +92,9 @@ static void add_value(struct json_object *o, const struct kt_value *v)
 		add_children(o, v, "elements");
 		return;
 	case KT_VALUE_CHARS:
-		json_object_object_add(o, "value", kt_cli_json_bytes(v->bytes,
-			strnlen((const char *)v->bytes, v->nr_bytes)));
+		json_object_object_add(o, "value", v->bytes
+			? kt_cli_json_bytes(v->bytes, strnlen((const char *)v->bytes, v->nr_bytes))
+			: json_object_new_string(""));
 		return;
 	case KT_VALUE_BOOL:
 		json_object_object_add(o, "value", json_object_new_boolean(v->bits != 0));

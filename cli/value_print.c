@@ -240,9 +240,9 @@ static void print_value(FILE *out, const struct kt_value *v, unsigned recurse,
 			fprintf(out, "0x%" PRIx64, v->address);
 		return;
 	case KT_VALUE_CHARS:
-		if (!v->nr_bytes)
+		if (v->string_read || !v->total) /* a flexible array: its address and string */
 			fprintf(out, "0x%" PRIx64 " ", v->address);
-		print_chars(out, v->bytes, v->nr_bytes, true);
+		print_chars(out, v->bytes, v->nr_bytes, !v->string_read && v->total);
 		return;
 	case KT_VALUE_POINTER:
 	case KT_VALUE_FUNCTION:

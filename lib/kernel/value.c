@@ -267,6 +267,13 @@ static struct kt_error *fill_array(struct builder *b, struct kt_value *v,
 	if (element <= 0 || bit_offset / 8 > b->len ||
 	    (uint64_t)element * a->nelems > b->len - bit_offset / 8)
 		return NULL; /* a flexible array, or past the object */
+	if (is_char(b->btf, a->type) && !a->nelems) {
+		/* A flexible char array: gdb reads the string that starts there. */
+		v->kind = KT_VALUE_CHARS;
+		v->bits = v->address;
+		read_pointed_string(b, v);
+		return NULL;
+	}
 	if (is_char(b->btf, a->type)) {
 		v->kind = KT_VALUE_CHARS;
 		v->bytes = malloc(a->nelems ? a->nelems : 1);
