@@ -276,6 +276,19 @@ struct kt_error *kt_symbol_address(struct kt_kernel *k, const char *name,
 	return kt_error_create(KT_ERR_NOT_FOUND, "symbol %s not found", name);
 }
 
+/*
+ * Is address below _end?  The image's last data symbol must not "contain"
+ * everything above it (0xffffffffffffffff is no "__init_scratch_end+...").
+ */
+static bool in_image(struct kt_kernel *k, uint64_t address)
+{
+	uint64_t end;
+	struct kt_error *err = kt_symbol_address(k, "_end", &end);
+	bool below = !err && address <= end;
+	kt_error_free(err);
+	return below || err;
+}
+
 struct kt_error *kt_symbol_at(struct kt_kernel *k, uint64_t address,
 			      struct kt_symbol *symbol, uint64_t *offset)
 {
@@ -297,7 +310,7 @@ struct kt_error *kt_symbol_at(struct kt_kernel *k, uint64_t address,
 	 * kallsyms and a vmlinux's symbol table.  Nor is a module's memory: the
 	 * image's last symbol would "contain" it.
 	 */
-	if (s && !kt_module_at(k, address) &&
+	if (s && !kt_module_at(k, address) && in_image(k, address) &&
 	    kt_symtab_lookup_address(s->table, address, symbol) &&
 	    (symbol->size == 0 || address - symbol->address < symbol->size) &&
 	    kt_kernel_is_kernel_address(k, address) &&
