@@ -115,11 +115,11 @@ int kt_cmd_files(int argc, char **argv)
 		else
 			argv[n++] = argv[i];
 	}
-	if (!which)
-		return kt_cli_usage("files", "give a DUMP and a PID");
 	int status = kt_cli_parse_dump_opts("files", n, argv, &opts);
 	if (status)
 		return status;
+	if (!which)
+		return kt_cli_usage("files", "give a PID or a task address after the dump");
 	struct kt_cli_session s;
 	status = kt_cli_open_kernel(&opts, &s);
 	if (status)

@@ -198,13 +198,15 @@ static int p_body(struct kt_kernel *k, const struct inspect_opts *o)
 	int cpu = -1;
 	char *colon = strchr(expr, ':');
 	if (colon) {
+		/* runqueues:1 or runqueues:1.nr_running, as well as runqueues.nr_running:1 */
 		char *end;
 		long n = strtol(colon + 1, &end, 10);
-		if (*end || end == colon + 1 || n < 0 || n >= (long)kt_kernel_nr_cpus(k))
+		if ((*end && *end != '.') || end == colon + 1 || n < 0 ||
+		    n >= (long)kt_kernel_nr_cpus(k))
 			return kt_cli_usage("p", "no CPU %s (the dump has %u)",
 					    colon + 1, kt_kernel_nr_cpus(k));
 		cpu = (int)n;
-		*colon = '\0';
+		memmove(colon, end, strlen(end) + 1);
 	}
 	char *dot = strchr(expr, '.');
 	if (dot)

@@ -9,7 +9,7 @@
 # COMPREPLY+=($(compgen ...)) is the completion idiom: words split on IFS.
 # shellcheck disable=SC2207
 
-_ktriage_commands='info sym bt check dmesg ps mod kmem sys locks analyze list show retriage notify'
+_ktriage_commands='info sym bt check dmesg ps mod kmem sys struct p rd files locks analyze list show retriage notify'
 
 _ktriage_verdicts='sysrq mce cgroup_deadlock rt_mutex_corruption hung_task timer_bug
 	list_corruption oom null_deref gpf kernel_bug panic_on_warn soft_lockup hard_lockup
@@ -20,9 +20,13 @@ _ktriage_options()
 {
 	local dump='--json --vmlinux --btf --help'
 	case $1 in
-		info | dmesg | ps | kmem | sys | analyze) echo "$dump" ;;
+		info | dmesg | sys | analyze | files) echo "$dump" ;;
+		ps) echo "-m $dump" ;;
+		kmem) echo "-i -s $dump" ;;
+		struct | p) echo "-x -d $dump" ;;
+		rd) echo "-8 -16 -32 -64 -s -p $dump" ;;
 		sym) echo '--help' ;;
-		bt) echo "-a --all-tasks --state $dump" ;;
+		bt) echo "-a -s --all-tasks --state $dump" ;;
 		check) echo '--json --pfns --help' ;;
 		mod) echo "-a --all $dump" ;;
 		locks) echo "--dot $dump" ;;

@@ -54,6 +54,9 @@ PROBES = {
     "--dot": [], "--all": [], "-a": [], "--all-tasks": [], "--state": ["UN"],
     "--pfns": ["0-1"], "--state-dir": ["/nonexistent/state"], "--since": ["today"],
     "--verdict": ["oom"],
+    # The inspection commands' crash-style switches.
+    "-x": [], "-d": [], "-s": [], "-p": [], "-m": [], "-i": [],
+    "-8": [], "-16": [], "-32": [], "-64": [],
 }
 
 
