@@ -36,17 +36,33 @@ static bool blocked_ns(struct kt_kernel *k, const struct kt_task *t,
 	return true;
 }
 
+/* crash's %MEM is RSS over the memory present (sys's MEMORY), in KiB. */
+static uint64_t total_memory_kb(struct kt_kernel *k)
+{
+	struct kt_sysinfo sys;
+	struct kt_error *err = kt_sysinfo(k, &sys);
+	if (err) {
+		kt_error_free(err);
+		return 0;
+	}
+	return sys.memory_bytes / 1024;
+}
+
 static void print_text(struct kt_kernel *k, const struct kt_task *tasks,
 		       size_t count)
 {
-	printf("      PID    PPID  CPU       TASK        ST  COMM\n");
+	uint64_t total_kb = total_memory_kb(k);
+	printf("      PID    PPID  CPU       TASK        ST  %%MEM      VSZ      RSS  COMM\n");
 	for (size_t i = 0; i < count; i++) {
 		const struct kt_task *t = &tasks[i];
 		bool kernel_thread = t->is_kernel_thread || t->is_idle;
+		uint64_t vsz = 0, rss = 0;
+		kt_error_free(kt_task_memory(k, t, &vsz, &rss));
 		printf("%c %7" PRId32 " %7" PRId32 " %3" PRId32 "  %016" PRIx64
-		       "  %s  %s%s%s\n",
+		       "  %s  %4.1f %8" PRIu64 " %8" PRIu64 "  %s%s%s\n",
 		       is_current(k, t) ? '>' : ' ', t->pid, t->ppid, t->cpu,
 		       t->address, kt_task_state_name(t->state),
+		       total_kb ? (double)rss * 100 / (double)total_kb : 0.0, vsz, rss,
 		       kernel_thread ? "[" : "", t->comm, kernel_thread ? "]" : "");
 	}
 }
@@ -66,7 +82,13 @@ static struct json_object *task_json(struct kt_kernel *k, const struct kt_task *
 	json_object_object_add(o, "on_cpu", json_object_new_boolean(is_current(k, t)));
 	json_object_object_add(o, "idle", json_object_new_boolean(t->is_idle));
 	json_object_object_add(o, "kernel_thread", json_object_new_boolean(t->is_kernel_thread));
-	uint64_t ns;
+	uint64_t ns, vsz, rss;
+	struct kt_error *err = kt_task_memory(k, t, &vsz, &rss);
+	if (!err) {
+		json_object_object_add(o, "vsz_kb", json_object_new_uint64(vsz));
+		json_object_object_add(o, "rss_kb", json_object_new_uint64(rss));
+	}
+	kt_error_free(err);
 	if (t->state == KT_TASK_UNINTERRUPTIBLE && blocked_ns(k, t, &ns))
 		json_object_object_add(o, "blocked_ns", json_object_new_uint64(ns));
 	return o;

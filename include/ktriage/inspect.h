@@ -146,4 +146,15 @@ struct kt_error *kt_task_files(struct kt_kernel *kernel,
 			       struct kt_task_files *out);
 void kt_task_files_free(struct kt_task_files *files);
 
+/* ---- A process's memory (crash's ps VSZ and RSS) -------------------- */
+
+/*
+ * VSZ (mm->total_vm) and RSS (file + anon + shmem pages of the mm, with
+ * each thread's not yet folded counts), in KiB; both 0 for a task without
+ * an mm (a kernel thread).
+ */
+struct kt_error *kt_task_memory(struct kt_kernel *kernel,
+				const struct kt_task *task, uint64_t *vsz_kb,
+				uint64_t *rss_kb);
+
 #endif

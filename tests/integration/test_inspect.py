@@ -229,6 +229,28 @@ class InspectAgainstCrash(unittest.TestCase):
                     self.assertEqual(ours[t[3]], t, f"{name}: ps -m for task {t[3]}")
 
 
+class PsMemoryAgainstCrash(unittest.TestCase):
+    """ps's VSZ equals crash's; RSS is the kernel's get_mm_rss (file, anon and
+    shmem pages), so at least crash 8.0.2's, which leaves shmem out."""
+
+    def test_vsz_rss(self):
+        row = re.compile(r"^[> ]\s*(\d+)\s+-?\d+\s+\d+\s+([0-9a-f]{16})\s+\w\w\s+[\d.]+\s+(\d+)\s+(\d+)\s")
+        checked = 0
+        for name, dump, secs in scenarios():
+            theirs = dict(secs).get("ps", "")
+            ours = {m.group(2): m.groups() for m in map(row.match, ktriage("ps", dump).stdout.splitlines()) if m}
+            for m in filter(None, map(row.match, theirs.splitlines())):
+                pid, task, vsz, rss = m.groups()
+                with self.subTest(name=name, pid=pid):
+                    self.assertIn(task, ours)
+                    self.assertEqual(ours[task][2], vsz, f"{name}: VSZ of {pid}")
+                    self.assertGreaterEqual(int(ours[task][3]), int(rss), f"{name}: RSS of {pid}")
+                    checked += int(vsz) > 0
+        if not scenarios():
+            self.skipTest("no references with dumps")
+        self.assertGreater(checked, 0, "no process with memory among crash's tasks")
+
+
 def validate(test, schema_name, value):
     with open(os.path.join(SCHEMAS, schema_name)) as f:
         errors = Validator(json.load(f)).errors(value)
