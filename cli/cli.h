@@ -81,6 +81,8 @@ void kt_cli_task_header(const struct kt_task *task);
 const struct kt_task *kt_cli_find_task(struct kt_kernel *kernel, const char *text);
 /* ps -m (cmd_ps_times.c). */
 int kt_cli_ps_times(struct kt_kernel *kernel, bool json);
+/* ps -p PID (parents) and ps -g PID (threads), mode 'p' or 'g'. */
+int kt_cli_ps_family(struct kt_kernel *kernel, char mode, const char *which, bool json);
 /* kmem -s and kmem ADDRESS (cmd_kmem_slab.c). */
 int kt_cli_kmem_slabs(struct kt_kernel *kernel, bool json);
 int kt_cli_kmem_address(struct kt_kernel *kernel, const char *address, bool json);

@@ -117,16 +117,33 @@ static int print_times(struct kt_kernel *k, const struct kt_cli_opts *opts)
 	return kt_cli_ps_times(k, opts->json);
 }
 
+static char family_mode;
+static const char *family_task;
+
+static int print_family(struct kt_kernel *k, const struct kt_cli_opts *opts)
+{
+	return kt_cli_ps_family(k, family_mode, family_task, opts->json);
+}
+
 int kt_cmd_ps(int argc, char **argv)
 {
-	/* -m: time in state (cmd_ps_times.c); the rest is the common parse. */
+	/* -m, -p PID, -g PID (cmd_ps_times.c); the rest is the common parse. */
 	bool times = false;
 	int n = 0;
 	for (int i = 0; i < argc; i++) {
-		if (i > 0 && strcmp(argv[i], "-m") == 0)
+		if (i > 0 && strcmp(argv[i], "-m") == 0) {
 			times = true;
-		else
+		} else if (i > 0 && (!strcmp(argv[i], "-p") || !strcmp(argv[i], "-g"))) {
+			if (i + 1 >= argc)
+				return kt_cli_usage("ps", "%s needs a PID", argv[i]);
+			family_mode = argv[i][1];
+			family_task = argv[++i];
+		} else {
 			argv[n++] = argv[i];
+		}
 	}
-	return kt_cli_run_on_kernel("ps", n, argv, times ? print_times : print_tasks);
+	if (times && family_task)
+		return kt_cli_usage("ps", "-m, -p and -g go one at a time");
+	return kt_cli_run_on_kernel("ps", n, argv,
+				    times ? print_times : family_task ? print_family : print_tasks);
 }

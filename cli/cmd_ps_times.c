@@ -94,3 +94,75 @@ int kt_cli_ps_times(struct kt_kernel *k, bool json)
 	free(times);
 	return KT_EXIT_OK;
 }
+
+/* ps -p: the task's ancestors from pid 0 down, one more space each. */
+static int print_parents(struct kt_kernel *k, const struct kt_task *t, bool json)
+{
+	const struct kt_task *chain[256];
+	size_t n = 0;
+	for (const struct kt_task *p = t; p && n < 256; p = p->pid ? kt_task_by_pid(k, p->ppid) : NULL) {
+		chain[n++] = p;
+		if (!p->pid)
+			break;
+	}
+	struct json_object *list = json ? json_object_new_array() : NULL;
+	for (size_t i = 0; i < n; i++) {
+		const struct kt_task *p = chain[n - 1 - i];
+		if (json) {
+			struct json_object *o = json_object_new_object();
+			json_object_object_add(o, "pid", json_object_new_int(p->pid));
+			json_object_object_add(o, "task", kt_cli_json_address(p->address));
+			json_object_object_add(o, "cpu", json_object_new_int(p->cpu));
+			json_object_object_add(o, "comm", kt_cli_json_bytes(p->comm, strlen(p->comm)));
+			json_object_array_add(list, o);
+			continue;
+		}
+		printf("%*s", (int)i, "");
+		kt_cli_task_header(p);
+	}
+	if (json)
+		kt_cli_print_json(list);
+	return KT_EXIT_OK;
+}
+
+/* ps -g: the thread group's leader, then its other threads indented. */
+static int print_threads(struct kt_kernel *k, const struct kt_task *t, bool json)
+{
+	const struct kt_task *tasks;
+	size_t count;
+	struct kt_error *err = kt_tasks(k, &tasks, &count);
+	if (err)
+		return kt_cli_fail(err);
+	const struct kt_task *leader = kt_task_by_pid(k, t->tgid);
+	struct json_object *list = json ? json_object_new_array() : NULL;
+	for (size_t pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < count; i++) {
+			const struct kt_task *p = &tasks[i];
+			bool is_leader = p == leader || (!leader && p == t);
+			if (p->tgid != t->tgid || is_leader != (pass == 0))
+				continue;
+			if (json) {
+				struct json_object *o = json_object_new_object();
+				json_object_object_add(o, "pid", json_object_new_int(p->pid));
+				json_object_object_add(o, "tgid", json_object_new_int(p->tgid));
+				json_object_object_add(o, "task", kt_cli_json_address(p->address));
+				json_object_object_add(o, "state", json_object_new_string(kt_task_state_name(p->state)));
+				json_object_object_add(o, "comm", kt_cli_json_bytes(p->comm, strlen(p->comm)));
+				json_object_array_add(list, o);
+				continue;
+			}
+			printf("%s", pass ? "  " : "");
+			kt_cli_task_header(p);
+		}
+	if (json)
+		kt_cli_print_json(list);
+	return KT_EXIT_OK;
+}
+
+int kt_cli_ps_family(struct kt_kernel *k, char mode, const char *which, bool json)
+{
+	const struct kt_task *t = kt_cli_find_task(k, which);
+	if (!t)
+		return KT_EXIT_FAILURE;
+	return mode == 'p' ? print_parents(k, t, json) : print_threads(k, t, json);
+}

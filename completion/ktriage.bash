@@ -21,7 +21,7 @@ _ktriage_options()
 	local dump='--json --vmlinux --btf --help'
 	case $1 in
 		info | dmesg | sys | analyze | files) echo "$dump" ;;
-		ps) echo "-m $dump" ;;
+		ps) echo "-m -p -g $dump" ;;
 		kmem) echo "-i -s $dump" ;;
 		struct | p) echo "-x -d $dump" ;;
 		rd) echo "-8 -16 -32 -64 -s -p $dump" ;;

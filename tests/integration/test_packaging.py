@@ -55,7 +55,7 @@ PROBES = {
     "--pfns": ["0-1"], "--state-dir": ["/nonexistent/state"], "--since": ["today"],
     "--verdict": ["oom"],
     # The inspection commands' crash-style switches.
-    "-x": [], "-d": [], "-s": [], "-p": [], "-m": [], "-i": [],
+    "-x": [], "-d": [], "-s": [], "-p": [], "-m": [], "-i": [], "-g": [],
     "-8": [], "-16": [], "-32": [], "-64": [],
 }
 
