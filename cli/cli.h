@@ -83,6 +83,12 @@ const struct kt_task *kt_cli_find_task(struct kt_kernel *kernel, const char *tex
 int kt_cli_ps_times(struct kt_kernel *kernel, bool json);
 /* ps -p PID (parents) and ps -g PID (threads), mode 'p' or 'g'. */
 int kt_cli_ps_family(struct kt_kernel *kernel, char mode, const char *which, bool json);
+/* dmesg -T and --level (dmesg_time.c). */
+int64_t kt_cli_boot_epoch_ns(struct kt_kernel *kernel); /* 0 when unknown */
+int kt_cli_wall_time(int64_t boot_epoch_ns, uint64_t ts_nsec, char *buf, size_t size);
+struct json_object *kt_cli_json_time(int64_t epoch_ns); /* ISO 8601, UTC */
+int kt_cli_parse_levels(const char *list, unsigned *mask);
+bool kt_cli_any_at_level(const struct kt_log_record *records, size_t count, unsigned mask);
 /* kmem -s and kmem ADDRESS (cmd_kmem_slab.c). */
 int kt_cli_kmem_slabs(struct kt_kernel *kernel, bool json);
 int kt_cli_kmem_address(struct kt_kernel *kernel, const char *address, bool json);

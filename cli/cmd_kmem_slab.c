@@ -117,7 +117,8 @@ static void print_owner_text(struct kt_kernel *k, const struct kt_address_owner 
 			putchar(*s >= 0x20 && *s < 0x7f ? *s : '?');
 		printf("\"\n   TASK: %016" PRIx64 "  [THREAD_INFO: %016" PRIx64 "]\n"
 		       "    CPU: %" PRId32 "\n  STATE: %s%s\n\n", t->address, t->address,
-		       t->cpu, crash_state(t), t == kt_task_panic(k) ? " (PANIC)" : "");
+		       t->cpu, crash_state(t), t == kt_task_panic(k) ? " (PANIC)"
+		       : t->cpu >= 0 && kt_task_current(k, (unsigned)t->cpu) == t ? " (ACTIVE)" : "");
 		if (o->in_stack)
 			printf("  STACK: %016" PRIx64 " - %016" PRIx64 "\n\n", o->stack,
 			       o->stack + o->stack_size);

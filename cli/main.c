@@ -10,7 +10,7 @@
 static const struct kt_command commands[] = {
 	{ "info", "DUMP [--json]", "identify a dump: format, compression, kernel, completeness", kt_cmd_info },
 	{ "check", "DUMP... [--json] [--pfns START-END]", "decode every page and digest the memory (is my vmcore intact?)", kt_cmd_check },
-	{ "dmesg", "DUMP [--json]", "the kernel log kept in the dump, as vmcore-dmesg prints it", kt_cmd_dmesg },
+	{ "dmesg", "DUMP [-T] [--level LIST] [--json]", "the kernel log kept in the dump, as vmcore-dmesg prints it", kt_cmd_dmesg },
 	{ "sym", "DUMP SYMBOL|ADDRESS...", "look up symbols in the dump's own kallsyms", kt_cmd_sym },
 	{ "ps", "DUMP [-m] [--json]", "every task: pid, parent, CPU, state, command, as crash's ps; -m: time in its state", kt_cmd_ps },
 	{ "bt", "DUMP [-a | --state ST | --all-tasks | PID...] [--json]", "kernel backtraces from the dump's own ORC tables", kt_cmd_bt },

@@ -25,9 +25,20 @@ static void spaces(FILE *out, unsigned n)
 	fprintf(out, "%*s", (int)n, "");
 }
 
-/* One character inside quotes, escaped as gdb does. */
-static void quoted_char(FILE *out, uint8_t c, char quote)
+/*
+ * One character inside quotes, escaped as gdb does.  *after_octal says
+ * the previous character was an octal escape: a digit then is one too
+ * ("\000" then '6' is "\000\066", not "\0006").
+ */
+static void quoted_char_after(FILE *out, uint8_t c, char quote, bool *after_octal)
 {
+	bool octal = *after_octal && c >= '0' && c <= '9';
+	*after_octal = false;
+	if (octal || ((c < 0x20 || c >= 0x7f) && (c == 0 || !strchr("\n\t\r\a\b\f\v\033", c)))) {
+		fprintf(out, "\\%03o", c);
+		*after_octal = true;
+		return;
+	}
 	switch (c) {
 	case '\n': fputs("\\n", out); return;
 	case '\t': fputs("\\t", out); return;
@@ -36,15 +47,19 @@ static void quoted_char(FILE *out, uint8_t c, char quote)
 	case '\b': fputs("\\b", out); return;
 	case '\f': fputs("\\f", out); return;
 	case '\v': fputs("\\v", out); return;
-	case 033: fputs("\\033", out); return;
+	case 033: fputs("\\033", out); *after_octal = true; return;
 	default: break;
 	}
 	if (c == '\\' || c == (uint8_t)quote)
 		fprintf(out, "\\%c", c);
-	else if (c >= 0x20 && c < 0x7f)
-		fputc(c, out);
 	else
-		fprintf(out, "\\%03o", c);
+		fputc(c, out);
+}
+
+static void quoted_char(FILE *out, uint8_t c, char quote)
+{
+	bool after_octal = false;
+	quoted_char_after(out, c, quote, &after_octal);
 }
 
 /*
@@ -62,7 +77,7 @@ static void print_chars(FILE *out, const uint8_t *s, size_t len, bool whole_arra
 		fputs("\"\"", out);
 		return;
 	}
-	bool in_quotes = false, first = true;
+	bool in_quotes = false, first = true, after_octal = false;
 	for (size_t i = 0; i < len;) {
 		size_t run = 1;
 		while (i + run < len && s[i + run] == s[i])
@@ -80,8 +95,10 @@ static void print_chars(FILE *out, const uint8_t *s, size_t len, bool whole_arra
 		} else {
 			if (!in_quotes)
 				fputs(first ? "\"" : ", \"", out);
+			if (!in_quotes)
+				after_octal = false;
 			in_quotes = true;
-			quoted_char(out, s[i], '"');
+			quoted_char_after(out, s[i], '"', &after_octal);
 			i++;
 		}
 		first = false;

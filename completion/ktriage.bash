@@ -20,7 +20,8 @@ _ktriage_options()
 {
 	local dump='--json --vmlinux --btf --help'
 	case $1 in
-		info | dmesg | sys | analyze | files) echo "$dump" ;;
+		info | sys | analyze | files) echo "$dump" ;;
+		dmesg) echo "-T --level $dump" ;;
 		ps) echo "-m -p -g $dump" ;;
 		kmem) echo "-i -s $dump" ;;
 		struct | p) echo "-x -d $dump" ;;
@@ -97,6 +98,9 @@ _ktriage()
 		--since)
 			_ktriage_words 'today yesterday 1h 12h 1d 7d 30d'
 			return ;;
+		--level)
+			_ktriage_words 'emerg alert crit err warn notice info debug'
+			return ;;
 		--pfns)
 			return ;;
 	esac
@@ -119,7 +123,7 @@ _ktriage()
 			local operands=0
 			for ((i = i + 1; i < cword; i++)); do
 				case ${words[i - 1]} in
-					--vmlinux | --btf | --state | --pfns) continue ;;
+					--vmlinux | --btf | --state | --pfns | --level) continue ;;
 				esac
 				[[ ${words[i]} != -* ]] && ((operands++))
 			done

@@ -90,7 +90,7 @@ struct kt_address_owner {
 	uint64_t kmem_cache;      /* the struct kmem_cache */
 	uint64_t slab;            /* its struct slab (head struct page) */
 	uint64_t slab_memory;     /* where the slab's objects start */
-	uint64_t slab_objects, slab_inuse;
+	uint64_t slab_objects, slab_inuse; /* inuse less its CPU's lockless free list */
 	uint64_t object, object_offset, object_size;
 	bool object_free;         /* on the slab's or its CPU's free list */
 	/* A task's (task_pid >= 0) task_struct or kernel stack: */

@@ -85,9 +85,12 @@ static void find_region(struct kt_kernel *k, struct kt_address_owner *o)
 	kt_error_free(err);
 }
 
-/* Is object on the free list starting at head (pointers decoded)? */
+/*
+ * Is object on the free list starting at head (pointers decoded)?  *length,
+ * when not NULL, gets the list's length.
+ */
 static bool on_freelist(struct kt_kernel *k, uint64_t cache, uint64_t head,
-			uint64_t object)
+			uint64_t object, uint64_t *length)
 {
 	uint64_t offset, random = 0;
 	bool hardened = kt_type_has_member(k, "struct kmem_cache", "random");
@@ -95,30 +98,38 @@ static bool on_freelist(struct kt_kernel *k, uint64_t cache, uint64_t head,
 	    (hardened && !member(k, cache, "struct kmem_cache", "random", &random)))
 		return false;
 	uint64_t p = head;
+	bool found = false;
+	if (length)
+		*length = 0;
 	for (unsigned n = 0; p && n < MAX_FREE_OBJECTS; n++) {
-		if (p == object)
-			return true;
+		found |= p == object;
+		if (length)
+			*length = n + 1;
 		uint64_t stored;
-		struct kt_error *err = kt_kernel_read_u64(k, p + offset, &stored);
+			struct kt_error *err = kt_kernel_read_u64(k, p + offset, &stored);
 		if (err) {
 			kt_error_free(err);
-			return false;
+			return found;
 		}
 		p = hardened ? stored ^ random ^ bswap_64(p + offset) : stored;
 	}
-	return false;
+	return found;
 }
 
-/* Free: on its slab's free list, or on the lockless list of the CPU using it. */
+/*
+ * Free: on its slab's free list, or on the lockless list of the CPU using
+ * it; the objects on that CPU list are free too, though the slab's inuse
+ * counts them, so *cpu_free gets their number.
+ */
 static bool object_is_free(struct kt_kernel *k, const struct kt_address_owner *o,
-			   const char *slab_type)
+			   const char *slab_type, uint64_t *cpu_free)
 {
 	uint64_t freelist = 0, percpu, c, slab, cpu_freelist;
-	if (member(k, o->slab, slab_type, "freelist", &freelist) &&
-	    on_freelist(k, o->kmem_cache, freelist, o->object))
-		return true;
+	*cpu_free = 0;
+	bool on_slab_list = member(k, o->slab, slab_type, "freelist", &freelist) &&
+			    on_freelist(k, o->kmem_cache, freelist, o->object, NULL);
 	if (!member(k, o->kmem_cache, "struct kmem_cache", "cpu_slab", &percpu))
-		return false;
+		return on_slab_list;
 	const char *slab_member = kt_type_has_member(k, "struct kmem_cache_cpu", "slab")
 					  ? "slab" : "page";
 	for (unsigned cpu = 0; cpu < kt_kernel_nr_cpus(k); cpu++) {
@@ -127,9 +138,10 @@ static bool object_is_free(struct kt_kernel *k, const struct kt_address_owner *o
 		if (!err && member(k, c, "struct kmem_cache_cpu", slab_member, &slab) &&
 		    slab == o->slab &&
 		    member(k, c, "struct kmem_cache_cpu", "freelist", &cpu_freelist))
-			return on_freelist(k, o->kmem_cache, cpu_freelist, o->object);
+			return on_freelist(k, o->kmem_cache, cpu_freelist, o->object, cpu_free) ||
+			       on_slab_list;
 	}
-	return false;
+	return on_slab_list;
 }
 
 static void find_slab(struct kt_kernel *k, struct kt_address_owner *o)
@@ -148,7 +160,9 @@ static void find_slab(struct kt_kernel *k, struct kt_address_owner *o)
 	o->object_size = s.size;
 	member(k, s.slab, slab_type, "objects", &o->slab_objects);
 	member(k, s.slab, slab_type, "inuse", &o->slab_inuse);
-	o->object_free = object_is_free(k, o, slab_type);
+	uint64_t cpu_free;
+	o->object_free = object_is_free(k, o, slab_type, &cpu_free);
+	o->slab_inuse -= cpu_free < o->slab_inuse ? cpu_free : o->slab_inuse;
 }
 
 static void find_task(struct kt_kernel *k, struct kt_address_owner *o)
