@@ -13,7 +13,7 @@ static const struct kt_command commands[] = {
 	{ "dmesg", "DUMP [-T] [--level LIST] [--json]", "the kernel log kept in the dump, as vmcore-dmesg prints it", kt_cmd_dmesg },
 	{ "sym", "DUMP SYMBOL|ADDRESS...", "look up symbols in the dump's own kallsyms", kt_cmd_sym },
 	{ "ps", "DUMP [-m] [--json]", "every task: pid, parent, CPU, state, command, as crash's ps; -m: time in its state", kt_cmd_ps },
-	{ "bt", "DUMP [-a | --state ST | --all-tasks | PID...] [--json]", "kernel backtraces from the dump's own ORC tables", kt_cmd_bt },
+	{ "bt", "DUMP [-a | --state ST | --all-tasks | -c CPU | PID...] [-f] [--json]", "kernel backtraces from the dump's own ORC tables", kt_cmd_bt },
 	{ "mod", "DUMP [--all] [--json]", "tainted modules, as crash's mod -t; --all: every module with base and size", kt_cmd_mod },
 	{ "kmem", "DUMP [-i | -s | ADDRESS] [--json]", "memory summary in pages (-i, crash's kmem -i), slab caches (-s), what holds an ADDRESS", kt_cmd_kmem },
 	{ "sys", "DUMP [--json]", "crash's sys: CPUs, date, uptime, load, tasks, release, memory, the panic and its task", kt_cmd_sys },

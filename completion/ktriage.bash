@@ -27,7 +27,7 @@ _ktriage_options()
 		struct | p) echo "-x -d $dump" ;;
 		rd) echo "-8 -16 -32 -64 -s -p $dump" ;;
 		sym) echo '--help' ;;
-		bt) echo "-a -s --all-tasks --state $dump" ;;
+		bt) echo "-a -s -c -f --all-tasks --state $dump" ;;
 		check) echo '--json --pfns --help' ;;
 		mod) echo "-a --all $dump" ;;
 		locks) echo "--dot $dump" ;;

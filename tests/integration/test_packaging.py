@@ -57,6 +57,7 @@ PROBES = {
     # The inspection commands' crash-style switches.
     "-x": [], "-d": [], "-s": [], "-p": [], "-m": [], "-i": [], "-g": [],
     "-8": [], "-16": [], "-32": [], "-64": [], "-T": [], "--level": ["err"],
+    "-f": [], "-c": ["0"],
 }
 
 
