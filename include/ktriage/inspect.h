@@ -146,6 +146,16 @@ struct kt_error *kt_task_files(struct kt_kernel *kernel,
 			       struct kt_task_files *out);
 void kt_task_files_free(struct kt_task_files *files);
 
+/* ---- Checking the files given beside the dump ------------------------ */
+
+/* NULL, or why the --vmlinux is not the dump's build (its GNU build ID). */
+struct kt_error *kt_kernel_check_vmlinux(struct kt_kernel *kernel);
+/*
+ * NULL, or why a --btf file does not describe the dump's kernel: where the
+ * dump has BTF of its own, the sizes of the types ktriage reads must agree.
+ */
+struct kt_error *kt_kernel_check_btf(struct kt_kernel *kernel);
+
 /* ---- A process's memory (crash's ps VSZ and RSS) -------------------- */
 
 /*

@@ -464,6 +464,39 @@ void kt_types_destroy(struct kt_kernel *k)
 }
 
 /*
+ * A --btf file must describe the dump's kernel: where the dump has its own
+ * BTF, the types ktriage reads most must have the same sizes in both.
+ */
+struct kt_error *kt_kernel_check_btf(struct kt_kernel *k)
+{
+	static const char *const types[] = { "task_struct", "mm_struct", "rq", "file",
+					     "kmem_cache", "page", "mutex" };
+	const char *path = k->options.btf;
+	struct btf *own = NULL, *given = NULL;
+	if (!path)
+		return NULL;
+	struct kt_error *err = btf_from_dump(k, &own);
+	if (err) {
+		kt_error_free(err); /* the dump has none: nothing to compare with */
+		return NULL;
+	}
+	err = btf_from_file(path, &given);
+	for (size_t i = 0; !err && i < sizeof(types) / sizeof(types[0]); i++) {
+		__s32 a = btf__find_by_name_kind(own, types[i], BTF_KIND_STRUCT);
+		__s32 b = btf__find_by_name_kind(given, types[i], BTF_KIND_STRUCT);
+		if (a > 0 && b > 0 && btf__resolve_size(own, (__u32)a) != btf__resolve_size(given, (__u32)b))
+			err = kt_error_create(KT_ERR_INVALID,
+					      "%s: struct %s is %lld bytes, the dump's kernel's %lld: "
+					      "BTF of another kernel", path, types[i],
+					      (long long)btf__resolve_size(given, (__u32)b),
+					      (long long)btf__resolve_size(own, (__u32)a));
+	}
+	btf__free(own);
+	btf__free(given);
+	return err;
+}
+
+/*
  * Whole types (value.c) are walked in BTF whatever answers kt_type_*: with
  * a vmlinux's DWARF, the dump's own BTF is opened beside it, once.
  */
