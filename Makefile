@@ -1,6 +1,7 @@
 # ktriage: crash-dump triage without debuginfo.
-#   make            build/ktriage, build/ktriaged, build/libktriage.a
+#   make            build/ktriage, build/ktriaged, build/lib/libkt_<layer>.a
 #   make check      every test, built with AddressSanitizer and UBSan
+#   make layers     fail on an #include or a call that runs up the layers
 #   make demo       triage the bundled sample dump
 #   make deps       install the Debian build and test packages
 #   make install    PREFIX=/usr/local DESTDIR= (binaries, unit, catalog, conf, man, completion)
@@ -41,44 +42,62 @@ override CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
 override LDFLAGS += -fsanitize=address,undefined
 endif
 
-LIB_SRC := $(sort $(wildcard lib/*.c lib/dump/*.c lib/kernel/*.c analyzers/*.c))
+# The library is five layers, each a folder under lib/, an archive and a
+# public header in include/ktriage/ (docs/architecture.md).  A layer uses only
+# the layers after it in LAYERS, which is also the link order; `make layers`
+# (tools/check-layers) enforces it on includes and on calls.
+LAYERS := analysis kernel dump services base
+layer_src = $(sort $(shell find lib/$(1) -name '*.c'))
+layer_libs = $(foreach l,$(1),$(BUILD)/lib/libkt_$(l).a)
 CLI_SRC := $(sort $(wildcard cli/*.c))
 DAEMON_SRC := $(sort $(wildcard daemon/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 FIXTURE_SRC := $(sort $(wildcard tests/fixtures/*.c))
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
-LIB_OBJ := $(call obj,$(LIB_SRC))
-LIB := $(BUILD)/libktriage.a
+LIBS := $(call layer_libs,$(LAYERS))
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 FIXTURE_BIN := $(patsubst tests/fixtures/%.c,$(BUILD)/tests/%,$(FIXTURE_SRC))
 # Keep the test objects: deleted as intermediates, they would be rebuilt
 # (without the sanitizers) by check's second make.
 .SECONDARY: $(call obj,$(UNIT_SRC) $(FIXTURE_SRC))
 
-.PHONY: all check unit integration demo deps install clean fuzz bench bench-reader
-all: $(BUILD)/ktriage $(BUILD)/ktriaged $(LIB)
+.PHONY: all check unit integration demo deps install clean fuzz bench bench-reader layers size
+all: $(BUILD)/ktriage $(BUILD)/ktriaged $(LIBS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
-$(LIB): $(LIB_OBJ)
-	@mkdir -p $(dir $@)
-	rm -f $@ && $(AR) rcs $@ $^
+define layer_archive
+$(BUILD)/lib/libkt_$(1).a: $(call obj,$(call layer_src,$(1)))
+	@mkdir -p $$(dir $$@)
+	rm -f $$@ && $$(AR) rcs $$@ $$^
+endef
+$(foreach l,$(LAYERS),$(eval $(call layer_archive,$(l))))
 
-$(BUILD)/ktriage: $(call obj,$(CLI_SRC)) $(LIB)
+# The patterns see the analysis layer's private headers (report.h).
+$(BUILD)/obj/lib/analysis/patterns/%.o: override CFLAGS += -iquote lib/analysis
+
+$(BUILD)/ktriage: $(call obj,$(CLI_SRC)) $(call layer_libs,analysis kernel dump services base)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/ktriaged: $(call obj,$(DAEMON_SRC)) $(LIB)
+$(BUILD)/ktriaged: $(call obj,$(DAEMON_SRC)) $(call layer_libs,analysis kernel dump services base)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# Unit tests see the library's private headers too.
-$(BUILD)/obj/tests/%.o: override CFLAGS += -Ilib $(shell pkg-config --cflags cmocka)
-$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
+# Includes first (no build needed), then the calls in the built archives.
+layers:
+	python3 tools/check-layers --includes-only
+	$(MAKE) --no-print-directory $(LIBS)
+	python3 tools/check-layers --build $(BUILD)
+
+# Unit tests include the public headers; a test of a private decoder names
+# that layer's private header by its path (../../lib/kernel/locks.h).
+$(BUILD)/obj/tests/%.o: override CFLAGS += $(shell pkg-config --cflags cmocka)
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs cmocka)
-$(BUILD)/tests/%: $(BUILD)/obj/tests/fixtures/%.o $(LIB)
+$(BUILD)/tests/%: $(BUILD)/obj/tests/fixtures/%.o
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -90,7 +109,7 @@ CHECK_BUILD := build/check
 CHECK_MAKE = $(MAKE) --no-print-directory BUILD=$(CHECK_BUILD) SANITIZE=1 CFLAGS="-O1 -g"
 check:
 	$(CHECK_MAKE) all unit-bins fixture-bins fuzz-replay-bins
-	$(CHECK_MAKE) unit integration fuzz-regressions
+	$(CHECK_MAKE) layers unit integration fuzz-regressions
 	$(MAKE) --no-print-directory fuzz-smoke
 
 unit-bins: $(UNIT_BIN)
@@ -102,15 +121,16 @@ unit: unit-bins
 
 integration:
 	KTRIAGE=$(CURDIR)/$(BUILD)/ktriage KT_TESTS_BIN=$(CURDIR)/$(BUILD)/tests \
+	KT_BUILD=$(CURDIR)/$(BUILD) \
 	KT_SAMPLE=$(CURDIR)/samples/cgroup_deadlock KT_VMCORES=$(VMCORES) \
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		python3 -m unittest discover -v -s tests/integration -p 'test_*.py'
 
 # The reader benchmark, next to libkdumpfile (bench/reader.py says what it measures).
 BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(sort $(wildcard bench/*.c)))
-$(BUILD)/bench/%: bench/%.c $(LIB)
+$(BUILD)/bench/%: bench/%.c $(call layer_libs,dump base)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS) $(shell pkg-config --libs libkdumpfile)
+	$(CC) $(CFLAGS) -o $@ $< $(call layer_libs,dump base) $(LDLIBS) $(shell pkg-config --libs libkdumpfile)
 # make bench: ktriage next to crash, drgn, makedumpfile and libkdumpfile (bench/run; results
 # in bench/RESULTS.md); make bench-reader: the dump reader alone (bench/RESULTS-reader.md).
 bench: $(BUILD)/ktriage $(BENCH_BIN)

@@ -9,7 +9,7 @@
  */
 #include <stdlib.h>
 
-#include "dump/internal.h"
+#include "../../lib/dump/internal.h"
 #include "fuzz.h"
 #include "ktriage/kernel.h"
 

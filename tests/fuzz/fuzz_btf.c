@@ -11,7 +11,7 @@
 #include <stdlib.h>
 
 #include "fuzz.h"
-#include "kernel/types.h"
+#include "../../lib/kernel/types.h"
 
 #define MAX_TYPES 4096
 #define MAX_MEMBERS 64

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * The daemon's configuration (lib/config.c over inih) on a hostile INI
+ * The daemon's configuration (lib/services/config.c over inih) on a hostile INI
  * file: load it over the defaults, print the result, free it.  A value the
  * loader accepts must print back as something it accepts again.
  */

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 
 #include "fuzz.h"
-#include "kernel/symtab.h"
+#include "../../lib/kernel/symtab.h"
 
 static void *copy(struct fuzz_cursor *c, size_t n, size_t *got)
 {

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 
 #include "fuzz.h"
-#include "kernel/log.h"
+#include "../../lib/kernel/log.h"
 #include "ktriage/analyzer.h"
 
 /* Where the built-in layouts put their symbols (make-seeds agrees). */

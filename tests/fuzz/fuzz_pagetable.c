@@ -15,9 +15,9 @@
  */
 #include <stdlib.h>
 
-#include "dump/internal.h"
+#include "../../lib/dump/internal.h"
 #include "fuzz.h"
-#include "kernel/internal.h"
+#include "../../lib/kernel/internal.h"
 
 #define PAGE 4096u
 #define START_KERNEL_MAP 0xffffffff80000000ull

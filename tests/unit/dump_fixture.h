@@ -19,7 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "dump/internal.h"
+#include "../../lib/dump/internal.h"
 
 #define KDUMP_WRITER_IMPLEMENTATION
 #include "../fixtures/kdump_writer.h"

@@ -17,7 +17,7 @@
 
 #include <json-c/json.h>
 
-#include "../../analyzers/internal.h"
+#include "../../lib/analysis/internal.h"
 
 /* ---- helpers ----------------------------------------------------------- */
 

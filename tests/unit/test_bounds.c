@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dump/internal.h"
-#include "kernel/internal.h"
+#include "../../lib/dump/internal.h"
+#include "../../lib/kernel/internal.h"
 
 /* A dump that only has a size: max_objects reads nothing else. */
 static struct kt_dump *sized_dump(uint64_t max_pfn, uint32_t page_size)

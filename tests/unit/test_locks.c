@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernel/locks.h"
+#include "../../lib/kernel/locks.h"
 
 #define TASK(n) (0xffff888000100000ull + (uint64_t)(n) * 0x2100)
 #define LOCK(n) (0xffffffff82000000ull + (uint64_t)(n) * 0x40)

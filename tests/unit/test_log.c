@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernel/log.h"
+#include "../../lib/kernel/log.h"
 
 /* ---- A fake kernel memory ------------------------------------------- */
 

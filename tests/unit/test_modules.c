@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernel/modules.h"
+#include "../../lib/kernel/modules.h"
 
 #define BIT(n) (1ull << (n))
 

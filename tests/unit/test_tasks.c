@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernel/internal.h"
+#include "../../lib/kernel/internal.h"
 
 /* ---- States ---------------------------------------------------------- */
 

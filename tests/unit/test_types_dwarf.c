@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "kernel/types.h"
+#include "../../lib/kernel/types.h"
 
 #define DEFAULT_VMLINUX_DIR "/tmp/kt/debug/usr/lib/debug/boot"
 
