@@ -20,7 +20,9 @@
 
 /* A slab holds at most this many objects (slab->objects is 15 bits). */
 #define MAX_SLAB_OBJECTS 32768
-#define MAX_PARTIAL_SLABS (1u << 20)
+/* A CPU's partial list holds a few slabs (cpu_partial_slabs): a longer
+ * chain is a loop or garbage, and the counts are then partial. */
+#define MAX_PARTIAL_SLABS 4096
 
 struct slab_reader {
 	struct kt_kernel *kernel;
@@ -101,7 +103,8 @@ static uint64_t cpu_free(const struct slab_reader *r, uint64_t cache,
 	if (!kt_type_has_member(k, "struct kmem_cache_cpu", "partial"))
 		return free;
 	member(k, c, "struct kmem_cache_cpu", "partial", &partial);
-	for (size_t i = 0; partial && i < MAX_PARTIAL_SLABS; i++) {
+	size_t i;
+	for (i = 0; partial && i < MAX_PARTIAL_SLABS; i++) {
 		if (!slab_free(r, partial, &n) ||
 		    !member(k, partial, r->slab_type, "next", &partial)) {
 			*damaged = true;
@@ -109,6 +112,8 @@ static uint64_t cpu_free(const struct slab_reader *r, uint64_t cache,
 		}
 		free += n;
 	}
+	if (partial && i == MAX_PARTIAL_SLABS)
+		*damaged = true;
 	return free;
 }
 
