@@ -145,7 +145,7 @@ _ktriaged()
 	fi
 	COMPREPLY=()
 	case $prev in
-		--config)
+		--config | --textfile)
 			_ktriage_files
 			return ;;
 		--watch | --state-dir)
@@ -154,7 +154,7 @@ _ktriaged()
 		--workers)
 			return ;;
 	esac
-	_ktriage_words '--config --watch --state-dir --workers --check-config --debug --help --version'
+	_ktriage_words '--config --watch --state-dir --workers --textfile --check-config --debug --help --version'
 }
 complete -F _ktriaged ktriaged
 

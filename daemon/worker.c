@@ -23,6 +23,7 @@
 
 #include "ktriage/analyzer.h"
 #include "ktriage/dump.h"
+#include "ktriage/kernel.h"
 #include "ktriaged.h"
 
 enum { EXIT_DONE = 0, EXIT_FAILED = 1, EXIT_NOT_READY = 3, EXIT_NO_SANDBOX = 4 };
@@ -82,10 +83,12 @@ static void child_probe(const char *path)
 	_exit(EXIT_DONE);
 }
 
-static void child_analyze(const char *path)
+static void child_analyze(const char *path, const char *btf_dir)
 {
 	struct kt_report *report;
-	struct kt_error *err = kt_analyze_path(path, &(struct kt_analyze_options){ 0 },
+	struct kt_kernel_options kernel = { .btf_dir = btf_dir };
+	struct kt_error *err = kt_analyze_path(path, &(struct kt_analyze_options){
+							     .kernel = &kernel },
 					       &report);
 	if (err)
 		fail_with(err, EXIT_FAILED);
@@ -99,8 +102,8 @@ static void child_analyze(const char *path)
 	_exit(EXIT_DONE);
 }
 
-static void child_main(const char *path, enum worker_mode mode, int memfd,
-		       pid_t parent, double timeout, unsigned long memory_mb)
+static void child_main(const char *path, const char *btf_dir, enum worker_mode mode,
+		       int memfd, pid_t parent, double timeout, unsigned long memory_mb)
 {
 	/* Die with the daemon: a kill -9 of it must not leave an orphan. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
@@ -123,7 +126,7 @@ static void child_main(const char *path, enum worker_mode mode, int memfd,
 	}
 	if (mode == WORKER_PROBE)
 		child_probe(path);
-	child_analyze(path);
+	child_analyze(path, btf_dir);
 }
 
 /* ---- In the parent --------------------------------------------------- */
@@ -274,7 +277,7 @@ int worker_start(struct manager *m, struct job *job, const char *path,
 		return r;
 	}
 	if (pid == 0)
-		child_main(path, mode, w->memfd, parent, w->timeout,
+		child_main(path, m->btf_dir, mode, w->memfd, parent, w->timeout,
 			   m->config.memory_limit_mb);
 	w->pid = pid;
 	int r = sd_event_add_child(m->event, &w->child, pid, WEXITED, on_child_exit, w);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kallsyms_scan.h"
 #include "symtab.h"
 
 #define MAX_SYMBOLS (1u << 21)
@@ -19,14 +20,17 @@
 #define TOKEN_TABLE_MAX (64u << 10)
 #define MAX_NAME 512
 
-struct kallsyms_tables {
-	uint64_t names, num_syms, token_table, token_index, offsets,
-		relative_base;
-};
-
+/* VMCOREINFO names the tables since 6.0; before, the image is searched. */
 static struct kt_error *find_tables(struct kt_kernel *k,
-				    struct kallsyms_tables *t)
+				    struct kt_kallsyms_tables *t)
 {
+	uint64_t names_at;
+	if (!kt_vmcoreinfo_symbol(k->vmcoreinfo, "kallsyms_names", &names_at)) {
+		struct kt_kallsyms_scan_result found;
+		struct kt_error *err = kt_kallsyms_scan_kernel(k, &found);
+		*t = found.tables;
+		return err;
+	}
 	static const char *const names[] = {
 		"kallsyms_names",       "kallsyms_num_syms",
 		"kallsyms_token_table", "kallsyms_token_index",
@@ -50,7 +54,7 @@ struct tokens {
 };
 
 static struct kt_error *read_tokens(struct kt_kernel *k,
-				    const struct kallsyms_tables *t,
+				    const struct kt_kallsyms_tables *t,
 				    struct tokens *tok)
 {
 	struct kt_error *err = kt_kernel_read(k, t->token_index, tok->index,
@@ -167,7 +171,7 @@ struct kt_error *kt_kallsyms_decode(const struct kt_kallsyms_buffers *b,
 
 struct kt_error *kt_kallsyms_load(struct kt_kernel *k, struct kt_symtab *table)
 {
-	struct kallsyms_tables t;
+	struct kt_kallsyms_tables t;
 	struct kt_error *err = find_tables(k, &t);
 	if (err)
 		return err;

@@ -33,6 +33,7 @@ struct kt_symbols {
 	/* _sinittext.._einittext: freed after boot, but early stacks (the
 	 * idle task of CPU 0) still return into it and ORC still covers it. */
 	uint64_t init_start, init_end;
+	uint64_t image_end; /* _end: past it no symbol of the image lies */
 };
 
 struct kt_symtab *kt_symtab_create(void)
@@ -249,6 +250,7 @@ struct kt_error *kt_symbols_init(struct kt_kernel *k)
 	kt_symtab_lookup_name(s->table, "_etext", &s->text_end);
 	kt_symtab_lookup_name(s->table, "_sinittext", &s->init_start);
 	kt_symtab_lookup_name(s->table, "_einittext", &s->init_end);
+	kt_symtab_lookup_name(s->table, "_end", &s->image_end);
 	return NULL;
 }
 
@@ -276,19 +278,6 @@ struct kt_error *kt_symbol_address(struct kt_kernel *k, const char *name,
 	return kt_error_create(KT_ERR_NOT_FOUND, "symbol %s not found", name);
 }
 
-/*
- * Is address below _end?  The image's last data symbol must not "contain"
- * everything above it (0xffffffffffffffff is no "__init_scratch_end+...").
- */
-static bool in_image(struct kt_kernel *k, uint64_t address)
-{
-	uint64_t end;
-	struct kt_error *err = kt_symbol_address(k, "_end", &end);
-	bool below = !err && address <= end;
-	kt_error_free(err);
-	return below || err;
-}
-
 struct kt_error *kt_symbol_at(struct kt_kernel *k, uint64_t address,
 			      struct kt_symbol *symbol, uint64_t *offset)
 {
@@ -310,7 +299,8 @@ struct kt_error *kt_symbol_at(struct kt_kernel *k, uint64_t address,
 	 * kallsyms and a vmlinux's symbol table.  Nor is a module's memory: the
 	 * image's last symbol would "contain" it.
 	 */
-	if (s && !kt_module_at(k, address) && in_image(k, address) &&
+	if (s && !kt_module_at(k, address) &&
+	    (!s->image_end || address <= s->image_end) &&
 	    kt_symtab_lookup_address(s->table, address, symbol) &&
 	    (symbol->size == 0 || address - symbol->address < symbol->size) &&
 	    kt_kernel_is_kernel_address(k, address) &&
