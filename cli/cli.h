@@ -72,6 +72,31 @@ int kt_cmd_mod(int argc, char **argv);
 int kt_cmd_kmem(int argc, char **argv);
 int kt_cmd_locks(int argc, char **argv);
 int kt_cmd_analyze(int argc, char **argv);
+/* Inspection through the dump's BTF (cmd_struct.c, cmd_rd.c, cmd_files.c). */
+int kt_cmd_struct(int argc, char **argv);
+int kt_cmd_p(int argc, char **argv);
+int kt_cmd_rd(int argc, char **argv);
+int kt_cmd_files(int argc, char **argv);
+/* crash's task line, "PID: 1  TASK: ...  CPU: 0  COMMAND: ..." (cmd_files.c). */
+void kt_cli_task_header(const struct kt_task *task);
+/* A pid or a task_struct address; NULL after saying there is none. */
+const struct kt_task *kt_cli_find_task(struct kt_kernel *kernel, const char *text);
+/* ps -m (cmd_ps_times.c). */
+int kt_cli_ps_times(struct kt_kernel *kernel, bool json);
+/* ps -p PID (parents) and ps -g PID (threads), mode 'p' or 'g'. */
+int kt_cli_ps_family(struct kt_kernel *kernel, char mode, const char *which, bool json);
+/* dmesg -T and --level (dmesg_time.c). */
+int64_t kt_cli_boot_epoch_ns(struct kt_kernel *kernel); /* 0 when unknown */
+int kt_cli_wall_time(int64_t boot_epoch_ns, uint64_t ts_nsec, char *buf, size_t size);
+struct json_object *kt_cli_json_time(int64_t epoch_ns); /* ISO 8601, UTC */
+int kt_cli_parse_levels(const char *list, unsigned *mask);
+bool kt_cli_any_at_level(const struct kt_log_record *records, size_t count, unsigned mask);
+/* kmem -s and kmem ADDRESS (cmd_kmem_slab.c). */
+int kt_cli_kmem_slabs(struct kt_kernel *kernel, bool json);
+int kt_cli_kmem_address(struct kt_kernel *kernel, const char *address, bool json);
+/* A hexadecimal address or a symbol: 0, or the exit status after saying why. */
+int kt_cli_parse_address(struct kt_kernel *kernel, const char *text,
+			 uint64_t *address);
 
 /* ktriaged's store (cmd_list.c): the state directory, times, a dump's state. */
 struct kt_store_entry;

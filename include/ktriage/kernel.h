@@ -16,6 +16,7 @@
 
 #include "ktriage/dump.h"
 #include "ktriage/error.h"
+#include "ktriage/inspect.h"
 
 /* ---- VMCOREINFO ------------------------------------------------------ */
 

@@ -54,6 +54,10 @@ PROBES = {
     "--dot": [], "--all": [], "-a": [], "--all-tasks": [], "--state": ["UN"],
     "--pfns": ["0-1"], "--state-dir": ["/nonexistent/state"], "--since": ["today"],
     "--verdict": ["oom"], "--log": ["/nonexistent/log"],
+    # The inspection commands' crash-style switches.
+    "-x": [], "-d": [], "-s": [], "-p": [], "-m": [], "-i": [], "-g": [],
+    "-8": [], "-16": [], "-32": [], "-64": [], "-T": [], "--level": ["err"],
+    "-f": [], "-c": ["0"],
 }
 
 

@@ -72,8 +72,8 @@ static void advise_waits(struct kt_analysis *a, struct kt_finding_draft *f)
 	}
 	if (lock)
 		kt_finding_advice(f, "Find the lock's owner and what it waits for: the owner "
-				  "is the root of the hang (ktriage locks DUMP, or crash's "
-				  "\"struct mutex <address>\").");
+				  "is the root of the hang (ktriage locks DUMP; ktriage struct DUMP "
+				  "mutex ADDRESS shows the lock, ktriage kmem DUMP ADDRESS what holds it).");
 	if (io)
 		kt_finding_advice(f, "Tasks wait for I/O (io_schedule, page writeback): check "
 				  "the storage path (device errors, blk-mq timeouts, multipath, an "
