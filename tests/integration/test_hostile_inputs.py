@@ -21,6 +21,7 @@ import os
 import shutil
 import struct
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
@@ -31,32 +32,46 @@ SECONDS = 2.0
 MEGABYTES = 64
 
 
+# The command runs as the grandchild of a small, freshly exec'd launcher: a
+# process forked from this (large) test runner would inherit the runner's
+# resident set into its peak (Linux keeps the old mm's high-water mark across
+# exec), so wait4 here would measure the runner, not ktriage.
+LAUNCHER = r"""
+import os, sys, time
+report, timeout, args = sys.argv[1], float(sys.argv[2]), sys.argv[3:]
+pid = os.fork()
+if pid == 0:
+    os.execv(args[0], args)
+deadline = time.monotonic() + timeout
+while True:
+    done, status, usage = os.wait4(pid, os.WNOHANG)
+    if done:
+        break
+    if time.monotonic() > deadline:
+        os.kill(pid, 9)
+        done, status, usage = os.wait4(pid, 0)
+        break
+    time.sleep(0.005)
+with open(report, "w") as f:
+    f.write("%d %r %r" % (os.waitstatus_to_exitcode(status),
+                          usage.ru_utime + usage.ru_stime, usage.ru_maxrss))
+"""
+
+
 def run_measured(args, timeout=60):
     """(exit status, stdout, stderr, CPU seconds, peak RSS in MB, wall seconds)."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        return _run_measured(args, out, err, timeout)
-
-
-def _run_measured(args, out, err, timeout):
-    start = time.monotonic()
-    proc = subprocess.Popen(args, stdout=out, stderr=err)
-    deadline = start + timeout
-    while True:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            break
-        if time.monotonic() > deadline:
-            proc.kill()
-            pid, status, usage = os.wait4(proc.pid, 0)
-            break
-        time.sleep(0.005)
-    wall = time.monotonic() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    out.seek(0)
-    err.seek(0)
-    return (proc.returncode, out.read().decode(errors="replace"),
-            err.read().decode(errors="replace"), usage.ru_utime + usage.ru_stime,
-            usage.ru_maxrss / 1024.0, wall)
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+         tempfile.NamedTemporaryFile(mode="r") as report:
+        start = time.monotonic()
+        subprocess.run([sys.executable, "-c", LAUNCHER, report.name, str(timeout)] + args,
+                       stdout=out, stderr=err, timeout=timeout + 30, check=False)
+        wall = time.monotonic() - start
+        status, seconds, maxrss_kb = report.read().split()
+        out.seek(0)
+        err.seek(0)
+        return (int(status), out.read().decode(errors="replace"),
+                err.read().decode(errors="replace"), float(seconds),
+                int(maxrss_kb) / 1024.0, wall)
 
 
 def write_kdump_sparse(path):
