@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "ktriage/analyzer.h"
 #include "ktriage/kernel.h"
+#include "value_print.h"
 
 /* isprint() || isspace() in the C locale, whatever the user's locale. */
 static bool printed_as_is(unsigned char c)
@@ -47,31 +48,6 @@ static void print_record(FILE *out, const struct kt_log_record *r)
 	putc_unlocked('\n', out);
 }
 
-/* A JSON string of the bytes, invalid UTF-8 replaced by U+FFFD. */
-static struct json_object *json_text(const char *bytes, size_t len)
-{
-	const unsigned char *s = (const unsigned char *)bytes;
-	char *clean = malloc(len * 3 + 1);
-	if (!clean)
-		return NULL;
-	size_t n = 0;
-	for (size_t i = 0; i < len;) {
-		size_t seq = kt_utf8_sequence(s + i, len - i);
-		if (seq) {
-			memcpy(clean + n, s + i, seq);
-			n += seq;
-			i += seq;
-		} else {
-			memcpy(clean + n, "\xef\xbf\xbd", 3);
-			n += 3;
-			i++;
-		}
-	}
-	struct json_object *o = json_object_new_string_len(clean, (int)n);
-	free(clean);
-	return o;
-}
-
 static struct json_object *record_json(const struct kt_log_record *r)
 {
 	struct json_object *o = json_object_new_object();
@@ -86,8 +62,8 @@ static struct json_object *record_json(const struct kt_log_record *r)
 	json_object_object_add(o, "level", json_object_new_int(r->level));
 	json_object_object_add(o, "facility", json_object_new_int(r->facility));
 	json_object_object_add(o, "caller", json_object_new_string(caller));
-	json_object_object_add(o, "text", json_text(r->text, r->text_len));
-	json_object_object_add(o, "dict", r->dict ? json_text(r->dict, strlen(r->dict)) : NULL);
+	json_object_object_add(o, "text", kt_cli_json_bytes(r->text, r->text_len));
+	json_object_object_add(o, "dict", r->dict ? kt_cli_json_bytes(r->dict, strlen(r->dict)) : NULL);
 	if (boot_epoch_ns)
 		json_object_object_add(o, "time", kt_cli_json_time(boot_epoch_ns + (int64_t)r->ts_nsec));
 	return o;
