@@ -20,56 +20,94 @@
 #define MAX_TARGETS 24
 #define SWAPPER "swapper/0"
 
-/* Addresses a function's ADRP + ADD/LDR/STR pairs form (pure: unit-tested). */
+static void add_target(uint64_t *targets, size_t *n, size_t max, uint64_t target)
+{
+	for (size_t j = 0; j < *n; j++)
+		if (targets[j] == target)
+			return;
+	if (*n < max)
+		targets[(*n)++] = target;
+}
+
+static int64_t sign_extend(uint64_t value, unsigned bits)
+{
+	uint64_t sign = 1ull << (bits - 1);
+	return (int64_t)((value ^ sign) - sign);
+}
+
+/*
+ * Addresses a function forms from ADRP: ADD results and the addresses of
+ * loads and stores off a register ADRP/ADD set (pure: unit-tested).  GCC's
+ * section anchors address several globals from one ADRP + ADD, so chains
+ * are followed.  Other instructions are not modelled: a stale register
+ * only adds a candidate, which the caller's check then refuses.
+ */
 size_t kt_arm64_code_targets(const uint32_t *insns, size_t count, uint64_t pc,
 			     uint64_t *targets, size_t max)
 {
-	uint64_t page[32];
-	uint32_t have = 0;
+	uint64_t value[32] = { 0 };
+	uint32_t known = 0;
 	size_t n = 0;
-	for (size_t i = 0; i < count && n < max; i++, pc += 4) {
+	for (size_t i = 0; i < count; i++, pc += 4) {
 		uint32_t insn = insns[i], rd = insn & 0x1f, rn = (insn >> 5) & 0x1f;
+		bool base = rn != 31 && (known & (1u << rn));
 		if ((insn & 0x9f000000u) == 0x90000000u) { /* ADRP */
-			int64_t imm = (int64_t)((((insn >> 5) & 0x7ffff) << 2) | ((insn >> 29) & 3));
-			imm = (imm ^ (1 << 20)) - (1 << 20); /* sign-extend 21 bits */
-			page[rd] = (pc & ~0xfffull) + (uint64_t)(imm * 4096);
-			have |= 1u << rd;
-			continue;
+			uint64_t imm = (((insn >> 5) & 0x7ffff) << 2) | ((insn >> 29) & 3);
+			value[rd] = (pc & ~0xfffull) + (uint64_t)(sign_extend(imm, 21) * 4096);
+			known |= 1u << rd;
+		} else if ((insn & 0xff800000u) == 0x91000000u) { /* ADD Xd, Xn, #imm{, lsl 12} */
+			uint64_t imm = (uint64_t)((insn >> 10) & 0xfff) << ((insn >> 22) & 1 ? 12 : 0);
+			if (base) {
+				value[rd] = value[rn] + imm;
+				add_target(targets, &n, max, value[rd]);
+				known |= 1u << rd;
+			} else {
+				known &= ~(1u << rd);
+			}
+		} else if ((insn & 0xbf800000u) == 0xb9000000u) { /* LDR/STR Xt|Wt, [Xn, #imm] */
+			unsigned size = insn & 0x40000000u ? 8 : 4;
+			if (base)
+				add_target(targets, &n, max, value[rn] + ((insn >> 10) & 0xfff) * size);
+			if (insn & 0x00400000u)
+				known &= ~(1u << rd);
+		} else if ((insn & 0xffa00400u) == 0xf8000400u) { /* LDR/STR Xt, [Xn, #s9]! or post */
+			int64_t imm = sign_extend((insn >> 12) & 0x1ff, 9);
+			if (base) {
+				bool pre = insn & 0x800u;
+				add_target(targets, &n, max, value[rn] + (pre ? (uint64_t)imm : 0));
+				value[rn] += (uint64_t)imm;
+			}
+			if (insn & 0x00400000u)
+				known &= ~(1u << rd);
+		} else if ((insn & 0xffe00c00u) == 0xf8600800u) { /* LDR Xt, [Xn, Xm{, lsl #3}] */
+			if (base)
+				add_target(targets, &n, max, value[rn]);
+			known &= ~(1u << rd);
 		}
-		uint64_t offset;
-		if ((insn & 0xff800000u) == 0x91000000u) /* ADD Xd, Xn, #imm{, lsl 12} */
-			offset = (uint64_t)((insn >> 10) & 0xfff) << ((insn >> 22) & 1 ? 12 : 0);
-		else if ((insn & 0xffc00000u) == 0xf9400000u || (insn & 0xffc00000u) == 0xf9000000u)
-			offset = (uint64_t)((insn >> 10) & 0xfff) * 8; /* LDR/STR Xt, [Xn, #imm] */
-		else if ((insn & 0xffc00000u) == 0xb9400000u || (insn & 0xffc00000u) == 0xb9000000u)
-			offset = (uint64_t)((insn >> 10) & 0xfff) * 4; /* LDR/STR Wt */
-		else
-			continue;
-		if (rn == 31 || !(have & (1u << rn)))
-			continue;
-		uint64_t target = page[rn] + offset;
-		bool seen = false;
-		for (size_t j = 0; j < n; j++)
-			seen |= targets[j] == target;
-		if (!seen)
-			targets[n++] = target;
 	}
 	return n;
 }
 
+/* The function's own instructions only: up to the next symbol, at most MAX_INSNS. */
 static size_t function_targets(struct kt_kernel *k, const char *function,
 			       uint64_t *targets)
 {
-	uint64_t address;
+	uint64_t address, offset;
 	uint32_t insns[MAX_INSNS];
+	struct kt_symbol sym;
 	struct kt_error *err = kt_symbol_address(k, function, &address);
 	if (!err)
-		err = kt_kernel_read(k, address, insns, sizeof(insns));
+		err = kt_symbol_at(k, address, &sym, &offset);
+	size_t count = MAX_INSNS;
+	if (!err && sym.size && sym.size / 4 < count)
+		count = (size_t)(sym.size / 4);
+	if (!err)
+		err = kt_kernel_read(k, address, insns, count * 4);
 	if (err) {
 		kt_error_free(err);
 		return 0;
 	}
-	return kt_arm64_code_targets(insns, MAX_INSNS, address, targets, MAX_TARGETS);
+	return kt_arm64_code_targets(insns, count, address, targets, MAX_TARGETS);
 }
 
 static bool read_u64(struct kt_kernel *k, uint64_t address, uint64_t *value)
@@ -165,8 +203,13 @@ static void recover_taint(struct kt_kernel *k, struct kt_arm64_data_symbols *d)
 {
 	uint64_t t[MAX_TARGETS], mask;
 	size_t n = function_targets(k, "test_taint", t);
-	if (n == 1 && kt_arm64_in_image(k, t[0]) && read_u64(k, t[0], &mask) && mask < (1ull << 32))
-		d->tainted_mask = t[0];
+	/* Through an anchor the last address formed is the variable. */
+	for (size_t i = n; i-- > 0;) {
+		if (kt_arm64_in_image(k, t[i]) && read_u64(k, t[i], &mask) && mask < (1ull << 24)) {
+			d->tainted_mask = t[i];
+			return;
+		}
+	}
 }
 
 /* struct btf_header (include/uapi/linux/btf.h), little-endian. */
