@@ -223,13 +223,17 @@ class Arm64LabTest(unittest.TestCase):
                 self.assertEqual(len(panic), 1, "no task running on the panic CPU in the reference")
                 self.assertTrue(stacks[panic[0]]["frames"], "drgn has no frames for the panic task")
             for task, theirs in sorted(stacks.items()):
-                if theirs["error"] or task not in ours:
+                if task not in ours:
                     continue
                 with self.subTest(dump=c.label(), pid=theirs["pid"], comm=theirs["comm"]):
-                    self.assert_frames(ours[task]["frames"], theirs["frames"])
+                    self.assert_frames(ours[task]["frames"], theirs["frames"], theirs["error"])
 
-    def assert_frames(self, mine, theirs):
+    def assert_frames(self, mine, theirs, error):
         got = [(f["function"], int(f["address"], 16)) for f in mine]
+        if error:
+            # drgn 0.0.22 stops where it cannot go on (e.g. from the IRQ stack back to the
+            # task's): the frames it found are the first of ktriage's.
+            got = got[:len(theirs)]
         self.assertEqual([pc for _, pc in got], [pc for _, pc in theirs],
                          f"frames differ: ktriage {got} vs drgn {theirs}")
         for (name, pc), (want, _) in zip(got, theirs):
