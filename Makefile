@@ -115,6 +115,8 @@ VMCORES_54 ?= $(abspath $(CURDIR)/../shared/vmcores-5.4)
 OLD_VMCORES_ENV = KT_VMCORES_515=$(VMCORES_515) KT_VMCORES_54=$(VMCORES_54)
 # Captures of lab/scenarios (lab/capture ... --out DIR/...): tests/integration/test_memfacts.py
 LAB_VMCORES ?= /tmp/kt/lab
+# arm64 captures (../shared/vmlab/arm64, lab/capture --arch arm64): tests/integration/test_lab_arm64.py
+ARM64_VMCORES ?= /tmp/kt/arm64
 CHECK_BUILD := build/check
 # Both stages build the same way, so the second never relinks a test
 # against objects built without the sanitizers.
@@ -138,6 +140,7 @@ integration:
 	KT_BUILD=$(CURDIR)/$(BUILD) \
 	KT_SAMPLE=$(CURDIR)/samples/cgroup_deadlock KT_VMCORES=$(VMCORES) $(OLD_VMCORES_ENV) \
 	KT_RELEASE_KTRIAGE=$(CURDIR)/build/ktriage KT_LAB_VMCORES=$(LAB_VMCORES) \
+	KT_ARM64_VMCORES=$(ARM64_VMCORES) \
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		python3 -m unittest discover -v -s tests/integration -p 'test_*.py'
 
