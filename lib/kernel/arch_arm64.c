@@ -113,10 +113,12 @@ static bool choose_layout(struct kt_kernel *k, uint64_t stext, uint64_t t1sz)
 	struct kt_arm64_mmu first = *mmu;
 	unsigned sizes[2] = { first.va_bits, t1sz && t1sz < 64 ? 64 - (unsigned)t1sz : 0 };
 	uint64_t paddr = stext - k->arch_state->kimage_voffset;
+	/* 52-bit VAs at run time with 4K/16K pages mean LPA2 descriptors. */
+	int lpa2_first = sizes[1] == 52 && mmu->page_shift != 16;
 	for (int s = 0; s < 2; s++) {
 		for (int lpa2 = 0; lpa2 < 2; lpa2++) {
 			mmu->va_bits = sizes[s];
-			mmu->lpa2 = lpa2;
+			mmu->lpa2 = lpa2 ^ lpa2_first;
 			if (sizes[s] && kt_arm64_mmu_valid(mmu) && walk_agrees(k, stext, paddr))
 				return true;
 		}
