@@ -78,10 +78,16 @@ class Capture:
         for name in ("vmcore.kdump", "vmcore.elf"):
             if os.path.exists(os.path.join(self.dir, name)):
                 return os.path.join(self.dir, name)
-        # A QEMU ELF is kept xz-compressed; ktriage reads the raw ELF.
+        # A QEMU ELF is kept xz-compressed; ktriage reads the raw ELF, written sparse
+        # (most of a guest's memory is zero pages).
         raw = os.path.join(scratch, f"{abs(hash(self.dir))}.elf")
         with lzma.open(os.path.join(self.dir, "vmcore.elf.xz")) as fin, open(raw, "wb") as fout:
-            shutil.copyfileobj(fin, fout, 1 << 20)
+            for block in iter(lambda: fin.read(1 << 16), b""):
+                if block.count(0) == len(block):
+                    fout.seek(len(block), os.SEEK_CUR)
+                else:
+                    fout.write(block)
+            fout.truncate()
         return raw
 
     def label(self):
