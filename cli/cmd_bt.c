@@ -24,8 +24,26 @@ struct bt_options {
 	size_t nr_pids;
 };
 
-static void print_regs(const struct kt_regs *r, const char *indent)
+/* arm64: pc, lr, sp and pstate, then x0-x29 three to a line. */
+static void print_regs_arm64(const struct kt_regs *r, const char *indent)
 {
+	printf("%sPC: %016llx  LR: %016llx  SP: %016llx  PSTATE: %08llx\n", indent,
+	       (unsigned long long)r->ip, (unsigned long long)r->x[30],
+	       (unsigned long long)r->sp, (unsigned long long)r->pstate);
+	for (int i = 29; i >= 0; i -= 3) {
+		printf("%s", indent);
+		for (int j = i; j > i - 3 && j >= 0; j--)
+			printf("%sX%d: %016llx", j == i ? "" : "  ", j, (unsigned long long)r->x[j]);
+		putchar('\n');
+	}
+}
+
+static void print_regs(const struct kt_kernel *k, const struct kt_regs *r, const char *indent)
+{
+	if (strcmp(kt_kernel_arch(k), "arm64") == 0) {
+		print_regs_arm64(r, indent);
+		return;
+	}
 	printf("%sRIP: %016llx  RSP: %016llx  RFLAGS: %08llx\n", indent,
 	       (unsigned long long)r->ip, (unsigned long long)r->sp, (unsigned long long)r->flags);
 	printf("%sRAX: %016llx  RBX: %016llx  RCX: %016llx\n", indent,
@@ -72,12 +90,13 @@ static void print_stack_text(struct kt_kernel *k, const struct bt_options *o,
 	for (size_t i = 0; i < s->count; i++) {
 		const struct kt_frame *f = &s->frames[i];
 		if (f->exception && i > 0) {
+			const char *pc = strcmp(kt_kernel_arch(k), "arm64") == 0 ? "PC" : "RIP";
 			if (f->function)
-				printf("    [exception RIP: %s+0x%llx]\n", kt_cli_safe(f->function),
+				printf("    [exception %s: %s+0x%llx]\n", pc, kt_cli_safe(f->function),
 				       (unsigned long long)f->offset);
 			else
-				printf("    [exception RIP: unknown or invalid address]\n");
-			print_regs(&f->regs, "    ");
+				printf("    [exception %s: unknown or invalid address]\n", pc);
+			print_regs(k, &f->regs, "    ");
 		}
 		printf("%s#%-2zu [%016llx] ", i < 10 ? " " : "", i, (unsigned long long)f->sp);
 		if (f->function)
@@ -92,7 +111,7 @@ static void print_stack_text(struct kt_kernel *k, const struct bt_options *o,
 	}
 	if (s->user_regs) {
 		printf("    user mode:\n");
-		print_regs(&s->user, "    ");
+		print_regs(k, &s->user, "    ");
 	}
 	if (s->partial)
 		printf("    (unwind stopped: %s; frames marked (?) were found by scanning the stack)\n",
@@ -100,8 +119,28 @@ static void print_stack_text(struct kt_kernel *k, const struct bt_options *o,
 	putchar('\n');
 }
 
-static struct json_object *regs_json(const struct kt_regs *r)
+static struct json_object *regs_json_arm64(const struct kt_regs *r)
 {
+	struct json_object *o = json_object_new_object();
+	char hex[24], name[16];
+	for (int i = 0; i < 31; i++) {
+		snprintf(name, sizeof(name), "x%d", i);
+		snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)r->x[i]);
+		json_object_object_add(o, name, json_object_new_string(hex));
+	}
+	const char *names[] = { "sp", "pc", "pstate" };
+	const uint64_t values[] = { r->sp, r->ip, r->pstate };
+	for (int i = 0; i < 3; i++) {
+		snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)values[i]);
+		json_object_object_add(o, names[i], json_object_new_string(hex));
+	}
+	return o;
+}
+
+static struct json_object *regs_json(const struct kt_kernel *k, const struct kt_regs *r)
+{
+	if (strcmp(kt_kernel_arch(k), "arm64") == 0)
+		return regs_json_arm64(r);
 	static const char *const names[] = {
 		"r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9", "r8", "rax",
 		"rcx", "rdx", "rsi", "rdi", "orig_rax", "rip", "cs", "rflags", "rsp", "ss",
@@ -116,7 +155,8 @@ static struct json_object *regs_json(const struct kt_regs *r)
 	return o;
 }
 
-static struct json_object *stack_json(const struct kt_task *t, const struct kt_stack *s)
+static struct json_object *stack_json(const struct kt_kernel *k, const struct kt_task *t,
+				      const struct kt_stack *s)
 {
 	struct json_object *o = json_object_new_object();
 	char hex[24];
@@ -140,12 +180,12 @@ static struct json_object *stack_json(const struct kt_task *t, const struct kt_s
 			json_object_object_add(fo, "module", kt_json_escaped(f->module));
 		json_object_object_add(fo, "reliable", json_object_new_boolean(f->reliable));
 		if (f->exception && i > 0)
-			json_object_object_add(fo, "exception_regs", regs_json(&f->regs));
+			json_object_object_add(fo, "exception_regs", regs_json(k, &f->regs));
 		json_object_array_add(frames, fo);
 	}
 	json_object_object_add(o, "frames", frames);
 	if (s->user_regs)
-		json_object_object_add(o, "user_regs", regs_json(&s->user));
+		json_object_object_add(o, "user_regs", regs_json(k, &s->user));
 	json_object_object_add(o, "partial", json_object_new_boolean(s->partial));
 	if (s->partial)
 		json_object_object_add(o, "error", json_object_new_string(s->error));
@@ -277,7 +317,7 @@ static int print_cpu_stacks(struct kt_kernel *k, const struct bt_options *o,
 			continue;
 		}
 		if (array)
-			json_object_array_add(array, stack_json(&unknown, s));
+			json_object_array_add(array, stack_json(k, &unknown, s));
 		else
 			print_stack_text(k, o, &unknown, s);
 		kt_stack_free(s);
@@ -319,7 +359,7 @@ static int print_selected(struct kt_kernel *k, const struct bt_options *o)
 			continue;
 		}
 		if (array)
-			json_object_array_add(array, stack_json(t, s));
+			json_object_array_add(array, stack_json(k, t, s));
 		else
 			print_stack_text(k, o, t, s);
 		kt_stack_free(s);

@@ -53,6 +53,8 @@ static struct json_object *info_json(const struct kt_dump *dump,
 	json_object_object_add(o, "pages_missing", json_object_new_int64((int64_t)info->pages_missing));
 	json_object_object_add(o, "timestamp", json_object_new_int64(info->timestamp));
 	json_object_object_add(o, "osrelease", *release ? json_object_new_string(release) : NULL);
+	const char *arch = kt_dump_arch(dump);
+	json_object_object_add(o, "arch", arch ? kt_json_escaped(arch) : NULL);
 	json_object_object_add(o, "build_id", *build_id ? json_object_new_string(build_id) : NULL);
 	json_object_object_add(o, "cpus", json_object_new_int(cpu_count(dump)));
 	json_object_object_add(o, "complete", json_object_new_boolean(!info->incomplete && !info->truncated));
@@ -110,6 +112,8 @@ static void info_text(const struct kt_dump *dump, const char *release,
 		       (unsigned long long)info->split_end_pfn);
 	printf("written:      %s\n", when);
 	printf("release:      %s\n", *release ? release : "unknown (no VMCOREINFO)");
+	const char *arch = kt_dump_arch(dump);
+	printf("arch:         %s\n", arch ? kt_cli_safe(arch) : "unknown");
 	printf("build id:     %s\n", *build_id ? build_id : "unknown");
 	printf("cpus:         %d\n", cpu_count(dump));
 }

@@ -56,16 +56,26 @@ struct kt_dump_info {
 	size_t nr_parts;       /* files read: 1, or the parts of a split set */
 	char utsname_release[65]; /* from the kdump header, "" for ELF */
 	char utsname_machine[65];
+	uint16_t elf_machine;  /* ELF e_machine (EM_*), 0 for kdump */
 };
 
 /* A saved CPU state from an NT_PRSTATUS note. */
 struct kt_prstatus {
 	int32_t pid;          /* Linux pid, or QEMU's vCPU index + 1 */
-	const uint8_t *regs;  /* pr_reg: struct user_regs_struct on x86-64 */
+	const uint8_t *regs;  /* pr_reg: x86-64 user_regs_struct (27 words) or
+	                       * arm64 user_pt_regs (34: x0-x30, sp, pc, pstate) */
 	size_t regs_size;
 };
 
 struct kt_error *kt_dump_open(const char *path, struct kt_dump **out);
+
+/*
+ * The architecture of the dumped machine in the kernel's own spelling
+ * ("x86_64", "arm64"; another machine's name as the dump gives it), from the
+ * ELF machine, the kdump header's utsname or, failing both, the VMCOREINFO
+ * keys only one architecture writes.  NULL when nothing says.
+ */
+const char *kt_dump_arch(const struct kt_dump *dump);
 /*
  * The same over a descriptor the caller opened (and keeps: the dump reads a
  * duplicate); path only names it in messages.  An fd of -1 opens path.

@@ -96,6 +96,8 @@ struct kt_error *kt_kernel_load(struct kt_kernel *kernel, enum kt_kernel_stage u
 struct kt_dump *kt_kernel_dump(const struct kt_kernel *kernel);
 const struct kt_vmcoreinfo *kt_kernel_vmcoreinfo(const struct kt_kernel *kernel);
 const char *kt_kernel_release(const struct kt_kernel *kernel);
+/* The architecture its translation and unwinder are for: "x86_64", "arm64". */
+const char *kt_kernel_arch(const struct kt_kernel *kernel);
 /* Problems met while building the model that did not stop it. */
 size_t kt_kernel_warning_count(const struct kt_kernel *kernel);
 const char *kt_kernel_warning(const struct kt_kernel *kernel, size_t i);
@@ -321,9 +323,16 @@ struct kt_error *kt_kernel_nodename(struct kt_kernel *kernel, char *buf, size_t 
 /* ---- Stacks ---------------------------------------------------------- */
 
 /* Registers of an exception or interrupt frame, or of a CPU from the notes. */
+/*
+ * A CPU's registers.  x86-64 fills the named ones (its user_regs_struct
+ * order).  arm64 fills x[] and pstate, and also ip (pc), sp, bp (x29, the
+ * frame pointer) and flags (pstate), so what needs only a pc and a stack
+ * pointer reads the same fields on both (kt_kernel_arch says which).
+ */
 struct kt_regs {
 	uint64_t r15, r14, r13, r12, bp, bx, r11, r10, r9, r8, ax, cx, dx, si,
 		di, orig_ax, ip, cs, flags, sp, ss;
+	uint64_t x[31], pstate;  /* arm64 */
 };
 
 struct kt_frame {

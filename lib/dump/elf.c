@@ -80,6 +80,7 @@ static struct kt_error *read_headers(struct kt_dump *dump, uint8_t **image,
 		return kt_error_create(KT_ERR_UNSUPPORTED,
 				       "%s: only little-endian ELF64 cores are supported",
 				       dump->info.path);
+	dump->info.elf_machine = ehdr.e_machine;
 	if (ehdr.e_type != ET_CORE)
 		return kt_error_create(KT_ERR_FORMAT,
 				       "%s: ELF type %u is not a core file",

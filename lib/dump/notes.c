@@ -11,10 +11,16 @@
 
 #include "internal.h"
 
-/* struct elf_prstatus on x86-64: pr_pid at 32, pr_reg (27 longs) at 112. */
+/*
+ * struct elf_prstatus of a 64-bit kernel: pr_pid at 32, pr_reg at 112, then
+ * pr_fpvalid and padding.  pr_reg is 27 longs on x86-64 (note of 336
+ * bytes), 34 on arm64 (x0-x30, sp, pc, pstate: 392 bytes).
+ */
 #define PRSTATUS_PID_OFFSET 32
 #define PRSTATUS_REG_OFFSET 112
 #define PRSTATUS_REG_SIZE (27 * 8)
+#define PRSTATUS_ARM64_SIZE 392
+#define PRSTATUS_ARM64_REG_SIZE (34 * 8)
 #define MAX_NOTES 65536
 
 /*
@@ -43,7 +49,8 @@ static struct kt_error *add_prstatus(struct kt_dump *dump,
 	struct kt_prstatus *p = &dump->prstatus[dump->nr_prstatus++];
 	memcpy(&p->pid, note->desc + PRSTATUS_PID_OFFSET, sizeof(p->pid));
 	p->regs = note->desc + PRSTATUS_REG_OFFSET;
-	p->regs_size = PRSTATUS_REG_SIZE;
+	p->regs_size = note->desc_size == PRSTATUS_ARM64_SIZE ?
+		PRSTATUS_ARM64_REG_SIZE : PRSTATUS_REG_SIZE;
 	return NULL;
 }
 

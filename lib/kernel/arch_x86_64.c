@@ -186,6 +186,15 @@ static void x86_64_destroy(struct kt_kernel *k)
 	k->arch_state = NULL;
 }
 
+static void x86_64_prstatus_registers(const struct kt_prstatus *p,
+				      struct kt_regs *regs)
+{
+	memset(regs, 0, sizeof(*regs));
+	/* user_regs_struct starts with the same 21 registers as struct kt_regs. */
+	size_t n = 21 * sizeof(uint64_t);
+	memcpy(regs, p->regs, p->regs_size < n ? p->regs_size : n);
+}
+
 const struct kt_arch_ops kt_arch_x86_64 = {
 	.name = "x86_64",
 	.init = x86_64_init,
@@ -194,4 +203,7 @@ const struct kt_arch_ops kt_arch_x86_64 = {
 	.phys_to_virt = x86_64_phys_to_virt,
 	.is_kernel_address = x86_64_is_kernel_address,
 	.destroy = x86_64_destroy,
+	.prstatus_registers = x86_64_prstatus_registers,
+	.unwind_regs = kt_x86_64_unwind_regs,
+	.unwind_saved = kt_x86_64_unwind_saved,
 };

@@ -6,16 +6,12 @@
  * by its stack pointer lying on the kernel stack of the task current on a
  * CPU, and only then by its position.
  */
-#include <string.h>
-
 #include "internal.h"
 
-static void note_registers(const struct kt_prstatus *p, struct kt_regs *regs)
+static void note_registers(struct kt_kernel *k, const struct kt_prstatus *p,
+			   struct kt_regs *regs)
 {
-	memset(regs, 0, sizeof(*regs));
-	size_t n = p->regs_size < sizeof(*regs) ? p->regs_size : sizeof(*regs);
-	/* user_regs_struct starts with the same 21 registers as struct kt_regs. */
-	memcpy(regs, p->regs, n);
+	k->arch->prstatus_registers(p, regs);
 }
 
 static bool on_stack_of(struct kt_kernel *k, const struct kt_task *task, uint64_t sp)
@@ -30,14 +26,14 @@ bool kt_cpu_registers(struct kt_kernel *k, unsigned cpu, struct kt_regs *regs)
 	size_t count = kt_dump_prstatus_count(dump);
 	const struct kt_task *current = kt_task_current(k, cpu);
 	for (size_t i = 0; i < count; i++) {
-		note_registers(kt_dump_prstatus(dump, i), regs);
+		note_registers(k, kt_dump_prstatus(dump, i), regs);
 		if (on_stack_of(k, current, regs->sp))
 			return true;
 	}
 	/* No stack matched: trust the order, unless it matched another CPU. */
 	if (cpu >= count)
 		return false;
-	note_registers(kt_dump_prstatus(dump, cpu), regs);
+	note_registers(k, kt_dump_prstatus(dump, cpu), regs);
 	for (unsigned other = 0; other < kt_kernel_nr_cpus(k); other++)
 		if (other != cpu && on_stack_of(k, kt_task_current(k, other), regs->sp))
 			return false;

@@ -21,9 +21,56 @@ struct kt_arch_ops {
 	uint64_t (*phys_to_virt)(const struct kt_kernel *kernel, uint64_t paddr);
 	bool (*is_kernel_address)(const struct kt_kernel *kernel, uint64_t vaddr);
 	void (*destroy)(struct kt_kernel *kernel);
+	/* The registers an NT_PRSTATUS note saved. */
+	void (*prstatus_registers)(const struct kt_prstatus *note,
+				   struct kt_regs *regs);
+	/* Unwind into stack from registers with an exact pc (a CPU's). */
+	struct kt_error *(*unwind_regs)(struct kt_kernel *kernel,
+					const struct kt_regs *regs,
+					struct kt_stack *stack);
+	/* Unwind a sleeping task from what its last context switch saved. */
+	struct kt_error *(*unwind_saved)(struct kt_kernel *kernel,
+					 const struct kt_task *task,
+					 struct kt_stack *stack);
+	/* Optional: a data symbol kallsyms lacks, found another way. */
+	bool (*recover_symbol)(struct kt_kernel *kernel, const char *name,
+			       uint64_t *address);
+	/* Optional: the number of possible CPUs when nr_cpu_ids is unknown. */
+	unsigned (*count_cpus)(struct kt_kernel *kernel);
+	/* THREAD_SIZE when the init task's stack bounds are unknown. */
+	uint64_t (*default_thread_size)(const struct kt_kernel *kernel);
 };
 
 extern const struct kt_arch_ops kt_arch_x86_64;
+extern const struct kt_arch_ops kt_arch_arm64;
+
+/* The unwinders behind the ops (stack.c: ORC; stack_arm64.c: frame records). */
+struct kt_error *kt_x86_64_unwind_regs(struct kt_kernel *kernel,
+				       const struct kt_regs *regs,
+				       struct kt_stack *stack);
+struct kt_error *kt_x86_64_unwind_saved(struct kt_kernel *kernel,
+					const struct kt_task *task,
+					struct kt_stack *stack);
+struct kt_error *kt_arm64_unwind_regs(struct kt_kernel *kernel,
+				      const struct kt_regs *regs,
+				      struct kt_stack *stack);
+struct kt_error *kt_arm64_unwind_saved(struct kt_kernel *kernel,
+				       const struct kt_task *task,
+				       struct kt_stack *stack);
+uint64_t kt_arm64_pac_mask(const struct kt_kernel *kernel);
+unsigned kt_arm64_va_bits(const struct kt_kernel *kernel);
+
+/*
+ * Append a frame to a stack being unwound (unwind.c), its symbol looked up
+ * at pc, or at pc - 1 when pc is a return address (exact false: the call
+ * may be a function's last instruction).  regs: the pt_regs the pc came
+ * from, NULL for a return address.  Errors past KT_MAX_FRAMES.
+ */
+#define KT_MAX_FRAMES 128
+struct kt_error *kt_stack_add_frame(struct kt_kernel *kernel,
+				    struct kt_stack *stack, uint64_t pc,
+				    uint64_t sp, bool exact, bool reliable,
+				    const struct kt_regs *regs);
 
 /* Each concern keeps its state behind its own pointer; NULL until built. */
 struct kt_arch_state;

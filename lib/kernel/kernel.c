@@ -88,15 +88,38 @@ static struct kt_error *name_dump(const struct kt_kernel *k,
 	return kt_error_wrap(err, "%s", path);
 }
 
+/*
+ * The architecture the dump names; one with no translation here is said in
+ * one line rather than left to fail in another's page-table walk.  A dump
+ * that names none (a bare ELF from an older tool) is read as x86-64, as
+ * before there was a choice.
+ */
+static const struct kt_arch_ops *const architectures[] = {
+	&kt_arch_x86_64,
+	&kt_arch_arm64,
+};
+
 static struct kt_error *choose_arch(struct kt_kernel *k)
 {
-	const char *machine = kt_dump_info(k->dump)->utsname_machine;
-	if (*machine && strcmp(machine, "x86_64") != 0)
-		return kt_error_create(KT_ERR_UNSUPPORTED,
-				       "%s: architecture %s is not supported yet",
-				       kt_dump_info(k->dump)->path, machine);
-	k->arch = &kt_arch_x86_64;
-	return NULL;
+	const char *arch = kt_dump_arch(k->dump);
+	if (!arch) {
+		k->arch = &kt_arch_x86_64;
+		return NULL;
+	}
+	for (size_t i = 0; i < sizeof(architectures) / sizeof(architectures[0]); i++) {
+		if (strcmp(arch, architectures[i]->name) == 0) {
+			k->arch = architectures[i];
+			return NULL;
+		}
+	}
+	return kt_error_create(KT_ERR_UNSUPPORTED,
+			       "%s: a dump of a %s kernel: ktriage reads x86_64 and arm64 only",
+			       kt_dump_info(k->dump)->path, arch);
+}
+
+const char *kt_kernel_arch(const struct kt_kernel *k)
+{
+	return k->arch ? k->arch->name : "unknown";
 }
 
 /*
@@ -111,7 +134,7 @@ static void load_per_cpu(struct kt_kernel *k)
 	if (!nr_err)
 		nr_err = kt_kernel_read_u32(k, nr_addr, &nr);
 	if (nr_err)
-		nr = 0; /* said below, as implausible */
+		nr = k->arch->count_cpus ? k->arch->count_cpus(k) : 0; /* 0: said below */
 	kt_error_free(nr_err);
 	if (nr == 0 || nr > KT_MAX_CPUS) {
 		kt_kernel_warn(k, "nr_cpu_ids %u is implausible; assuming 1", nr);

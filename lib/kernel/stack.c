@@ -17,7 +17,6 @@
 
 #include "internal.h"
 
-#define MAX_FRAMES 128
 #define MAX_STACK_SWITCHES 6
 
 struct unwind {
@@ -34,33 +33,9 @@ struct unwind {
 
 static struct kt_error *add_frame(struct unwind *u, bool reliable)
 {
-	struct kt_stack *s = u->stack;
-	if (s->count >= MAX_FRAMES)
-		return kt_error_create(KT_ERR_INVALID, "more than %d frames", MAX_FRAMES);
-	struct kt_frame *n = realloc(s->frames, (s->count + 1) * sizeof(*n));
-	if (!n)
-		return &kt_error_out_of_memory;
-	s->frames = n;
-	struct kt_frame *f = &n[s->count++];
-	memset(f, 0, sizeof(*f));
-	f->pc = u->ip;
-	f->sp = u->sp;
-	f->reliable = reliable;
-	f->exception = u->signal && u->have_regs;
-	if (f->exception)
-		f->regs = u->regs;
-	struct kt_symbol sym;
-	uint64_t offset;
-	/* A return address may be just past a call at a function's end. */
-	uint64_t lookup = u->signal ? u->ip : u->ip - 1;
-	struct kt_error *err = kt_symbol_at(u->k, lookup, &sym, &offset);
-	if (!err) {
-		f->function = sym.name;
-		f->offset = u->ip - sym.address;
-		f->module = sym.module;
-	}
-	kt_error_free(err);
-	return NULL;
+	bool exception = u->signal && u->have_regs;
+	return kt_stack_add_frame(u->k, u->stack, u->ip, u->sp, u->signal, reliable,
+				  exception ? &u->regs : NULL);
 }
 
 static bool read_word(struct unwind *u, uint64_t addr, uint64_t *value)
@@ -391,65 +366,20 @@ static void start_regs(struct unwind *u, const struct kt_regs *r)
 	u->signal = true;
 }
 
-/* A task on a CPU: the registers that CPU saved, when the dump has them. */
-static bool start_on_cpu(struct unwind *u, const struct kt_task *task)
+struct kt_error *kt_x86_64_unwind_saved(struct kt_kernel *k,
+					const struct kt_task *task,
+					struct kt_stack *stack)
 {
-	if (!task->on_cpu || task->cpu < 0 || kt_task_current(u->k, (unsigned)task->cpu) != task)
-		return false;
-	struct kt_regs r;
-	if (!kt_cpu_registers(u->k, (unsigned)task->cpu, &r))
-		return false;
-	start_regs(u, &r);
-	u->stack->start = "registers saved by its CPU (NT_PRSTATUS)";
-	return true;
-}
-
-struct kt_error *kt_stack_unwind(struct kt_kernel *k, const struct kt_task *task,
-				 struct kt_stack **out)
-{
-	struct kt_stack *stack = calloc(1, sizeof(*stack));
-	if (!stack)
-		return &kt_error_out_of_memory;
 	struct unwind u = { .k = k, .stack = stack };
-	struct kt_error *err = NULL;
-	if (!start_on_cpu(&u, task))
-		err = start_saved(&u, task);
-	if (!err)
-		err = run(&u);
-	if (err) {
-		kt_stack_free(stack);
-		return err;
-	}
-	*out = stack;
-	return NULL;
+	struct kt_error *err = start_saved(&u, task);
+	return err ? err : run(&u);
 }
 
-struct kt_error *kt_stack_unwind_cpu(struct kt_kernel *k, unsigned cpu,
-				     struct kt_stack **out)
+struct kt_error *kt_x86_64_unwind_regs(struct kt_kernel *k,
+				       const struct kt_regs *regs,
+				       struct kt_stack *stack)
 {
-	struct kt_regs r;
-	if (!kt_cpu_registers(k, cpu, &r))
-		return kt_error_create(KT_ERR_NOT_FOUND,
-				       "CPU %u: no registers saved in the dump", cpu);
-	struct kt_stack *stack = calloc(1, sizeof(*stack));
-	if (!stack)
-		return &kt_error_out_of_memory;
 	struct unwind u = { .k = k, .stack = stack };
-	start_regs(&u, &r);
-	stack->start = "registers saved by its CPU (NT_PRSTATUS)";
-	struct kt_error *err = run(&u);
-	if (err) {
-		kt_stack_free(stack);
-		return err;
-	}
-	*out = stack;
-	return NULL;
-}
-
-void kt_stack_free(struct kt_stack *stack)
-{
-	if (!stack)
-		return;
-	free(stack->frames);
-	free(stack);
+	start_regs(&u, regs);
+	return run(&u);
 }

@@ -273,6 +273,8 @@ struct kt_error *kt_symbol_address(struct kt_kernel *k, const char *name,
 		return NULL;
 	if (!why && kt_module_symbol_address(k, name, address))
 		return NULL;
+	if (!why && k->arch->recover_symbol && k->arch->recover_symbol(k, name, address))
+		return NULL;
 	if (why)
 		return kt_error_wrap(why, "symbol %s", name);
 	return kt_error_create(KT_ERR_NOT_FOUND, "symbol %s not found", name);

@@ -21,6 +21,8 @@ static uint64_t derive(struct kt_kernel *k)
 	if (!err && end > start && end - start <= MAX_THREAD_SIZE &&
 	    ((end - start) & (end - start - 1)) == 0)
 		return end - start;
+	if (k->arch->default_thread_size)
+		return k->arch->default_thread_size(k);
 	return DEFAULT_THREAD_SIZE;
 }
 
