@@ -90,9 +90,9 @@ void kt_arm64_unwind(const struct kt_arm64_unwinder *unwinder,
 		     uint64_t fp, struct kt_arm64_unwind_result *result);
 /* Data symbols a kernel without KALLSYMS_ALL lacks (arch_arm64_symbols.c). */
 struct kt_arm64_data_symbols {
-	bool btf_tried, per_cpu_tried, modules_tried, taint_tried;
+	bool btf_tried, per_cpu_tried, modules_tried, taint_tried, panic_tried;
 	uint64_t btf_start, btf_end, per_cpu_offset, runqueues, init_task;
-	uint64_t modules, tainted_mask;
+	uint64_t modules, tainted_mask, panic_cpu;
 };
 struct kt_arm64_data_symbols *kt_arm64_data_symbols(struct kt_kernel *kernel);
 bool kt_arm64_recover_symbol(struct kt_kernel *kernel, const char *name,

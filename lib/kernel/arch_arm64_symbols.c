@@ -212,6 +212,47 @@ static void recover_taint(struct kt_kernel *k, struct kt_arm64_data_symbols *d)
 	}
 }
 
+static bool read_u32(struct kt_kernel *k, uint64_t address, uint32_t *value)
+{
+	struct kt_error *err = kt_kernel_read_u32(k, address, value);
+	kt_error_free(err);
+	return !err;
+}
+
+/*
+ * cpu_number, a per-CPU variable, holds n in CPU n's copy; a plain
+ * global read through the per-CPU offsets does not.
+ */
+static bool is_cpu_number(struct kt_kernel *k, uint64_t address, unsigned nr_cpus)
+{
+	const uint64_t *offsets = k->per_cpu_offset;
+	for (unsigned cpu = 0; offsets && cpu < nr_cpus; cpu++) {
+		uint32_t value;
+		if (!read_u32(k, address + offsets[cpu], &value) || value != cpu)
+			return false;
+	}
+	return nr_cpus > 1 && offsets;
+}
+
+/*
+ * nmi_panic() claims panic_cpu with a compare-and-exchange, after reading
+ * its own cpu_number: panic_cpu is the global holding -1 or a CPU.
+ */
+static void recover_panic_cpu(struct kt_kernel *k, struct kt_arm64_data_symbols *d)
+{
+	uint64_t t[MAX_TARGETS];
+	unsigned nr_cpus = kt_kernel_nr_cpus(k);
+	size_t n = function_targets(k, "nmi_panic", t);
+	for (size_t i = 0; i < n; i++) {
+		uint32_t value;
+		if (!kt_arm64_in_image(k, t[i]) || (t[i] & 3) || !read_u32(k, t[i], &value) ||
+		    (value != UINT32_MAX && value >= nr_cpus) || is_cpu_number(k, t[i], nr_cpus))
+			continue;
+		d->panic_cpu = t[i];
+		return;
+	}
+}
+
 /* struct btf_header (include/uapi/linux/btf.h), little-endian. */
 struct btf_header {
 	uint16_t magic;
@@ -280,6 +321,7 @@ static bool lookup(struct kt_kernel *k, struct kt_arm64_data_symbols *d,
 		{ "init_task", &d->init_task, &d->per_cpu_tried, recover_per_cpu },
 		{ "modules", &d->modules, &d->modules_tried, recover_modules },
 		{ "tainted_mask", &d->tainted_mask, &d->taint_tried, recover_taint },
+		{ "panic_cpu", &d->panic_cpu, &d->panic_tried, recover_panic_cpu },
 	};
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
 		if (strcmp(name, table[i].name) != 0)
