@@ -13,7 +13,15 @@
 warnings=10
 [ ! -e /kdump.sh ] || warnings=1
 sysctl -w kernel.hung_task_timeout_secs=8 kernel.hung_task_panic=1 kernel.hung_task_warnings=$warnings
-modprobe podlock
+# Without data symbols in kallsyms (arm64 Debian) the module takes them from System.map,
+# which lab/capture puts in the arm64 initramfs.
+mapsym() { awk -v s="$1" '$3 == s { print "0x" $1; exit }' /System.map; }
+if [ -e /System.map ]; then
+	modprobe podlock map_stext=$(mapsym _stext) map_cgroup_mutex=$(mapsym cgroup_mutex) \
+		map_tg_rwsem=$(mapsym cgroup_threadgroup_rwsem)
+else
+	modprobe podlock
+fi
 mkdir -p /sys/fs/cgroup/kubepods.slice/pod-c3
 # the reader first: the detector walks tasks in creation order
 vmtool -n podagent write /proc/podlock_enter 1 &

@@ -11,6 +11,11 @@
  *        wait for the reader; mutex_lock(cgroup_mutex); 500 ms; percpu_down_write(rwsem)
  * The reader blocks first, so it is the first (and with hung_task_warnings=1 the only) task
  * the hung-task detector reports: one task in __mutex_lock called from a module.
+ *
+ * A kernel without CONFIG_KALLSYMS_ALL (Debian's arm64) has no data symbol in kallsyms:
+ * the scenario then passes the link-time addresses from the kernel's System.map
+ * (map_stext, map_cgroup_mutex, map_tg_rwsem), and the module moves them by the KASLR
+ * offset, kallsyms' _stext minus System.map's.
  */
 #include <linux/module.h>
 #include <linux/kprobes.h>
@@ -37,6 +42,22 @@ static unsigned long pl_lookup(const char *name)
 	kln = (kln_fn)kp.addr;
 	unregister_kprobe(&kp);
 	return kln(name);
+}
+
+static unsigned long map_stext, map_cgroup_mutex, map_tg_rwsem;
+module_param(map_stext, ulong, 0444);
+module_param(map_cgroup_mutex, ulong, 0444);
+module_param(map_tg_rwsem, ulong, 0444);
+
+/* name's address: from kallsyms, else from System.map moved by the KASLR offset */
+static unsigned long pl_address(const char *name, unsigned long mapped)
+{
+	unsigned long addr = pl_lookup(name), stext;
+
+	if (addr || !mapped || !map_stext)
+		return addr;
+	stext = pl_lookup("_stext");
+	return stext ? mapped + (stext - map_stext) : 0;
 }
 
 static ssize_t pl_move_write(struct file *f, const char __user *buf, size_t len, loff_t *off)
@@ -76,8 +97,8 @@ static const struct proc_ops pl_enter_ops = { .proc_write = pl_enter_write };
 
 static int __init podlock_init(void)
 {
-	pl_cgroup_mutex = (struct mutex *)pl_lookup("cgroup_mutex");
-	pl_tg_rwsem = (struct percpu_rw_semaphore *)pl_lookup("cgroup_threadgroup_rwsem");
+	pl_cgroup_mutex = (struct mutex *)pl_address("cgroup_mutex", map_cgroup_mutex);
+	pl_tg_rwsem = (struct percpu_rw_semaphore *)pl_address("cgroup_threadgroup_rwsem", map_tg_rwsem);
 	if (!pl_cgroup_mutex || !pl_tg_rwsem) {
 		pr_err("podlock: symbol lookup failed\n");
 		return -ENOENT;
