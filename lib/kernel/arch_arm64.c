@@ -255,6 +255,17 @@ static void arm64_prstatus_registers(const struct kt_prstatus *p, struct kt_regs
 	kt_arm64_regs_from_words(words, regs);
 }
 
+const char *const kt_arm64_register_names[31] = {
+	"x0", "x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9", "x10",
+	"x11", "x12", "x13", "x14", "x15", "x16", "x17", "x18", "x19", "x20",
+	"x21", "x22", "x23", "x24", "x25", "x26", "x27", "x28", "x29", "x30",
+};
+
+bool kt_kernel_is_arm64(const struct kt_kernel *k)
+{
+	return k->arch == &kt_arch_arm64;
+}
+
 uint64_t kt_arm64_pac_mask(const struct kt_kernel *k)
 {
 	return k->arch_state->pac_mask;
@@ -315,6 +326,7 @@ const struct kt_arch_ops kt_arch_arm64 = {
 	.unwind_regs = kt_arm64_unwind_regs,
 	.unwind_saved = kt_arm64_unwind_saved,
 	.recover_symbol = kt_arm64_recover_symbol,
+	.recovered_symbol_at = kt_arm64_recovered_symbol_at,
 	.count_cpus = arm64_count_cpus,
 	.default_thread_size = arm64_default_thread_size,
 };

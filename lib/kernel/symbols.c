@@ -327,6 +327,10 @@ struct kt_error *kt_symbol_at(struct kt_kernel *k, uint64_t address,
 		*offset = address - symbol->address;
 		return NULL;
 	}
+	if (k->arch->recovered_symbol_at && k->arch->recovered_symbol_at(k, address, symbol)) {
+		*offset = 0;
+		return NULL;
+	}
 	return kt_error_create(KT_ERR_NOT_FOUND, "no symbol at 0x%llx",
 			       (unsigned long long)address);
 }
