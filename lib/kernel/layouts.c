@@ -77,8 +77,8 @@ uint64_t kt_kernel_thread_size(struct kt_kernel *k)
 struct kt_list_head_layout kt_layouts_list_head(struct kt_kernel *k)
 {
 	static const struct kt_list_head_layout fixed = { 0, sizeof(uint64_t) };
-	struct kt_layouts *l = layouts(k);
-	if (!l || !k->types)
+	struct kt_layouts *l = k->types ? layouts(k) : NULL;
+	if (!l)
 		return fixed;
 	if (!l->list_head_built) {
 		l->list_head_built = true;
