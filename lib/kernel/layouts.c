@@ -47,6 +47,14 @@ void kt_layouts_destroy(struct kt_kernel *k)
 	k->layouts = NULL;
 }
 
+/* Without the init task's bounds: the architecture's usual size. */
+static uint64_t default_thread_size(const struct kt_kernel *k)
+{
+	if (k->arch && k->arch->default_thread_size)
+		return k->arch->default_thread_size(k);
+	return DEFAULT_THREAD_SIZE;
+}
+
 static uint64_t derive_thread_size(struct kt_kernel *k)
 {
 	uint64_t start, end;
@@ -57,14 +65,14 @@ static uint64_t derive_thread_size(struct kt_kernel *k)
 	if (!err && end > start && end - start <= MAX_THREAD_SIZE &&
 	    ((end - start) & (end - start - 1)) == 0)
 		return end - start;
-	return DEFAULT_THREAD_SIZE;
+	return default_thread_size(k);
 }
 
 uint64_t kt_kernel_thread_size(struct kt_kernel *k)
 {
 	struct kt_layouts *l = layouts(k);
 	if (!l)
-		return DEFAULT_THREAD_SIZE;
+		return default_thread_size(k);
 	if (!l->thread_size)
 		l->thread_size = derive_thread_size(k);
 	return l->thread_size;
