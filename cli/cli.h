@@ -37,6 +37,7 @@ struct kt_cli_opts {
 	const char *dump;
 	const char *vmlinux; /* --vmlinux FILE: optional DWARF */
 	const char *btf;     /* --btf FILE */
+	const char *build_cache; /* --build-cache DIR (build_cache.h) */
 };
 int kt_cli_parse_dump_opts(const char *command, int argc, char **argv,
 			   struct kt_cli_opts *opts);

@@ -115,6 +115,7 @@ int kt_cli_parse_dump_opts(const char *command, int argc, char **argv,
 		{ "json", no_argument, NULL, 'j' },
 		{ "vmlinux", required_argument, NULL, 'v' },
 		{ "btf", required_argument, NULL, 'b' },
+		{ "build-cache", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -131,6 +132,9 @@ int kt_cli_parse_dump_opts(const char *command, int argc, char **argv,
 			break;
 		case 'b':
 			opts->btf = optarg;
+			break;
+		case 'C':
+			opts->build_cache = optarg;
 			break;
 		case 'h':
 			exit(kt_cli_help(command));

@@ -53,6 +53,10 @@ struct kt_kernel_options {
 	const char *vmlinux;    /* debug vmlinux: DWARF types and ELF symbols */
 	const char *btf;        /* a BTF file instead of the dump's own */
 	const char *system_map; /* System.map symbols */
+	/* A directory for what is decoded per kernel build (build_cache.h):
+	 * BTF and kallsyms, keyed by VMCOREINFO's BUILD-ID; NULL for none. */
+	const char *build_cache;
+	uint64_t build_cache_bytes; /* its bound; 0: the default */
 };
 
 /*

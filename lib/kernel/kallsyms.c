@@ -48,26 +48,6 @@ struct tokens {
 	size_t size;
 };
 
-static struct kt_error *read_tokens(struct kt_kernel *k,
-				    const struct kallsyms_tables *t,
-				    struct tokens *tok)
-{
-	struct kt_error *err = kt_kernel_read(k, t->token_index, tok->index,
-					      sizeof(tok->index));
-	if (err)
-		return kt_error_wrap(err, "kallsyms_token_index");
-	/* The table ends where the index begins, when laid out as usual. */
-	tok->size = TOKEN_TABLE_MAX;
-	if (t->token_index > t->token_table &&
-	    t->token_index - t->token_table < TOKEN_TABLE_MAX)
-		tok->size = (size_t)(t->token_index - t->token_table);
-	err = kt_kernel_read(k, t->token_table, tok->table, tok->size);
-	if (err)
-		return kt_error_wrap(err, "kallsyms_token_table");
-	tok->table[tok->size] = '\0';
-	return NULL;
-}
-
 /*
  * The 256 tokens, each checked once: 150,000 names expand to about two
  * million tokens, so their lengths are worth knowing in advance.
@@ -168,69 +148,92 @@ struct copied_tables {
 	int32_t offsets[];
 };
 
-static struct kt_error *read_tables(struct kt_kernel *k,
-				    const struct kallsyms_tables *t,
-				    uint32_t count, struct kt_kallsyms_buffers *b)
+struct kt_error *kt_kallsyms_alloc(const struct kt_kallsyms_location *at,
+				   struct kt_kallsyms_buffers *b)
 {
-	size_t names_size = (size_t)(t->token_table - t->names);
-	struct copied_tables *c = malloc(sizeof(*c) + (size_t)count * sizeof(int32_t));
-	uint8_t *names = malloc(names_size);
+	struct copied_tables *c = malloc(sizeof(*c) + (size_t)at->count * sizeof(int32_t));
+	uint8_t *names = malloc(at->names_size);
 	if (!c || !names) {
 		free(c);
 		free(names);
 		return &kt_error_out_of_memory;
 	}
+	memset(&c->tok, 0, sizeof(c->tok));
 	*b = (struct kt_kallsyms_buffers){
-		.token_table = c->tok.table, .token_index = c->tok.index,
-		.names = names, .names_size = names_size,
-		.offsets = c->offsets, .count = count,
+		.token_table = c->tok.table, .token_table_size = at->token_table_size,
+		.token_index = c->tok.index,
+		.names = names, .names_size = at->names_size,
+		.offsets = c->offsets, .count = at->count,
+		.relative_base = at->relative_base,
 	};
-	struct kt_error *err = read_tokens(k, t, &c->tok);
-	b->token_table_size = c->tok.size;
-	if (!err)
-		err = kt_kernel_read(k, t->names, names, names_size);
-	if (!err)
-		err = kt_kernel_read(k, t->offsets, c->offsets,
-				     (size_t)count * sizeof(int32_t));
-	if (err)
-		kt_kallsyms_free(b);
-	return err;
+	return NULL;
 }
 
 void kt_kallsyms_free(struct kt_kallsyms_buffers *b)
 {
-	/* token_table is the first member of the block read_tables made. */
+	/* token_table is the first member of the block kt_kallsyms_alloc made. */
 	free((void *)b->token_table);
 	free((void *)b->names);
 	*b = (struct kt_kallsyms_buffers){ 0 };
 }
 
-struct kt_error *kt_kallsyms_read(struct kt_kernel *k,
-				  struct kt_kallsyms_buffers *b)
+struct kt_error *kt_kallsyms_locate(struct kt_kernel *k, struct kt_kallsyms_location *at)
 {
 	struct kallsyms_tables t;
 	struct kt_error *err = find_tables(k, &t);
 	if (err)
 		return err;
-	uint32_t count;
-	uint64_t relative_base;
-	err = kt_kernel_read_u32(k, t.num_syms, &count);
+	err = kt_kernel_read_u32(k, t.num_syms, &at->count);
 	if (!err)
-		err = kt_kernel_read_u64(k, t.relative_base, &relative_base);
+		err = kt_kernel_read_u64(k, t.relative_base, &at->relative_base);
 	if (err)
 		return kt_error_wrap(err, "kallsyms");
-	if (count == 0 || count > MAX_SYMBOLS)
+	if (at->count == 0 || at->count > MAX_SYMBOLS)
 		return kt_error_create(KT_ERR_INVALID,
-				       "kallsyms_num_syms %u is implausible", count);
+				       "kallsyms_num_syms %u is implausible", at->count);
 	/* The names run up to the markers, which precede the token table. */
 	if (t.token_table <= t.names || t.token_table - t.names > MAX_NAMES_BYTES)
 		return kt_error_create(KT_ERR_INVALID,
 				       "kallsyms_names 0x%llx and kallsyms_token_table 0x%llx are not in the usual order",
 				       (unsigned long long)t.names,
 				       (unsigned long long)t.token_table);
-	err = read_tables(k, &t, count, b);
+	at->names = t.names;
+	at->names_size = (size_t)(t.token_table - t.names);
+	at->token_table = t.token_table;
+	at->token_index = t.token_index;
+	at->offsets = t.offsets;
+	/* The table ends where the index begins, when laid out as usual. */
+	at->token_table_size = TOKEN_TABLE_MAX;
+	if (t.token_index > t.token_table &&
+	    t.token_index - t.token_table < TOKEN_TABLE_MAX)
+		at->token_table_size = (size_t)(t.token_index - t.token_table);
+	return NULL;
+}
+
+struct kt_error *kt_kallsyms_read(struct kt_kernel *k,
+				  struct kt_kallsyms_buffers *b)
+{
+	struct kt_kallsyms_location at;
+	struct kt_error *err = kt_kallsyms_locate(k, &at);
 	if (!err)
-		b->relative_base = relative_base;
+		err = kt_kallsyms_alloc(&at, b);
+	if (err)
+		return err;
+	char *token_table = (char *)b->token_table;
+	err = kt_kernel_read(k, at.token_index, (void *)b->token_index, 256 * sizeof(uint16_t));
+	if (err)
+		err = kt_error_wrap(err, "kallsyms_token_index");
+	if (!err && (err = kt_kernel_read(k, at.token_table, token_table,
+					  at.token_table_size)))
+		err = kt_error_wrap(err, "kallsyms_token_table");
+	token_table[at.token_table_size] = '\0';
+	if (!err)
+		err = kt_kernel_read(k, at.names, (void *)b->names, at.names_size);
+	if (!err)
+		err = kt_kernel_read(k, at.offsets, (void *)b->offsets,
+				     (size_t)at.count * sizeof(int32_t));
+	if (err)
+		kt_kallsyms_free(b);
 	return err;
 }
 
@@ -241,6 +244,8 @@ struct kt_error *kt_kallsyms_read(struct kt_kernel *k,
  */
 struct kt_error *kt_kallsyms_load(struct kt_kernel *k, struct kt_symtab *table)
 {
+	if (kt_kallsyms_cache_get(k, table))
+		return NULL;
 	struct kt_kallsyms_buffers b;
 	struct kt_error *err = kt_kallsyms_read(k, &b);
 	if (err)
@@ -251,5 +256,7 @@ struct kt_error *kt_kallsyms_load(struct kt_kernel *k, struct kt_symtab *table)
 		err = kt_kallsyms_decode(&b, table);
 	if (!indexed)
 		kt_kallsyms_free(&b);
+	else
+		kt_kallsyms_cache_put(k, table);
 	return err;
 }

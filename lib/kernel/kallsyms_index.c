@@ -243,6 +243,49 @@ struct kt_error *kt_kallsyms_index_create(const struct kt_kallsyms_buffers *b,
 	return NULL;
 }
 
+void kt_kallsyms_index_arrays(const struct kt_kallsyms_index *x,
+			      struct kt_kallsyms_index_arrays *a)
+{
+	*a = (struct kt_kallsyms_index_arrays){
+		.entry = x->entry,
+		.entry_bytes = (size_t)x->b.count * sizeof(*x->entry),
+		.slots = x->slots,
+		.slot_bytes = (x->slot_mask + 1) * sizeof(*x->slots),
+	};
+}
+
+/*
+ * The arrays are trusted no further than their sizes: an entry position is
+ * checked by kt_kallsyms_entry when expanded, a slot's symbol below, and a
+ * wrong slot only makes a lookup compare against another name.
+ */
+struct kt_error *kt_kallsyms_index_restore(const struct kt_kallsyms_buffers *b,
+					   const struct kt_kallsyms_index_arrays *a,
+					   struct kt_kallsyms_index **index)
+{
+	*index = NULL;
+	struct kt_kallsyms_index *x = index_alloc(b);
+	if (!x)
+		return &kt_error_out_of_memory;
+	if (a->entry_bytes != (size_t)b->count * sizeof(*x->entry) ||
+	    a->slot_bytes != (x->slot_mask + 1) * sizeof(*x->slots)) {
+		kt_kallsyms_index_destroy(x);
+		return NULL;
+	}
+	memcpy(x->entry, a->entry, a->entry_bytes);
+	memcpy(x->slots, a->slots, a->slot_bytes);
+	x->b = *b;
+	x->absolute_percpu = kt_kallsyms_absolute_percpu(b->offsets, b->count);
+	hash_tokens(x);
+	*index = x;
+	return NULL;
+}
+
+const struct kt_kallsyms_buffers *kt_kallsyms_index_buffers(const struct kt_kallsyms_index *x)
+{
+	return &x->b;
+}
+
 size_t kt_kallsyms_index_count(const struct kt_kallsyms_index *x)
 {
 	return x->b.count;
@@ -277,11 +320,13 @@ bool kt_kallsyms_index_lookup_name(struct kt_kallsyms_index *x, const char *name
 	uint64_t power;
 	uint64_t hash = finish_hash(hash_chars(name, strlen(name), &power));
 	uint32_t check = (uint32_t)(hash >> 32);
-	for (size_t s = hash & x->slot_mask; x->slots[s].symbol;
-	     s = (s + 1) & x->slot_mask) {
-		if (x->slots[s].check != check)
-			continue;
+	/* At most one round: restored slots need not have an empty one. */
+	size_t s = hash & x->slot_mask;
+	for (size_t probes = 0; probes <= x->slot_mask && x->slots[s].symbol;
+	     probes++, s = (s + 1) & x->slot_mask) {
 		uint32_t i = x->slots[s].symbol - 1;
+		if (x->slots[s].check != check || i >= x->b.count)
+			continue;
 		const char *found = expanded(x, i);
 		if (found && strcmp(found + 1, name) == 0) {
 			*address = address_of(x, i);

@@ -65,6 +65,19 @@ struct kt_error *kt_symtab_index_kallsyms(struct kt_symtab *t,
 	return err;
 }
 
+struct kt_kallsyms_index *kt_symtab_kallsyms(const struct kt_symtab *t)
+{
+	return t->kallsyms;
+}
+
+bool kt_symtab_set_kallsyms(struct kt_symtab *t, struct kt_kallsyms_index *index)
+{
+	if (t->count || t->kallsyms)
+		return false;
+	t->kallsyms = index;
+	return true;
+}
+
 static bool grow(void **p, size_t *cap, size_t need, size_t elem)
 {
 	if (need <= *cap)

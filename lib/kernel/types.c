@@ -152,13 +152,17 @@ static struct kt_error *btf_from_dump(struct kt_kernel *k, struct btf **out)
 				       "kernel BTF: __start_BTF 0x%llx..__stop_BTF 0x%llx is implausible",
 				       (unsigned long long)start, (unsigned long long)stop);
 	size_t size = (size_t)(stop - start);
-	void *data = malloc(size);
-	if (!data)
-		return &kt_error_out_of_memory;
-	err = kt_kernel_read(k, start, data, size);
-	if (err) {
-		free(data);
-		return kt_error_wrap(err, "kernel BTF");
+	void *data = kt_btf_cache_get(k, start, size);
+	if (!data) {
+		data = malloc(size);
+		if (!data)
+			return &kt_error_out_of_memory;
+		err = kt_kernel_read(k, start, data, size);
+		if (err) {
+			free(data);
+			return kt_error_wrap(err, "kernel BTF");
+		}
+		kt_btf_cache_put(k, data, size);
 	}
 	err = btf_from_buffer(data, size, out);
 	free(data);

@@ -42,6 +42,14 @@ struct kt_error *kt_types_init_btf(struct kt_kernel *kernel, const void *data,
 				   size_t size);
 
 /*
+ * The kernel's BTF blob of size bytes at address from the build cache
+ * (cached_tables.c), checked against memory; malloc'ed, or NULL on a miss.
+ * After a miss, kt_btf_cache_put keeps what was read from the dump.
+ */
+void *kt_btf_cache_get(struct kt_kernel *kernel, uint64_t address, size_t size);
+void kt_btf_cache_put(struct kt_kernel *kernel, const void *data, size_t size);
+
+/*
  * Which back-end answers for this kernel: "BTF", "DWARF", or NULL when
  * there are no types.  Builds the types if nothing has asked yet.
  */

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A cache of what is decoded per kernel build, on disk, for a host that
+ * triages many dumps of one build: the kernel's BTF and kallsyms tables
+ * (and the symbol index built from them) come out of the compressed dump
+ * once, then from DIR/<BUILD-ID>.<kind>.
+ *
+ * Safe to lose: any entry may vanish, be truncated or damaged; a damaged
+ * one (size, magic, build ID, kind, a section's CRC-32) is a miss and is
+ * removed.  Bounded: after a write, the oldest entries go until the
+ * directory's entries total at most the bound.  The caller still checks
+ * an entry against the dump it has in hand (what "validated on use" means
+ * for each kind is said where the kind is used).
+ */
+#ifndef KTRIAGE_BUILD_CACHE_H
+#define KTRIAGE_BUILD_CACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ktriage/error.h"
+
+#define KT_BUILD_CACHE_MAX_SECTIONS 8
+/* The default bound on a cache directory: some 6 MB a build. */
+#define KT_BUILD_CACHE_DEFAULT_BYTES (256ull << 20)
+
+struct kt_build_cache_section {
+	void *data; /* malloc'ed: the caller frees what kt_build_cache_get gave */
+	size_t size;
+};
+
+/*
+ * The sections of DIR/<build_id>.<kind>, each in its own allocation;
+ * KT_ERR_NOT_FOUND when absent, damaged or of another layout (count
+ * sections expected).
+ */
+struct kt_error *kt_build_cache_get(const char *dir, const char *build_id,
+				    const char *kind, size_t count,
+				    struct kt_build_cache_section *sections);
+/* Write the entry atomically (a temporary file, then rename), then trim. */
+struct kt_error *kt_build_cache_put(const char *dir, const char *build_id,
+				    const char *kind, size_t count,
+				    const struct kt_build_cache_section *sections,
+				    uint64_t max_bytes);
+void kt_build_cache_sections_free(size_t count,
+				  struct kt_build_cache_section *sections);
+
+#endif
