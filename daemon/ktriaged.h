@@ -52,6 +52,7 @@ struct manager {
 	struct kt_config config;
 	struct kt_store *store;
 	char *reports_dir, *spool_dir;
+	char *build_cache_dir; /* what workers decode per kernel build (worker.c) */
 
 	struct watch *watches;
 	sd_event_source *spool_source;

@@ -6,6 +6,12 @@
  * holds a wall-time timer per child and kills it at the limit.  Exit
  * statuses: 0 done, 1 the analysis failed (message), 3 a probe found the
  * dump not complete (message), 4 the sandbox could not be entered.
+ *
+ * The per-build cache (include/ktriage/build_cache.h, STATE/build-cache):
+ * an analysis reads it, but its sandbox lets it create no file, so what it
+ * decodes on a miss it writes into two unnamed files (O_TMPFILE) the parent
+ * made there; after a worker that finished, the parent checks each entry
+ * as a reader would and links it in.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +28,7 @@
 #include <unistd.h>
 
 #include "ktriage/analyzer.h"
+#include "ktriage/build_cache.h"
 #include "ktriage/dump.h"
 #include "ktriaged.h"
 
@@ -40,6 +47,7 @@ struct worker {
 	struct worker **slot; /* the job's pointer to us, cleared when we end */
 	pid_t pid;
 	int memfd;
+	int cache_fds[KT_BUILD_CACHE_KINDS]; /* -1 when there are none */
 	double started, timeout;
 	bool timed_out;
 	sd_event_source *child, *timer;
@@ -82,10 +90,18 @@ static void child_probe(const char *path)
 	_exit(EXIT_DONE);
 }
 
-static void child_analyze(const char *path)
+/* The cache's outputs are descriptors 4 and 5 (child_main). */
+static const int cache_outputs[KT_BUILD_CACHE_KINDS] = { 4, 5 };
+
+static void child_analyze(const char *path, const char *cache_dir)
 {
 	struct kt_report *report;
-	struct kt_error *err = kt_analyze_path(path, &(struct kt_analyze_options){ 0 },
+	struct kt_kernel_options kernel = {
+		.build_cache = cache_dir,
+		.build_cache_outputs = cache_dir ? cache_outputs : NULL,
+	};
+	struct kt_error *err = kt_analyze_path(path, &(struct kt_analyze_options){
+							     .kernel = &kernel },
 					       &report);
 	if (err)
 		fail_with(err, EXIT_FAILED);
@@ -99,7 +115,23 @@ static void child_analyze(const char *path)
 	_exit(EXIT_DONE);
 }
 
+/* memfd becomes 3, the cache's outputs 4 and 5; false when they cannot. */
+static bool child_descriptors(int memfd, const int *cache_fds)
+{
+	int high[KT_BUILD_CACHE_KINDS];
+	for (int i = 0; cache_fds && i < KT_BUILD_CACHE_KINDS; i++)
+		if ((high[i] = fcntl(cache_fds[i], F_DUPFD, 10)) < 0)
+			return false;
+	if (dup2(memfd, 3) < 0)
+		return false;
+	for (int i = 0; cache_fds && i < KT_BUILD_CACHE_KINDS; i++)
+		if (dup2(high[i], cache_outputs[i]) < 0)
+			return false;
+	return true;
+}
+
 static void child_main(const char *path, enum worker_mode mode, int memfd,
+		       const char *cache_dir, const int *cache_fds,
 		       pid_t parent, double timeout, unsigned long memory_mb)
 {
 	/* Die with the daemon: a kill -9 of it must not leave an orphan. */
@@ -108,14 +140,16 @@ static void child_main(const char *path, enum worker_mode mode, int memfd,
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	if (dup2(memfd, 3) < 0)
+	if (!cache_dir)
+		cache_fds = NULL;
+	if (!child_descriptors(memfd, cache_fds))
 		_exit(EXIT_NO_SANDBOX);
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (null >= 0) {
 		dup2(null, 0);
 		dup2(null, 1);
 	}
-	close_range(4, ~0U, 0);
+	close_range(cache_fds ? 6 : 4, ~0U, 0);
 	if (sandbox_enter(timeout, memory_mb) < 0) {
 		static const char msg[] = "could not enter the worker sandbox";
 		write_all(3, msg, sizeof(msg) - 1);
@@ -123,7 +157,7 @@ static void child_main(const char *path, enum worker_mode mode, int memfd,
 	}
 	if (mode == WORKER_PROBE)
 		child_probe(path);
-	child_analyze(path);
+	child_analyze(path, cache_fds ? cache_dir : NULL);
 }
 
 /* ---- In the parent --------------------------------------------------- */
@@ -134,7 +168,34 @@ static void worker_free(struct worker *w)
 	sd_event_source_disable_unref(w->timer);
 	if (w->memfd >= 0)
 		close(w->memfd);
+	for (int i = 0; i < KT_BUILD_CACHE_KINDS; i++)
+		if (w->cache_fds[i] >= 0)
+			close(w->cache_fds[i]);
 	free(w);
+}
+
+/* Unnamed files in the cache directory for an analysis; false without. */
+static bool open_cache_outputs(struct worker *w)
+{
+	const char *dir = w->m->build_cache_dir;
+	for (int i = 0; dir && w->mode == WORKER_ANALYZE && i < KT_BUILD_CACHE_KINDS; i++)
+		if ((w->cache_fds[i] = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0644)) < 0)
+			return false;
+	return dir && w->mode == WORKER_ANALYZE;
+}
+
+/* A worker that finished: what it wrote into the cache, checked and linked in. */
+static void adopt_cache_outputs(struct worker *w)
+{
+	for (int i = 0; i < KT_BUILD_CACHE_KINDS; i++) {
+		if (w->cache_fds[i] < 0)
+			continue;
+		struct kt_error *err = kt_build_cache_adopt(w->m->build_cache_dir, w->cache_fds[i],
+							    KT_BUILD_CACHE_DEFAULT_BYTES);
+		if (err && err->code != KT_ERR_NOT_FOUND)
+			log_warning("worker %d: %s", (int)w->pid, kt_error_string(err));
+		kt_error_free(err);
+	}
 }
 
 static char *read_output(struct worker *w, size_t *len)
@@ -220,6 +281,8 @@ static int on_child_exit(sd_event_source *s, const siginfo_t *si, void *userdata
 	struct worker_result r = { .started = w->started, .finished = now_realtime() };
 	size_t len;
 	char *out = read_output(w, &len);
+	if (si->si_code == CLD_EXITED && si->si_status == EXIT_DONE)
+		adopt_cache_outputs(w);
 	if (si->si_code == CLD_EXITED)
 		decode_exit(w, si->si_status, out ? out : (char *)"", len, &r);
 	else
@@ -253,7 +316,8 @@ int worker_start(struct manager *m, struct job *job, const char *path,
 	if (!w)
 		return -ENOMEM;
 	*w = (struct worker){ .m = m, .job = job, .mode = mode, .done = done,
-			      .started = now_realtime() };
+			      .started = now_realtime(),
+			      .cache_fds = { -1, -1 } };
 	w->timeout = mode == WORKER_PROBE && m->config.timeout_seconds > PROBE_TIMEOUT_SECONDS
 		     ? PROBE_TIMEOUT_SECONDS : m->config.timeout_seconds;
 	w->memfd = memfd_create(mode == WORKER_PROBE ? "ktriage-probe" : "ktriage-report",
@@ -264,6 +328,7 @@ int worker_start(struct manager *m, struct job *job, const char *path,
 		free(w);
 		return r;
 	}
+	bool cache = open_cache_outputs(w);
 	pid_t parent = getpid();
 	fflush(NULL);
 	pid_t pid = fork();
@@ -274,8 +339,8 @@ int worker_start(struct manager *m, struct job *job, const char *path,
 		return r;
 	}
 	if (pid == 0)
-		child_main(path, mode, w->memfd, parent, w->timeout,
-			   m->config.memory_limit_mb);
+		child_main(path, mode, w->memfd, cache ? m->build_cache_dir : NULL,
+			   w->cache_fds, parent, w->timeout, m->config.memory_limit_mb);
 	w->pid = pid;
 	int r = sd_event_add_child(m->event, &w->child, pid, WEXITED, on_child_exit, w);
 	if (r >= 0)

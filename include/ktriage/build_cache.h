@@ -42,6 +42,17 @@ struct kt_error *kt_build_cache_put(const char *dir, const char *build_id,
 				    const char *kind, size_t count,
 				    const struct kt_build_cache_section *sections,
 				    uint64_t max_bytes);
+/*
+ * For a writer that may not create files (the daemon's sandboxed worker):
+ * write the entry into fd, which its parent made; the parent then adopts
+ * it: checked as kt_build_cache_get checks an entry, linked into dir under
+ * the name its header gives, then the directory trimmed.  An empty fd (the
+ * worker had nothing to write) is KT_ERR_NOT_FOUND.
+ */
+struct kt_error *kt_build_cache_write(int fd, const char *build_id, const char *kind,
+				      size_t count,
+				      const struct kt_build_cache_section *sections);
+struct kt_error *kt_build_cache_adopt(const char *dir, int fd, uint64_t max_bytes);
 void kt_build_cache_sections_free(size_t count,
 				  struct kt_build_cache_section *sections);
 

@@ -57,7 +57,11 @@ struct kt_kernel_options {
 	 * BTF and kallsyms, keyed by VMCOREINFO's BUILD-ID; NULL for none. */
 	const char *build_cache;
 	uint64_t build_cache_bytes; /* its bound; 0: the default */
+	/* A writer that may not create files: descriptors for the BTF and the
+	 * kallsyms entries (kt_build_cache_write), which its parent adopts. */
+	const int *build_cache_outputs; /* [KT_BUILD_CACHE_KINDS] or NULL */
 };
+enum { KT_BUILD_CACHE_BTF, KT_BUILD_CACHE_KALLSYMS, KT_BUILD_CACHE_KINDS };
 
 /*
  * Build the model's foundations: VMCOREINFO, address translation, symbols

@@ -32,6 +32,10 @@ static const char *cache_key(struct kt_kernel *k)
 	return kt_vmcoreinfo_get(k->vmcoreinfo, "BUILD-ID");
 }
 
+/* Into the directory, or into the descriptor a sandboxed worker was given. */
+static void put(struct kt_kernel *k, const char *id, int kind_index, const char *kind,
+		size_t count, const struct kt_build_cache_section *s);
+
 static uint64_t cache_bound(const struct kt_kernel *k)
 {
 	return k->options.build_cache_bytes ? k->options.build_cache_bytes
@@ -137,8 +141,7 @@ void kt_kallsyms_cache_put(struct kt_kernel *k, const struct kt_symtab *table)
 		[ENTRY] = { (void *)a.entry, a.entry_bytes },
 		[SLOTS] = { (void *)a.slots, a.slot_bytes },
 	};
-	kt_error_free(kt_build_cache_put(k->options.build_cache, id, "kallsyms",
-					 KALLSYMS_SECTIONS, s, cache_bound(k)));
+	put(k, id, KT_BUILD_CACHE_KALLSYMS, "kallsyms", KALLSYMS_SECTIONS, s);
 }
 
 void *kt_btf_cache_get(struct kt_kernel *k, uint64_t address, size_t size)
@@ -167,6 +170,16 @@ void kt_btf_cache_put(struct kt_kernel *k, const void *data, size_t size)
 	if (!id)
 		return;
 	struct kt_build_cache_section s = { (void *)data, size };
-	kt_error_free(kt_build_cache_put(k->options.build_cache, id, "btf", 1, &s,
-					 cache_bound(k)));
+	put(k, id, KT_BUILD_CACHE_BTF, "btf", 1, &s);
+}
+
+static void put(struct kt_kernel *k, const char *id, int kind_index, const char *kind,
+		size_t count, const struct kt_build_cache_section *s)
+{
+	const int *outputs = k->options.build_cache_outputs;
+	struct kt_error *err =
+		outputs ? kt_build_cache_write(outputs[kind_index], id, kind, count, s)
+			: kt_build_cache_put(k->options.build_cache, id, kind, count, s,
+					     cache_bound(k));
+	kt_error_free(err);
 }

@@ -149,6 +149,20 @@ static struct kt_error *miss(const char *path, bool damaged)
 	return kt_error_create(KT_ERR_NOT_FOUND, "build cache: no entry %s", path);
 }
 
+/* The entry open on fd, checked whole; its sections in s. */
+static bool read_entry(int fd, const char *build_id, const char *kind, size_t count,
+		       struct kt_build_cache_section *s)
+{
+	struct stat st;
+	struct file_header h;
+	struct section_header t[KT_BUILD_CACHE_MAX_SECTIONS];
+	return fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	       (uint64_t)st.st_size <= MAX_ENTRY_BYTES &&
+	       read_all(fd, &h, sizeof(h)) && read_all(fd, t, count * sizeof(*t)) &&
+	       check_layout(&h, t, count, build_id, kind, (uint64_t)st.st_size) &&
+	       read_sections(fd, t, count, s);
+}
+
 struct kt_error *kt_build_cache_get(const char *dir, const char *build_id,
 				    const char *kind, size_t count,
 				    struct kt_build_cache_section *sections)
@@ -163,14 +177,7 @@ struct kt_error *kt_build_cache_get(const char *dir, const char *build_id,
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return miss(path, false);
-	struct stat st;
-	struct file_header h;
-	struct section_header t[KT_BUILD_CACHE_MAX_SECTIONS];
-	bool ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-		  (uint64_t)st.st_size <= MAX_ENTRY_BYTES &&
-		  read_all(fd, &h, sizeof(h)) && read_all(fd, t, count * sizeof(*t)) &&
-		  check_layout(&h, t, count, build_id, kind, (uint64_t)st.st_size) &&
-		  read_sections(fd, t, count, sections);
+	bool ok = read_entry(fd, build_id, kind, count, sections);
 	if (ok)
 		(void)futimens(fd, NULL); /* recently used: the last to be trimmed */
 	close(fd);
@@ -196,6 +203,64 @@ static bool write_entry(int fd, const char *build_id, const char *kind, size_t c
 		if (!write_all(fd, s[i].data, s[i].size))
 			return false;
 	return true;
+}
+
+struct kt_error *kt_build_cache_write(int fd, const char *build_id, const char *kind,
+				      size_t count,
+				      const struct kt_build_cache_section *sections)
+{
+	char path[4096];
+	struct kt_error *err = entry_path(".", build_id, kind, path, sizeof(path));
+	if (err)
+		return err;
+	if (count > KT_BUILD_CACHE_MAX_SECTIONS)
+		return kt_error_create(KT_ERR_INVALID, "build cache: %zu sections", count);
+	if (!write_entry(fd, build_id, kind, count, sections))
+		return kt_error_create(KT_ERR_IO, "build cache: writing %s: %s", path,
+				       strerror(errno));
+	return NULL;
+}
+
+static void trim(const char *dir, uint64_t max_bytes);
+
+/* The header's names, checked before they name a file. */
+static bool header_names(int fd, struct file_header *h)
+{
+	if (pread(fd, h, sizeof(*h), 0) != (ssize_t)sizeof(*h) ||
+	    memcmp(h->magic, MAGIC, 8) != 0 || h->count > KT_BUILD_CACHE_MAX_SECTIONS)
+		return false;
+	h->build_id[ID_BYTES - 1] = h->kind[KIND_BYTES - 1] = '\0';
+	return plain_name(h->build_id, ID_BYTES, true) && plain_name(h->kind, KIND_BYTES, false);
+}
+
+struct kt_error *kt_build_cache_adopt(const char *dir, int fd, uint64_t max_bytes)
+{
+	struct stat st;
+	if (fstat(fd, &st) != 0 || st.st_size == 0)
+		return kt_error_create(KT_ERR_NOT_FOUND, "build cache: nothing to adopt");
+	struct file_header h;
+	struct kt_build_cache_section s[KT_BUILD_CACHE_MAX_SECTIONS];
+	memset(s, 0, sizeof(s));
+	bool ok = header_names(fd, &h) && lseek(fd, 0, SEEK_SET) == 0 &&
+		  read_entry(fd, h.build_id, h.kind, h.count, s);
+	kt_build_cache_sections_free(KT_BUILD_CACHE_MAX_SECTIONS, s);
+	if (!ok)
+		return kt_error_create(KT_ERR_FORMAT, "build cache: a worker's entry is damaged");
+	char path[4096], tmp[4096 + 16], self[64];
+	struct kt_error *err = entry_path(dir, h.build_id, h.kind, path, sizeof(path));
+	if (err)
+		return err;
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+	snprintf(tmp, sizeof(tmp), "%s/.adopt.%d", dir, (int)getpid());
+	unlink(tmp);
+	if (linkat(AT_FDCWD, self, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW) != 0 ||
+	    rename(tmp, path) != 0) {
+		int saved = errno;
+		unlink(tmp);
+		return kt_error_create(KT_ERR_IO, "build cache: %s: %s", path, strerror(saved));
+	}
+	trim(dir, max_bytes);
+	return NULL;
 }
 
 struct entry_file {
