@@ -134,7 +134,11 @@ int kt_cli_parse_dump_opts(const char *command, int argc, char **argv,
 			opts->btf = optarg;
 			break;
 		case 'C':
-			opts->build_cache = optarg;
+			opts->cache_settings = (struct kt_build_cache_settings){ .dir = optarg };
+			opts->cache = (struct kt_kernel_cache){ &opts->cache_settings,
+								kt_build_cache_fetch,
+								kt_build_cache_keep };
+			opts->build_cache = &opts->cache;
 			break;
 		case 'h':
 			exit(kt_cli_help(command));

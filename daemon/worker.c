@@ -96,10 +96,9 @@ static const int cache_outputs[KT_BUILD_CACHE_KINDS] = { 4, 5 };
 static void child_analyze(const char *path, const char *cache_dir)
 {
 	struct kt_report *report;
-	struct kt_kernel_options kernel = {
-		.build_cache = cache_dir,
-		.build_cache_outputs = cache_dir ? cache_outputs : NULL,
-	};
+	struct kt_build_cache_settings settings = { .dir = cache_dir, .outputs = cache_outputs };
+	struct kt_kernel_cache cache = { &settings, kt_build_cache_fetch, kt_build_cache_keep };
+	struct kt_kernel_options kernel = { .build_cache = cache_dir ? &cache : NULL };
 	struct kt_error *err = kt_analyze_path(path, &(struct kt_analyze_options){
 							     .kernel = &kernel },
 					       &report);

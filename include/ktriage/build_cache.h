@@ -15,6 +15,7 @@
 #ifndef KTRIAGE_BUILD_CACHE_H
 #define KTRIAGE_BUILD_CACHE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -53,6 +54,23 @@ struct kt_error *kt_build_cache_write(int fd, const char *build_id, const char *
 				      size_t count,
 				      const struct kt_build_cache_section *sections);
 struct kt_error *kt_build_cache_adopt(const char *dir, int fd, uint64_t max_bytes);
+/*
+ * The cache as the kernel model's struct kt_kernel_cache wants it: context
+ * is a struct kt_build_cache_settings.  Errors are misses: the cache is
+ * never a reason for a result to change.
+ */
+enum { KT_BUILD_CACHE_BTF, KT_BUILD_CACHE_KALLSYMS, KT_BUILD_CACHE_KINDS };
+struct kt_build_cache_settings {
+	const char *dir;
+	uint64_t max_bytes; /* 0: KT_BUILD_CACHE_DEFAULT_BYTES */
+	/* A writer that may not create files: a descriptor per kind ("btf",
+	 * "kallsyms"), written with kt_build_cache_write; NULL: into dir. */
+	const int *outputs;
+};
+bool kt_build_cache_fetch(void *settings, const char *build_id, const char *kind,
+			  size_t count, void **data, size_t *sizes);
+void kt_build_cache_keep(void *settings, const char *build_id, const char *kind,
+			 size_t count, void *const *data, const size_t *sizes);
 void kt_build_cache_sections_free(size_t count,
 				  struct kt_build_cache_section *sections);
 

@@ -53,15 +53,26 @@ struct kt_kernel_options {
 	const char *vmlinux;    /* debug vmlinux: DWARF types and ELF symbols */
 	const char *btf;        /* a BTF file instead of the dump's own */
 	const char *system_map; /* System.map symbols */
-	/* A directory for what is decoded per kernel build (build_cache.h):
-	 * BTF and kallsyms, keyed by VMCOREINFO's BUILD-ID; NULL for none. */
-	const char *build_cache;
-	uint64_t build_cache_bytes; /* its bound; 0: the default */
-	/* A writer that may not create files: descriptors for the BTF and the
-	 * kallsyms entries (kt_build_cache_write), which its parent adopts. */
-	const int *build_cache_outputs; /* [KT_BUILD_CACHE_KINDS] or NULL */
+	/* Where to keep what is decoded per kernel build; NULL for nowhere. */
+	const struct kt_kernel_cache *build_cache;
 };
-enum { KT_BUILD_CACHE_BTF, KT_BUILD_CACHE_KALLSYMS, KT_BUILD_CACHE_KINDS };
+
+/*
+ * A store for what is decoded per kernel build (its BTF and kallsyms
+ * tables), keyed by VMCOREINFO's BUILD-ID and a kind ("btf", "kallsyms").
+ * The kernel model checks what get returns against the dump before using
+ * it, and never depends on it: a miss, a damaged or a foreign entry only
+ * costs the time of reading the dump.  The services layer has one on disk
+ * (include/ktriage/build_cache.h: kt_build_cache_fetch, kt_build_cache_keep).
+ */
+struct kt_kernel_cache {
+	void *context;
+	/* count sections, each malloc'ed into data[i] (the caller frees). */
+	bool (*get)(void *context, const char *build_id, const char *kind, size_t count,
+		    void **data, size_t *sizes);
+	void (*put)(void *context, const char *build_id, const char *kind, size_t count,
+		    void *const *data, const size_t *sizes);
+};
 
 /*
  * Build the model's foundations: VMCOREINFO, address translation, symbols

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * The kernel's kallsyms tables (with the symbol index built on them) and
- * its BTF through the per-build cache (include/ktriage/build_cache.h),
- * keyed by VMCOREINFO's BUILD-ID.  Inflating them from the dump's
+ * its BTF through the per-build cache the caller gave (struct
+ * kt_kernel_cache in kernel.h; the services layer's is on disk), keyed by
+ * VMCOREINFO's BUILD-ID.  Inflating them from the dump's
  * compressed pages is most of a triage; a fleet crashes one build many
  * times, and for a build they are the same bytes in every dump.
  *
@@ -17,11 +18,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ktriage/build_cache.h"
 #include "symtab.h"
 #include "types.h"
 
 enum { TOKEN_TABLE, TOKEN_INDEX, NAMES, OFFSETS, ENTRY, SLOTS, KALLSYMS_SECTIONS };
+
+struct section {
+	void *data;
+	size_t size;
+};
 #define CHECK_BYTES 64
 #define BTF_HEAD 4096
 
@@ -32,14 +37,37 @@ static const char *cache_key(struct kt_kernel *k)
 	return kt_vmcoreinfo_get(k->vmcoreinfo, "BUILD-ID");
 }
 
-/* Into the directory, or into the descriptor a sandboxed worker was given. */
-static void put(struct kt_kernel *k, const char *id, int kind_index, const char *kind,
-		size_t count, const struct kt_build_cache_section *s);
-
-static uint64_t cache_bound(const struct kt_kernel *k)
+static bool get(struct kt_kernel *k, const char *id, const char *kind, size_t count,
+		struct section *s)
 {
-	return k->options.build_cache_bytes ? k->options.build_cache_bytes
-					    : KT_BUILD_CACHE_DEFAULT_BYTES;
+	void *data[KALLSYMS_SECTIONS] = { 0 };
+	size_t sizes[KALLSYMS_SECTIONS] = { 0 };
+	const struct kt_kernel_cache *c = k->options.build_cache;
+	if (count > KALLSYMS_SECTIONS || !c->get(c->context, id, kind, count, data, sizes))
+		return false;
+	for (size_t i = 0; i < count; i++)
+		s[i] = (struct section){ data[i], sizes[i] };
+	return true;
+}
+
+static void free_sections(size_t count, struct section *s)
+{
+	for (size_t i = 0; i < count; i++)
+		free(s[i].data);
+}
+
+static void put(struct kt_kernel *k, const char *id, const char *kind, size_t count,
+		const struct section *s)
+{
+	void *data[KALLSYMS_SECTIONS];
+	size_t sizes[KALLSYMS_SECTIONS];
+	const struct kt_kernel_cache *c = k->options.build_cache;
+	for (size_t i = 0; i < count && i < KALLSYMS_SECTIONS; i++) {
+		data[i] = s[i].data;
+		sizes[i] = s[i].size;
+	}
+	if (count <= KALLSYMS_SECTIONS)
+		c->put(c->context, id, kind, count, data, sizes);
 }
 
 /* Does memory at address hold these bytes?  A read error says no. */
@@ -55,7 +83,7 @@ static bool memory_holds(struct kt_kernel *k, uint64_t address, const void *byte
 }
 
 static bool kallsyms_matches(struct kt_kernel *k, const struct kt_kallsyms_location *at,
-			     const struct kt_build_cache_section *s)
+			     const struct section *s)
 {
 	size_t offsets_size = (size_t)at->count * sizeof(int32_t);
 	if (s[TOKEN_TABLE].size != at->token_table_size ||
@@ -71,7 +99,7 @@ static bool kallsyms_matches(struct kt_kernel *k, const struct kt_kallsyms_locat
 }
 
 static bool kallsyms_restore(const struct kt_kallsyms_location *at,
-			     const struct kt_build_cache_section *s,
+			     const struct section *s,
 			     struct kt_symtab *table)
 {
 	struct kt_kallsyms_buffers b;
@@ -111,16 +139,15 @@ bool kt_kallsyms_cache_get(struct kt_kernel *k, struct kt_symtab *table)
 		return false;
 	struct kt_kallsyms_location at;
 	struct kt_error *err = kt_kallsyms_locate(k, &at);
-	struct kt_build_cache_section s[KALLSYMS_SECTIONS];
-	if (!err)
-		err = kt_build_cache_get(k->options.build_cache, id, "kallsyms",
-					 KALLSYMS_SECTIONS, s);
 	if (err) {
 		kt_error_free(err);
 		return false;
 	}
+	struct section s[KALLSYMS_SECTIONS];
+	if (!get(k, id, "kallsyms", KALLSYMS_SECTIONS, s))
+		return false;
 	bool ok = kallsyms_matches(k, &at, s) && kallsyms_restore(&at, s, table);
-	kt_build_cache_sections_free(KALLSYMS_SECTIONS, s);
+	free_sections(KALLSYMS_SECTIONS, s);
 	return ok;
 }
 
@@ -133,7 +160,7 @@ void kt_kallsyms_cache_put(struct kt_kernel *k, const struct kt_symtab *table)
 	const struct kt_kallsyms_buffers *b = kt_kallsyms_index_buffers(index);
 	struct kt_kallsyms_index_arrays a;
 	kt_kallsyms_index_arrays(index, &a);
-	const struct kt_build_cache_section s[KALLSYMS_SECTIONS] = {
+	const struct section s[KALLSYMS_SECTIONS] = {
 		[TOKEN_TABLE] = { (void *)b->token_table, b->token_table_size },
 		[TOKEN_INDEX] = { (void *)b->token_index, 256 * sizeof(uint16_t) },
 		[NAMES] = { (void *)b->names, b->names_size },
@@ -141,20 +168,15 @@ void kt_kallsyms_cache_put(struct kt_kernel *k, const struct kt_symtab *table)
 		[ENTRY] = { (void *)a.entry, a.entry_bytes },
 		[SLOTS] = { (void *)a.slots, a.slot_bytes },
 	};
-	put(k, id, KT_BUILD_CACHE_KALLSYMS, "kallsyms", KALLSYMS_SECTIONS, s);
+	put(k, id, "kallsyms", KALLSYMS_SECTIONS, s);
 }
 
 void *kt_btf_cache_get(struct kt_kernel *k, uint64_t address, size_t size)
 {
 	const char *id = cache_key(k);
-	struct kt_build_cache_section s;
-	if (!id)
+	struct section s;
+	if (!id || !get(k, id, "btf", 1, &s))
 		return NULL;
-	struct kt_error *err = kt_build_cache_get(k->options.build_cache, id, "btf", 1, &s);
-	if (err) { /* a miss */
-		kt_error_free(err);
-		return NULL;
-	}
 	size_t head = size < BTF_HEAD ? size : BTF_HEAD;
 	size_t tail = size < CHECK_BYTES ? size : CHECK_BYTES;
 	if (s.size == size && memory_holds(k, address, s.data, head) &&
@@ -167,19 +189,7 @@ void *kt_btf_cache_get(struct kt_kernel *k, uint64_t address, size_t size)
 void kt_btf_cache_put(struct kt_kernel *k, const void *data, size_t size)
 {
 	const char *id = cache_key(k);
-	if (!id)
-		return;
-	struct kt_build_cache_section s = { (void *)data, size };
-	put(k, id, KT_BUILD_CACHE_BTF, "btf", 1, &s);
-}
-
-static void put(struct kt_kernel *k, const char *id, int kind_index, const char *kind,
-		size_t count, const struct kt_build_cache_section *s)
-{
-	const int *outputs = k->options.build_cache_outputs;
-	struct kt_error *err =
-		outputs ? kt_build_cache_write(outputs[kind_index], id, kind, count, s)
-			: kt_build_cache_put(k->options.build_cache, id, kind, count, s,
-					     cache_bound(k));
-	kt_error_free(err);
+	struct section s = { (void *)data, size };
+	if (id)
+		put(k, id, "btf", 1, &s);
 }

@@ -361,3 +361,47 @@ struct kt_error *kt_build_cache_put(const char *dir, const char *build_id,
 	trim(dir, max_bytes);
 	return NULL;
 }
+
+bool kt_build_cache_fetch(void *context, const char *build_id, const char *kind,
+			  size_t count, void **data, size_t *sizes)
+{
+	const struct kt_build_cache_settings *c = context;
+	struct kt_build_cache_section s[KT_BUILD_CACHE_MAX_SECTIONS];
+	if (count > KT_BUILD_CACHE_MAX_SECTIONS)
+		return false;
+	struct kt_error *err = kt_build_cache_get(c->dir, build_id, kind, count, s);
+	if (err) {
+		kt_error_free(err);
+		return false;
+	}
+	for (size_t i = 0; i < count; i++) {
+		data[i] = s[i].data;
+		sizes[i] = s[i].size;
+	}
+	return true;
+}
+
+static int kind_index(const char *kind)
+{
+	if (strcmp(kind, "btf") == 0)
+		return KT_BUILD_CACHE_BTF;
+	return strcmp(kind, "kallsyms") == 0 ? KT_BUILD_CACHE_KALLSYMS : -1;
+}
+
+void kt_build_cache_keep(void *context, const char *build_id, const char *kind,
+			 size_t count, void *const *data, const size_t *sizes)
+{
+	const struct kt_build_cache_settings *c = context;
+	struct kt_build_cache_section s[KT_BUILD_CACHE_MAX_SECTIONS];
+	int output = kind_index(kind);
+	if (count > KT_BUILD_CACHE_MAX_SECTIONS || (c->outputs && output < 0))
+		return;
+	for (size_t i = 0; i < count; i++)
+		s[i] = (struct kt_build_cache_section){ data[i], sizes[i] };
+	struct kt_error *err =
+		c->outputs ? kt_build_cache_write(c->outputs[output], build_id, kind, count, s)
+			   : kt_build_cache_put(c->dir, build_id, kind, count, s,
+						c->max_bytes ? c->max_bytes
+							     : KT_BUILD_CACHE_DEFAULT_BYTES);
+	kt_error_free(err);
+}
