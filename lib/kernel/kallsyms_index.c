@@ -211,8 +211,9 @@ static struct kt_kallsyms_index *index_alloc(const struct kt_kallsyms_buffers *b
 		slots *= 2;
 	x->slot_mask = slots - 1;
 	x->slots = calloc(slots, sizeof(*x->slots));
-	x->entry = malloc((size_t)b->count * sizeof(*x->entry));
-	x->expanded = calloc(b->count, sizeof(*x->expanded));
+	size_t count = b->count ? b->count : 1; /* no malloc(0): it may be NULL */
+	x->entry = malloc(count * sizeof(*x->entry));
+	x->expanded = calloc(count, sizeof(*x->expanded));
 	if (!x->slots || !x->entry || !x->expanded) {
 		kt_kallsyms_index_destroy(x);
 		return NULL;
