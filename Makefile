@@ -2,11 +2,13 @@
 #   make            build/ktriage, build/ktriaged, build/lib/libkt_<layer>.a
 #   make check      every test, built with AddressSanitizer and UBSan
 #   make layers     fail on an #include or a call that runs up the layers
+#   make size       fail on a file over 700 lines or a function over 60
 #   make demo       triage the bundled sample dump
-#   make deps       install the Debian build and test packages
+#   make deps       install the Debian build and test packages (./bootstrap)
 #   make install    PREFIX=/usr/local DESTDIR= (binaries, unit, catalog, conf, man, completion)
 #   make man        the man pages, from docs/man/*.scd (scdoc)
 #   make deb        the Debian package, in build/deb/ (docs/install.md)
+#   make rpm        the RPM (RHEL, Rocky, Alma, Fedora), in build/rpm/ (rpmbuild)
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
@@ -99,6 +101,10 @@ $(BUILD)/ktriage: $(call obj,$(CLI_SRC)) $(call layer_libs,analysis kernel dump 
 $(BUILD)/ktriaged: $(call obj,$(DAEMON_SRC)) $(call layer_libs,analysis kernel dump services base)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# STYLE's "a function fits on a screen", as numbers (tools/check-size).
+size:
+	python3 tools/check-size
+
 # Includes first (no build needed), then the calls in the built archives.
 layers:
 	python3 tools/check-layers --includes-only
@@ -117,13 +123,17 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/fixtures/%.o
 
 # The shared corpus of real dumps, when this machine has it.
 VMCORES ?= $(abspath $(CURDIR)/../shared/vmcores)
+# Dumps of kernels before 6.0 (no SYMBOL(kallsyms_*) in VMCOREINFO).
+VMCORES_515 ?= $(abspath $(CURDIR)/../shared/vmcores-5.15)
+VMCORES_54 ?= $(abspath $(CURDIR)/../shared/vmcores-5.4)
+OLD_VMCORES_ENV = KT_VMCORES_515=$(VMCORES_515) KT_VMCORES_54=$(VMCORES_54)
 CHECK_BUILD := build/check
 # Both stages build the same way, so the second never relinks a test
 # against objects built without the sanitizers.
 CHECK_MAKE = $(MAKE) --no-print-directory BUILD=$(CHECK_BUILD) SANITIZE=1 CFLAGS="-O1 -g"
 check:
 	$(CHECK_MAKE) all unit-bins fixture-bins fuzz-replay-bins
-	$(CHECK_MAKE) layers unit integration fuzz-regressions
+	$(CHECK_MAKE) size layers unit integration fuzz-regressions
 	$(MAKE) --no-print-directory fuzz-smoke
 
 unit-bins: $(UNIT_BIN)
@@ -131,12 +141,12 @@ fixture-bins: $(FIXTURE_BIN)
 
 unit: unit-bins
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; \
-		KT_SAMPLE=$(CURDIR)/samples/cgroup_deadlock KT_VMCORES=$(VMCORES) $$t; done
+		KT_SAMPLE=$(CURDIR)/samples/cgroup_deadlock KT_VMCORES=$(VMCORES) $(OLD_VMCORES_ENV) $$t; done
 
 integration:
 	KTRIAGE=$(CURDIR)/$(BUILD)/ktriage KT_TESTS_BIN=$(CURDIR)/$(BUILD)/tests \
 	KT_BUILD=$(CURDIR)/$(BUILD) \
-	KT_SAMPLE=$(CURDIR)/samples/cgroup_deadlock KT_VMCORES=$(VMCORES) \
+	KT_SAMPLE=$(CURDIR)/samples/cgroup_deadlock KT_VMCORES=$(VMCORES) $(OLD_VMCORES_ENV) \
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		python3 -m unittest discover -v -s tests/integration -p 'test_*.py'
 
@@ -157,16 +167,10 @@ demo: $(BUILD)/ktriage
 	$(BUILD)/ktriage info samples/cgroup_deadlock/vmcore.kdump
 	$(BUILD)/ktriage analyze samples/cgroup_deadlock/vmcore.kdump
 
-DEB_PACKAGES := build-essential pkg-config libelf-dev libdw-dev zlib1g-dev \
-	libzstd-dev libdeflate-dev liblzo2-dev libsnappy-dev libsystemd-dev libjson-c-dev \
-	libsqlite3-dev libbpf-dev libseccomp-dev libinih-dev libssl-dev \
-	libcmocka-dev python3 makedumpfile xz-utils libkdumpfile-dev \
-	systemd scdoc debhelper
+# The packages live in ./bootstrap (it installs make itself, so it cannot be
+# a make target); this is the same thing under its old name.
 deps:
-	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
-	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-		--no-install-recommends $(DEB_PACKAGES)
+	./bootstrap
 
 install: all man
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR)
@@ -189,15 +193,18 @@ install: all man
 	install -d $(DESTDIR)$(LIBEXECDIR)/ktriage $(DESTDIR)$(DOCDIR)/examples/kdump-tools-dump.service.d
 	install -m 0755 contrib/kdump/kdump-post contrib/kdump/kdump-tools-savecore \
 		$(DESTDIR)$(LIBEXECDIR)/ktriage/
-	sed 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' contrib/kdump/kdump-tools-dump.service.d/ktriage.conf.in \
+	sed -e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' contrib/kdump/kdump-tools-dump.service.d/ktriage.conf.in \
 		>$(DESTDIR)$(DOCDIR)/examples/kdump-tools-dump.service.d/ktriage.conf
 	install -m 0644 README.md schema/report.schema.json $(DESTDIR)$(DOCDIR)/
+	install -d $(DESTDIR)$(DOCDIR)/examples/prometheus
+	install -m 0644 contrib/prometheus/ktriage.rules.yml \
+		contrib/prometheus/ktriage-dashboard.json $(DESTDIR)$(DOCDIR)/examples/prometheus/
 	install -d -m 0750 $(DESTDIR)$(STATEDIR)
 	if [ -z "$(DESTDIR)" ] && command -v journalctl >/dev/null; then journalctl --update-catalog; fi
 
 # Man pages: scdoc sources in docs/man/, rendered with the version in.
 MAN_PAGES := $(patsubst docs/man/%.scd,$(BUILD)/man/%,$(wildcard docs/man/*.scd))
-.PHONY: man deb
+.PHONY: man deb rpm
 man: $(MAN_PAGES)
 $(BUILD)/man/%: docs/man/%.scd VERSION
 	@mkdir -p $(dir $@)
@@ -213,6 +220,24 @@ deb:
 	cd $(DEB_DIR)/ktriage-$(VERSION) && dpkg-buildpackage -us -uc -b
 	@if command -v lintian >/dev/null; then lintian --info --fail-on error,warning $(DEB_DIR)/*.changes; fi
 	@ls -l $(DEB_DIR)/*.deb
+
+# The RPM, from rpm/ktriage.spec: a source tarball of this tree (as make deb
+# copies it), then rpmbuild -bb with build/rpm as its top directory.  On a
+# machine whose rpm database is not the system's (rpmbuild on Debian), the
+# BuildRequires cannot be checked (--nodeps) and no debuginfo is split.
+RPM_DIR := $(BUILD)/rpm
+RPMBUILD_ARGS ?=
+rpm:
+	rm -rf $(RPM_DIR) && mkdir -p $(RPM_DIR)/SOURCES
+	tar -czf $(RPM_DIR)/SOURCES/ktriage-$(VERSION).tar.gz --exclude=./build \
+		--exclude=./.git --transform 's|^\.|ktriage-$(VERSION)|' .
+	@if rpm -q rpm >/dev/null 2>&1; then foreign=; else foreign=1; fi; set -x; \
+	rpmbuild -bb --define "_topdir $(abspath $(RPM_DIR))" \
+		$${foreign:+--nodeps --define "debug_package %{nil}"} $(RPMBUILD_ARGS) \
+		rpm/ktriage.spec
+	@if command -v rpmlint >/dev/null; then \
+		rpmlint -r rpm/ktriage.rpmlintrc $(RPM_DIR)/RPMS/*/*.rpm; fi
+	@ls -l $(RPM_DIR)/RPMS/*/*.rpm
 
 clean:
 	rm -rf build

@@ -5,10 +5,12 @@
  * registers of exception frames.
  */
 #include <getopt.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "ktriage/dump.h"
 #include "ktriage/kernel.h"
 
 struct bt_options {
@@ -186,11 +188,47 @@ static bool selected(struct kt_kernel *k, const struct bt_options *o,
 	return t == panic;
 }
 
+/*
+ * No task list (no types: a kernel without BTF, and no --btf): the CPUs'
+ * stacks still unwind from the registers each saved, with kallsyms and ORC
+ * alone.  Said on stderr; the task of each is unknown (pid -1).
+ */
+static int print_cpu_stacks(struct kt_kernel *k, const struct bt_options *o,
+			    struct kt_error *why)
+{
+	fprintf(stderr, "ktriage: warning: %s: no task list (%s); the stacks of the CPUs "
+			"from the registers they saved\n", o->common.dump, kt_error_string(why));
+	kt_error_free(why);
+	size_t cpus = kt_dump_prstatus_count(kt_kernel_dump(k));
+	struct json_object *array = o->common.json ? json_object_new_array() : NULL;
+	for (size_t cpu = 0; cpu < cpus; cpu++) {
+		struct kt_task unknown = { .pid = -1, .cpu = (int)cpu };
+		snprintf(unknown.comm, sizeof(unknown.comm), "?");
+		struct kt_stack *s;
+		struct kt_error *err = kt_stack_unwind_cpu(k, (unsigned)cpu, &s);
+		if (err) {
+			fprintf(stderr, "ktriage: CPU %zu: %s\n", cpu, kt_error_string(err));
+			kt_error_free(err);
+			continue;
+		}
+		if (array)
+			json_object_array_add(array, stack_json(&unknown, s));
+		else
+			print_stack_text(&unknown, s);
+		kt_stack_free(s);
+	}
+	if (array)
+		kt_cli_print_json(array);
+	return KT_EXIT_OK;
+}
+
 static int print_selected(struct kt_kernel *k, const struct bt_options *o)
 {
 	const struct kt_task *tasks;
 	size_t count;
 	struct kt_error *err = kt_tasks(k, &tasks, &count);
+	if (err && !o->all && !o->state && !o->nr_pids)
+		return print_cpu_stacks(k, o, err);
 	if (err)
 		return kt_cli_fail(kt_error_wrap(err, "%s", o->common.dump));
 	const struct kt_task *panic = o->all || o->state || o->active || o->nr_pids ? NULL : kt_task_panic(k);

@@ -109,6 +109,44 @@ static struct json_object *entry_json(const struct kt_store_entry *e)
 	return o;
 }
 
+/*
+ * The daemon's inputs not yet in the store, or in it as queued or running
+ * (the store shows those): the others, as "-" rows with their state.
+ */
+static bool pending_shown(const struct kt_pending_job *job, const struct kt_store_filter *filter,
+			  const struct kt_store_entry *entries, size_t n)
+{
+	if (filter->verdict || job->since < filter->since)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(entries[i].path, job->path) == 0 &&
+		    (strcmp(entries[i].state, "queued") == 0 ||
+		     strcmp(entries[i].state, "running") == 0))
+			return false;
+	return true;
+}
+
+static struct json_object *pending_json(const struct kt_pending_job *job)
+{
+	char when[32];
+	iso_time(job->since, when, sizeof(when));
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "id", NULL);
+	json_object_object_add(o, "dump", json_object_new_string(job->path));
+	json_object_object_add(o, "verdict", NULL);
+	json_object_object_add(o, "signature", NULL);
+	json_object_object_add(o, "time", json_object_new_string(when));
+	json_object_object_add(o, "state", json_object_new_string(job->state));
+	return o;
+}
+
+static void print_pending(const struct kt_pending_job *job)
+{
+	char when[64];
+	kt_cli_format_time(job->since, when, sizeof(when));
+	printf("%-5s %-23s %-9s %-20s %-21s %s\n", "-", when, job->state, "-", "-", job->path);
+}
+
 static void print_table(const struct kt_store_entry *entries, size_t n)
 {
 	printf("%-5s %-23s %-9s %-20s %-21s %s\n", "ID", "TIME", "STATE", "VERDICT",
@@ -121,8 +159,61 @@ static void print_table(const struct kt_store_entry *entries, size_t n)
 		       kt_cli_dump_status(e), e->verdict ? e->verdict : "-",
 		       e->signature ? e->signature : "-", e->path);
 	}
-	if (!n)
+}
+
+/* The recorded dumps, then the inputs the running daemon has not recorded yet. */
+static void print_list(const struct kt_store_entry *entries, size_t n,
+		       const struct kt_pending_job *pending, size_t nr_pending,
+		       const struct kt_store_filter *filter, bool json)
+{
+	size_t shown = n;
+	struct json_object *array = json ? json_object_new_array() : NULL;
+	if (!json)
+		print_table(entries, n);
+	for (size_t i = 0; i < n && json; i++)
+		json_object_array_add(array, entry_json(&entries[i]));
+	for (size_t i = 0; i < nr_pending; i++) {
+		if (!pending_shown(&pending[i], filter, entries, n))
+			continue;
+		shown++;
+		if (json)
+			json_object_array_add(array, pending_json(&pending[i]));
+		else
+			print_pending(&pending[i]);
+	}
+	if (json)
+		kt_cli_print_json(array);
+	else if (!shown)
 		fprintf(stderr, "No dumps found.\n");
+}
+
+static int list_dumps(const char *state_dir, const struct kt_store_filter *filter, bool json)
+{
+	char *dir = kt_cli_state_dir(state_dir);
+	struct kt_store *store;
+	struct kt_error *err = kt_store_open(dir, true, &store);
+	struct kt_store_entry *entries = NULL;
+	size_t n = 0;
+	if (!err) {
+		err = kt_store_list(store, filter, &entries, &n);
+		kt_store_close(store);
+	}
+	if (err) {
+		free(dir);
+		return kt_cli_fail(err);
+	}
+	struct kt_pending_job *pending;
+	size_t nr_pending;
+	err = kt_pending_read(dir, &pending, &nr_pending);
+	free(dir);
+	if (err) { /* the list of what is recorded still stands */
+		fprintf(stderr, "ktriage: %s\n", kt_error_string(err));
+		kt_error_free(err);
+	}
+	print_list(entries, n, pending, nr_pending, filter, json);
+	kt_pending_free(pending, nr_pending);
+	kt_store_entries_free(entries, n);
+	return KT_EXIT_OK;
 }
 
 int kt_cmd_list(int argc, char **argv)
@@ -159,26 +250,5 @@ int kt_cmd_list(int argc, char **argv)
 	}
 	if (optind != argc)
 		return kt_cli_usage("list", "unexpected argument '%s'", argv[optind]);
-	char *dir = kt_cli_state_dir(state_dir);
-	struct kt_store *store;
-	struct kt_error *err = kt_store_open(dir, true, &store);
-	free(dir);
-	if (err)
-		return kt_cli_fail(err);
-	struct kt_store_entry *entries;
-	size_t n;
-	err = kt_store_list(store, &filter, &entries, &n);
-	kt_store_close(store);
-	if (err)
-		return kt_cli_fail(err);
-	if (json) {
-		struct json_object *array = json_object_new_array();
-		for (size_t i = 0; i < n; i++)
-			json_object_array_add(array, entry_json(&entries[i]));
-		kt_cli_print_json(array);
-	} else {
-		print_table(entries, n);
-	}
-	kt_store_entries_free(entries, n);
-	return KT_EXIT_OK;
+	return list_dumps(state_dir, &filter, json);
 }

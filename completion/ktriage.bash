@@ -137,7 +137,7 @@ _ktriaged()
 	fi
 	COMPREPLY=()
 	case $prev in
-		--config)
+		--config | --textfile)
 			_ktriage_files
 			return ;;
 		--watch | --state-dir)
@@ -146,7 +146,7 @@ _ktriaged()
 		--workers)
 			return ;;
 	esac
-	_ktriage_words '--config --watch --state-dir --workers --check-config --debug --help --version'
+	_ktriage_words '--config --watch --state-dir --workers --textfile --check-config --debug --help --version'
 }
 complete -F _ktriaged ktriaged
 

@@ -41,6 +41,7 @@ struct cli_overrides {
 	char **watch;
 	size_t nr_watch;
 	const char *state_dir;
+	const char *textfile;   /* --textfile FILE ("" disables) */
 	unsigned workers;
 };
 
@@ -53,11 +54,14 @@ struct manager {
 	struct kt_store *store;
 	char *reports_dir, *spool_dir;
 	char *build_cache_dir; /* what workers decode per kernel build (worker.c) */
+	char *btf_dir;  /* btf_keep.c: kernels' BTF by build ID */
 
 	struct watch *watches;
 	sd_event_source *spool_source;
 	sd_event_source *rescan_timer;
 	sd_event_source *prometheus_defer;
+	sd_event_source *pending_defer;
+	bool textfile_usable;      /* its directory exists (checked at start, SIGHUP) */
 
 	struct job *jobs;          /* every job not yet finished, oldest first */
 	unsigned busy;             /* workers running (probes and analyses) */
@@ -121,6 +125,8 @@ struct finished_job {
 /* Fields of a report, NULL when absent. */
 const char *report_field(const struct worker_result *r, const char *key);
 const char *report_panic(const struct worker_result *r);
+/* For a log line that names the path already: the reason without it. */
+const char *reason_without_path(const char *path, const char *reason, char *buf, size_t size);
 void outputs_record(struct manager *m, const struct finished_job *job);
 
 /* report.c: STATE/reports/ID.json, 0640, written atomically. */
@@ -131,8 +137,17 @@ void journal_record(const struct finished_job *job, const char *report_path);
 /* prometheus.c: now, or once the current event is handled (the queue settled) */
 int prometheus_write(struct manager *m);
 void prometheus_schedule(struct manager *m);
+/* Start-up and SIGHUP: is the textfile's directory there?  Says so once. */
+void prometheus_check_directory(struct manager *m);
+/* pending.c: STATE/queue.json, the jobs not finished yet, for ktriage list */
+void pending_schedule(struct manager *m);
+void pending_remove(struct manager *m);
+struct json_object *queue_to_json(struct manager *m);
 /* hook.c */
 int hook_run(struct manager *m, const struct finished_job *job,
 	     const char *report_path);
+
+/* btf_keep.c: copy SYS_KERNEL/btf/vmlinux to BTF_DIR/BUILD-ID.btf once. */
+int btf_keep_running(const char *btf_dir, const char *sys_kernel);
 
 #endif

@@ -54,6 +54,8 @@ static void apply_overrides(const struct cli_overrides *o, struct kt_config *c)
 		kt_config_set_string(&c->state_dir, o->state_dir);
 	if (o->workers)
 		c->workers = o->workers;
+	if (o->textfile)
+		kt_config_set_string(&c->prometheus_textfile, o->textfile);
 }
 
 int manager_load_config(struct manager *m, struct kt_config *out)
@@ -79,6 +81,9 @@ void manager_update_status(struct manager *m)
 			  "%llu triaged, %llu failed since start",
 		   dirs, dirs == 1 ? "y" : "ies", waiting, running,
 		   (unsigned long long)m->nr_triaged, (unsigned long long)m->nr_failed);
+	pending_schedule(m);
+	/* The queue gauges follow the queue, so a stuck one can be alerted on. */
+	prometheus_schedule(m);
 }
 
 static int on_rescan(sd_event_source *s, uint64_t usec, void *userdata)
@@ -123,6 +128,9 @@ int manager_reload(struct manager *m)
 	log_info("Configuration reloaded from %s", m->config_path);
 	watch_apply_config(m);
 	arm_rescan(m);
+	/* The textfile's path or its directory may have changed: write it now. */
+	prometheus_check_directory(m);
+	prometheus_write(m);
 	queue_dispatch(m);
 	sd_notify(false, "READY=1");
 	manager_update_status(m);
@@ -148,7 +156,8 @@ static int make_state_dirs(struct manager *m)
 	m->reports_dir = kt_state_path(state, "reports");
 	m->spool_dir = kt_state_path(state, "spool");
 	m->build_cache_dir = kt_state_path(state, "build-cache");
-	if (!m->reports_dir || !m->spool_dir || !m->build_cache_dir)
+	m->btf_dir = kt_state_path(state, "btf");
+	if (!m->reports_dir || !m->spool_dir || !m->build_cache_dir || !m->btf_dir)
 		return -ENOMEM;
 	const char *dirs[] = { state, m->reports_dir, m->spool_dir, m->build_cache_dir };
 	for (size_t i = 0; i < 4; i++)
@@ -156,6 +165,7 @@ static int make_state_dirs(struct manager *m)
 			log_error("Failed to create %s: %m", dirs[i]);
 			return -errno;
 		}
+	btf_keep_running(m->btf_dir, "/sys/kernel"); /* best effort: it logs */
 	return 0;
 }
 
@@ -193,17 +203,41 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: ktriaged [--config FILE] [--watch DIR]... [--state-dir DIR]\n"
-		"                [--workers N] [--check-config] [--debug]\n\n"
+		"                [--workers N] [--textfile FILE] [--check-config] [--debug]\n\n"
 		"Watch crash directories and triage every new kernel dump unattended.\n\n"
 		"  --config FILE   configuration (default %s)\n"
 		"  --watch DIR     watch DIR instead of the configured directories (repeatable)\n"
 		"  --state-dir DIR database, reports and spool (default %s)\n"
 		"  --workers N     analyses run at once\n"
+		"  --textfile FILE the Prometheus textfile (\"\" for none)\n"
 		"  --check-config  print the effective configuration and exit\n",
 		KT_CONFIG_DEFAULT_PATH, KT_STATE_DEFAULT_DIR);
 }
 
+/* --watch DIR, repeatable; false when out of memory. */
+static bool add_watch(struct cli_overrides *o, char *dir)
+{
+	char **n = realloc(o->watch, (o->nr_watch + 1) * sizeof(*n));
+	if (!n)
+		return false;
+	o->watch = n;
+	n[o->nr_watch++] = dir;
+	return true;
+}
+
 /* Returns -1 to go on, else an exit status. */
+static bool parse_workers(const char *text, unsigned *workers)
+{
+	char *end;
+	unsigned long n = strtoul(text, &end, 10);
+	if (*end || n == 0 || n > 256) {
+		fprintf(stderr, "ktriaged: --workers: '%s' is not 1..256\n", text);
+		return false;
+	}
+	*workers = (unsigned)n;
+	return true;
+}
+
 static int parse_args(struct manager *m, int argc, char **argv, bool *check)
 {
 	static const struct option longopts[] = {
@@ -211,6 +245,7 @@ static int parse_args(struct manager *m, int argc, char **argv, bool *check)
 		{ "watch", required_argument, NULL, 'w' },
 		{ "state-dir", required_argument, NULL, 's' },
 		{ "workers", required_argument, NULL, 'j' },
+		{ "textfile", required_argument, NULL, 'T' },
 		{ "check-config", no_argument, NULL, 'C' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
@@ -224,28 +259,20 @@ static int parse_args(struct manager *m, int argc, char **argv, bool *check)
 			m->config_path = optarg;
 			m->config_path_given = true;
 			break;
-		case 'w': {
-			char **n = realloc(m->overrides.watch,
-					   (m->overrides.nr_watch + 1) * sizeof(*n));
-			if (!n)
+		case 'w':
+			if (!add_watch(&m->overrides, optarg))
 				return 1;
-			m->overrides.watch = n;
-			n[m->overrides.nr_watch++] = optarg;
 			break;
-		}
 		case 's':
 			m->overrides.state_dir = optarg;
 			break;
-		case 'j': {
-			char *end;
-			unsigned long n = strtoul(optarg, &end, 10);
-			if (*end || n == 0 || n > 256) {
-				fprintf(stderr, "ktriaged: --workers: '%s' is not 1..256\n", optarg);
-				return 2;
-			}
-			m->overrides.workers = (unsigned)n;
+		case 'T':
+			m->overrides.textfile = optarg;
 			break;
-		}
+		case 'j':
+			if (!parse_workers(optarg, &m->overrides.workers))
+				return 2;
+			break;
 		case 'C':
 			*check = true;
 			break;
@@ -286,6 +313,7 @@ static int run(struct manager *m)
 		return r;
 	queue_resume_unfinished(m);
 	arm_rescan(m);
+	prometheus_check_directory(m);
 	prometheus_write(m);
 	queue_dispatch(m);
 	log_info("Watching %zu director%s, %u worker%s, state in %s",
@@ -321,12 +349,16 @@ int main(int argc, char **argv)
 	m.spool_source = sd_event_source_disable_unref(m.spool_source);
 	m.rescan_timer = sd_event_source_disable_unref(m.rescan_timer);
 	m.prometheus_defer = sd_event_source_disable_unref(m.prometheus_defer);
+	m.pending_defer = sd_event_source_disable_unref(m.pending_defer);
+	if (m.spool_dir)
+		pending_remove(&m);
 	sd_event_unref(m.event);
 	kt_store_close(m.store);
 	kt_config_free(&m.config);
 	free(m.reports_dir);
 	free(m.build_cache_dir);
 	free(m.spool_dir);
+	free(m.btf_dir);
 	free(m.overrides.watch);
 	return r < 0 ? 1 : 0;
 }

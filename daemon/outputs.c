@@ -6,6 +6,7 @@
  * is logged; the others still run.
  */
 #include <json-c/json.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,9 +55,24 @@ static void store_record(struct manager *m, const struct finished_job *job,
 	}
 }
 
+/*
+ * A reason without the path the log line already starts with (the dump
+ * reader names the file in its messages, maybe after a prefix).
+ */
+const char *reason_without_path(const char *path, const char *reason, char *buf, size_t size)
+{
+	const char *at = strstr(reason, path);
+	size_t len = strlen(path);
+	if (!at || strncmp(at + len, ": ", 2) != 0)
+		return reason;
+	snprintf(buf, size, "%.*s%s", (int)(at - reason), reason, at + len + 2);
+	return buf;
+}
+
 static void log_outcome(const struct finished_job *job)
 {
 	const struct worker_result *r = job->result;
+	char why[1024];
 	if (r->outcome == KT_OUTCOME_TRIAGED)
 		log_notice("%s: %s (%s): %s", job->path,
 			   report_field(r, "verdict") ?: "unknown",
@@ -64,7 +80,8 @@ static void log_outcome(const struct finished_job *job)
 			   report_field(r, "summary") ?: "");
 	else
 		log_warning("%s: triage %s: %s", job->path, kt_outcome_name(r->outcome),
-			    r->reason ? r->reason : "no reason given");
+			    reason_without_path(job->path, r->reason ? r->reason : "no reason given",
+						why, sizeof(why)));
 }
 
 void outputs_record(struct manager *m, const struct finished_job *job)

@@ -5,13 +5,17 @@
  * node_exporter reads *.prom files from its --collector.textfile.directory;
  * the file is renamed into place so it never sees half of one.
  *
- *   ktriage_crashes_total{verdict,signature}      dumps triaged
+ *   ktriage_crashes_total{host,kernel_release,verdict,signature}
+ *                                                  dumps triaged: the crashed
+ *                                                  machine (its nodename, from
+ *                                                  the dump), its kernel
  *   ktriage_triage_failures_total{outcome}         failed, timeout, crashed
  *   ktriage_last_triage_timestamp_seconds          the latest analysis
  *   ktriage_queue_jobs{state}                      waiting, running
  *   ktriage_info{version}                          1
  */
 #include <errno.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,14 +43,19 @@ static void put_label(FILE *f, const char *value)
 static void write_counts(FILE *f, const struct kt_store_count *counts, size_t n)
 {
 	double last = 0;
-	fputs("# HELP ktriage_crashes_total Kernel crash dumps triaged, by verdict and signature.\n"
+	fputs("# HELP ktriage_crashes_total Kernel crash dumps triaged, by crashed host, kernel "
+	      "release, verdict and signature.\n"
 	      "# TYPE ktriage_crashes_total counter\n", f);
 	for (size_t i = 0; i < n; i++) {
 		if (counts[i].last_finished > last)
 			last = counts[i].last_finished;
 		if (strcmp(counts[i].outcome, "triaged") != 0)
 			continue;
-		fputs("ktriage_crashes_total{verdict=", f);
+		fputs("ktriage_crashes_total{host=", f);
+		put_label(f, counts[i].host ? counts[i].host : "unknown");
+		fputs(",kernel_release=", f);
+		put_label(f, counts[i].kernel_release ? counts[i].kernel_release : "unknown");
+		fputs(",verdict=", f);
 		put_label(f, counts[i].verdict ? counts[i].verdict : "unknown");
 		fputs(",signature=", f);
 		put_label(f, counts[i].signature);
@@ -67,10 +76,35 @@ static void write_counts(FILE *f, const struct kt_store_count *counts, size_t n)
 	fprintf(f, "ktriage_last_triage_timestamp_seconds %.3f\n", last);
 }
 
+/*
+ * The default path is node_exporter's directory, which is there only when
+ * prometheus-node-exporter is installed: without it, say so once and write
+ * nothing (not a warning after every triage).  SIGHUP looks again.
+ */
+void prometheus_check_directory(struct manager *m)
+{
+	const char *path = m->config.prometheus_textfile;
+	m->textfile_usable = false;
+	if (!path || !*path)
+		return;
+	char *copy = strdup(path);
+	if (!copy)
+		return;
+	const char *dir = dirname(copy);
+	struct stat st;
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+		log_info("Prometheus textfile %s not written: %s is not a directory "
+			 "(prometheus-node-exporter not installed?); --textfile or "
+			 "prometheus_textfile chooses another", path, dir);
+	else
+		m->textfile_usable = true;
+	free(copy);
+}
+
 int prometheus_write(struct manager *m)
 {
 	const char *path = m->config.prometheus_textfile;
-	if (!path || !*path)
+	if (!path || !*path || !m->textfile_usable)
 		return 0;
 	struct kt_store_count *counts;
 	size_t n;

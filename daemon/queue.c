@@ -44,6 +44,13 @@ struct job {
 	sd_event_source *timer;
 	struct worker *worker;
 	int64_t dump_id;
+	double seen;             /* when it was first offered */
+};
+
+/* What `ktriage list` shows for a job not yet recorded (STATE/queue.json). */
+static const char *const job_state_names[] = {
+	[JOB_SETTLING] = "settling", [JOB_PROBE_WAIT] = "waiting",
+	[JOB_PROBING] = "probing", [JOB_QUEUED] = "queued", [JOB_RUNNING] = "running",
 };
 
 static const char *kind_name(const struct job *job)
@@ -65,6 +72,7 @@ static void job_free(struct job *job)
 		worker_kill(job->worker);
 	free(job->path);
 	free(job);
+	pending_schedule(m);
 }
 
 static void job_append(struct manager *m, struct job *job)
@@ -84,6 +92,21 @@ static struct job *find_job(struct manager *m, dev_t device, ino_t inode)
 		if (job->device == device && job->inode == inode)
 			return job;
 	return NULL;
+}
+
+struct json_object *queue_to_json(struct manager *m)
+{
+	struct json_object *jobs = json_object_new_array();
+	for (struct job *job = m->jobs; jobs && job; job = job->next) {
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "path", json_object_new_string(job->path));
+		json_object_object_add(o, "kind", json_object_new_string(kind_name(job)));
+		json_object_object_add(o, "state",
+				       json_object_new_string(job_state_names[job->state]));
+		json_object_object_add(o, "since", json_object_new_double(job->seen));
+		json_object_array_add(jobs, o);
+	}
+	return jobs;
 }
 
 unsigned queue_count(struct manager *m, bool running)
@@ -120,6 +143,21 @@ static bool read_head(const char *path, uint8_t head[KT_LAYOUT_HEAD_SIZE], size_
 	close(fd);
 	*len = n > 0 ? (size_t)n : 0;
 	return true;
+}
+
+/*
+ * A log beside a dump is not an input of its own: say nothing about it (a
+ * rescan, SIGHUP or restart would otherwise announce it as new every time).
+ * settled() asks again: the dump may be written after its log.
+ */
+static bool companion_beside_dump(const char *path, const struct kt_layout_match *match)
+{
+	if (match->kind != KT_INPUT_LOG || !match->companion)
+		return false;
+	char *copy = strdup(path);
+	bool has = copy && kt_layout_dir_has_dump(dirname(copy));
+	free(copy);
+	return has;
 }
 
 /* Already in the store (triaged, failed, or awaiting a retry of its own)? */
@@ -173,7 +211,8 @@ int queue_add(struct manager *m, const char *path, bool pstore,
 			arm_timer(job, asked ? 0 : m->config.settle_seconds);
 		return 0;
 	}
-	if (origin != ORIGIN_RETRIAGE && already_known(m, path))
+	if (origin != ORIGIN_RETRIAGE &&
+	    (companion_beside_dump(path, &match) || already_known(m, path)))
 		return 0;
 	job = calloc(1, sizeof(*job));
 	if (!job || !(job->path = strdup(path))) {
@@ -182,8 +221,10 @@ int queue_add(struct manager *m, const char *path, bool pstore,
 	}
 	*job = (struct job){ .m = m, .path = job->path, .match = match, .pstore = pstore,
 			     .origin = origin, .state = JOB_SETTLING, .device = st.st_dev,
-			     .inode = st.st_ino, .size = st.st_size, .mtime = st.st_mtim };
+			     .inode = st.st_ino, .size = st.st_size, .mtime = st.st_mtim,
+			     .seen = now_realtime() };
 	job_append(m, job);
+	pending_schedule(m);
 	log_info("%s: new %s (%s layout)%s", path, kind_name(job), match.layout,
 		 origin == ORIGIN_RETRIAGE ? ", to be triaged again" : "");
 	arm_timer(job, 0);
@@ -195,25 +236,29 @@ static double age_of(const struct timespec *mtime)
 	return now_realtime() - ((double)mtime->tv_sec + mtime->tv_nsec / 1e9);
 }
 
-/* A companion log alone in its directory is the only record of the crash. */
-static bool companion_of_a_dump(const struct job *job)
+/*
+ * Only a file that starts like a dump can have a header still to come: one
+ * that does not (text, empty, garbage) is decided at once by the analysis,
+ * which says why, instead of being probed again and again.
+ */
+static bool may_still_grow_into_a_dump(const char *path)
 {
-	if (!job->match.companion)
-		return false;
-	char *copy = strdup(job->path);
-	bool has = copy && kt_layout_dir_has_dump(dirname(copy));
-	free(copy);
-	return has;
+	uint8_t head[KT_LAYOUT_HEAD_SIZE];
+	size_t len;
+	return read_head(path, head, &len) && kt_layout_dump_magic(head, len) != NULL;
 }
 
 static void settled(struct job *job)
 {
 	if (job->match.kind == KT_INPUT_LOG) {
-		if (companion_of_a_dump(job)) {
+		if (companion_beside_dump(job->path, &job->match)) {
 			log_debug("%s: the log of a dump beside it: not triaged alone", job->path);
 			job_free(job);
 			return;
 		}
+		job->state = JOB_QUEUED;
+	} else if (!may_still_grow_into_a_dump(job->path)) {
+		log_debug("%s: no dump signature: analysed at once, not probed", job->path);
 		job->state = JOB_QUEUED;
 	} else {
 		job->state = JOB_PROBE_WAIT;
@@ -256,12 +301,14 @@ static void probe_done(struct manager *m, struct job *job, struct worker_result 
 {
 	if (m->stopping)
 		return;
+	char why[1024];
 	if (r->probe_ready || r->outcome != KT_OUTCOME_TRIAGED) {
 		/* Ready, or the probe itself died: the analysis will say why. */
 		job->state = JOB_QUEUED;
 	} else if (++job->probes > m->config.probe_retries) {
 		log_notice("%s: %s; analysing it anyway after %u checks", job->path,
-			   r->reason ? r->reason : "header incomplete", job->probes);
+			   reason_without_path(job->path, r->reason ?: "header incomplete",
+						   why, sizeof(why)), job->probes);
 		job->state = JOB_QUEUED;
 	} else {
 		/* Doubling from the settle time, at most a minute. */
@@ -271,7 +318,8 @@ static void probe_done(struct manager *m, struct job *job, struct worker_result 
 		if (delay > 60)
 			delay = 60;
 		log_info("%s: not complete yet (%s); checking again in %.1f s", job->path,
-			 r->reason ? r->reason : "header incomplete", delay);
+			 reason_without_path(job->path, r->reason ?: "header incomplete",
+						   why, sizeof(why)), delay);
 		job->state = JOB_SETTLING;
 		arm_timer(job, delay);
 	}

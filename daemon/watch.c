@@ -4,6 +4,11 @@
  * max_depth levels (kdump writes /var/crash/DIR/vmcore), added before the
  * directory is scanned so that nothing written meanwhile is missed.  Events
  * only say "look at this file"; queue.c decides whether it is finished.
+ *
+ * A configured directory that does not exist yet (kdump makes /var/crash
+ * late, or on the first dump) is waited for: its nearest existing ancestor
+ * is watched for new directories, and the roots are scanned again as soon as
+ * one appears, not at the next periodic rescan.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -23,6 +28,7 @@ struct watch {
 	char *path;
 	unsigned depth;
 	bool pstore;
+	bool awaiting;           /* an ancestor, watched for a missing root */
 };
 
 #define WATCH_MASK (IN_CREATE | IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE_SELF | \
@@ -63,11 +69,56 @@ static char *join(const char *dir, const char *name)
 	return path;
 }
 
+static void scan_roots(struct manager *m);
+
+static void remove_awaiting(struct manager *m)
+{
+	for (struct watch **p = &m->watches; *p;) {
+		struct watch *w = *p;
+		if (w->awaiting) {
+			*p = w->next;
+			watch_free(w);
+		} else {
+			p = &w->next;
+		}
+	}
+}
+
+/* Is dir/name on the way to a configured root (or the root itself)? */
+static bool leads_to_a_root(struct manager *m, const char *dir, const char *name)
+{
+	char *path = join(strcmp(dir, "/") == 0 ? "" : dir, name);
+	bool leads = false;
+	size_t len = path ? strlen(path) : 0;
+	for (size_t i = 0; path && i <= m->config.nr_directories && !leads; i++) {
+		const char *root = i < m->config.nr_directories ? m->config.directories[i]
+								 : m->config.pstore;
+		leads = root && strncmp(root, path, len) == 0 &&
+			(root[len] == '\0' || root[len] == '/');
+	}
+	free(path);
+	return leads;
+}
+
+/* A directory appeared (or the ancestor went): maybe a root exists now. */
+static int on_ancestor(struct manager *m, struct watch *w, const struct inotify_event *ev)
+{
+	if ((ev->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF)) ||
+	    (ev->len && (ev->mask & IN_ISDIR) && leads_to_a_root(m, w->path, ev->name))) {
+		remove_awaiting(m);
+		scan_roots(m);
+		queue_dispatch(m);
+	}
+	return 0;
+}
+
 static int on_inotify(sd_event_source *s, const struct inotify_event *ev,
 		      void *userdata)
 {
 	struct watch *w = userdata;
 	struct manager *m = w->m;
+	if (w->awaiting)
+		return on_ancestor(m, w, ev);
 	if (ev->mask & IN_Q_OVERFLOW) {
 		log_warning("inotify queue overflowed: rescanning everything");
 		watch_scan_all(m);
@@ -92,17 +143,17 @@ static int on_inotify(sd_event_source *s, const struct inotify_event *ev,
 	return 0;
 }
 
-static struct watch *find_watch(struct manager *m, const char *path)
+static struct watch *find_watch(struct manager *m, const char *path, bool awaiting)
 {
 	for (struct watch *w = m->watches; w; w = w->next)
-		if (strcmp(w->path, path) == 0)
+		if (w->awaiting == awaiting && strcmp(w->path, path) == 0)
 			return w;
 	return NULL;
 }
 
 static int add_watch(struct manager *m, const char *dir, unsigned depth, bool pstore)
 {
-	if (find_watch(m, dir))
+	if (find_watch(m, dir, false))
 		return 0;
 	struct watch *w = calloc(1, sizeof(*w));
 	if (!w || !(w->path = strdup(dir))) {
@@ -184,15 +235,49 @@ int watch_scan_tree(struct manager *m, const char *dir, unsigned depth,
 	return 0;
 }
 
+/* Watch the nearest existing ancestor of a missing root for new directories. */
+static void await_root(struct manager *m, const char *root)
+{
+	char *ancestor = strdup(root);
+	char *slash;
+	struct stat st;
+	if (!ancestor)
+		return;
+	do {
+		slash = strrchr(ancestor, '/');
+		if (!slash)
+			break;
+		slash[slash == ancestor] = '\0'; /* "/var" -> "/" */
+	} while (stat(ancestor, &st) < 0 && slash != ancestor);
+	if (!slash || find_watch(m, ancestor, true)) {
+		free(ancestor);
+		return;
+	}
+	struct watch *w = calloc(1, sizeof(*w));
+	if (w && sd_event_add_inotify(m->event, &w->source, ancestor,
+				      IN_CREATE | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF |
+				      IN_ONLYDIR, on_inotify, w) >= 0) {
+		*w = (struct watch){ .next = m->watches, .m = m, .source = w->source,
+				     .path = ancestor, .awaiting = true };
+		m->watches = w;
+		log_info("%s does not exist (yet): watching %s for it", root, ancestor);
+		return;
+	}
+	log_info("%s does not exist (yet): looking again at the next rescan", root);
+	free(w);
+	free(ancestor);
+}
+
 static void scan_roots(struct manager *m)
 {
 	for (size_t i = 0; i < m->config.nr_directories; i++) {
 		const char *dir = m->config.directories[i];
 		if (watch_scan_tree(m, dir, 0, false, true, false) == -ENOENT)
-			log_info("%s does not exist (yet): looking again at the next rescan", dir);
+			await_root(m, dir);
 	}
-	if (m->config.pstore && *m->config.pstore)
-		watch_scan_tree(m, m->config.pstore, 0, true, true, false);
+	if (m->config.pstore && *m->config.pstore &&
+	    watch_scan_tree(m, m->config.pstore, 0, true, true, false) == -ENOENT)
+		await_root(m, m->config.pstore);
 }
 
 /* The configured directories changed (start, SIGHUP): watch them afresh. */

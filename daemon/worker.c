@@ -30,6 +30,7 @@
 #include "ktriage/analyzer.h"
 #include "ktriage/build_cache.h"
 #include "ktriage/dump.h"
+#include "ktriage/kernel.h"
 #include "ktriaged.h"
 
 enum { EXIT_DONE = 0, EXIT_FAILED = 1, EXIT_NOT_READY = 3, EXIT_NO_SANDBOX = 4 };
@@ -93,12 +94,13 @@ static void child_probe(const char *path)
 /* The cache's outputs are descriptors 4 and 5 (child_main). */
 static const int cache_outputs[KT_BUILD_CACHE_KINDS] = { 4, 5 };
 
-static void child_analyze(const char *path, const char *cache_dir)
+static void child_analyze(const char *path, const char *btf_dir, const char *cache_dir)
 {
 	struct kt_report *report;
 	struct kt_build_cache_settings settings = { .dir = cache_dir, .outputs = cache_outputs };
 	struct kt_kernel_cache cache = { &settings, kt_build_cache_fetch, kt_build_cache_keep };
-	struct kt_kernel_options kernel = { .build_cache = cache_dir ? &cache : NULL };
+	struct kt_kernel_options kernel = { .btf_dir = btf_dir,
+					     .build_cache = cache_dir ? &cache : NULL };
 	struct kt_error *err = kt_analyze_path(path, &(struct kt_analyze_options){
 							     .kernel = &kernel },
 					       &report);
@@ -129,7 +131,7 @@ static bool child_descriptors(int memfd, const int *cache_fds)
 	return true;
 }
 
-static void child_main(const char *path, enum worker_mode mode, int memfd,
+static void child_main(const char *path, const char *btf_dir, enum worker_mode mode, int memfd,
 		       const char *cache_dir, const int *cache_fds,
 		       pid_t parent, double timeout, unsigned long memory_mb)
 {
@@ -156,7 +158,7 @@ static void child_main(const char *path, enum worker_mode mode, int memfd,
 	}
 	if (mode == WORKER_PROBE)
 		child_probe(path);
-	child_analyze(path, cache_fds ? cache_dir : NULL);
+	child_analyze(path, btf_dir, cache_fds ? cache_dir : NULL);
 }
 
 /* ---- In the parent --------------------------------------------------- */
@@ -338,7 +340,7 @@ int worker_start(struct manager *m, struct job *job, const char *path,
 		return r;
 	}
 	if (pid == 0)
-		child_main(path, mode, w->memfd, cache ? m->build_cache_dir : NULL,
+		child_main(path, m->btf_dir, mode, w->memfd, cache ? m->build_cache_dir : NULL,
 			   w->cache_fds, parent, w->timeout, m->config.memory_limit_mb);
 	w->pid = pid;
 	int r = sd_event_add_child(m->event, &w->child, pid, WEXITED, on_child_exit, w);

@@ -150,6 +150,7 @@ struct kt_report_input {
 	const char *file;
 	const char *kind;           /* "dump" or "log" */
 	const char *kernel_release; /* NULL when neither input says */
+	const char *host;           /* the crashed machine's nodename (dumps), else NULL */
 	const char *log_source;     /* "dump", "text" or "none" */
 	const char *panic;          /* the panic message, NULL when none */
 	bool partial;               /* some evidence could not be read */

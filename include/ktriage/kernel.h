@@ -52,6 +52,9 @@ struct kt_kernel;
 struct kt_kernel_options {
 	const char *vmlinux;    /* debug vmlinux: DWARF types and ELF symbols */
 	const char *btf;        /* a BTF file instead of the dump's own */
+	/* BUILD-ID.btf files (ktriaged keeps the running kernel's): used when
+	 * the dump's own BTF is missing and its build ID names one. */
+	const char *btf_dir;
 	const char *system_map; /* System.map symbols */
 	/* Where to keep what is decoded per kernel build; NULL for nowhere. */
 	const struct kt_kernel_cache *build_cache;
@@ -75,14 +78,31 @@ struct kt_kernel_cache {
 };
 
 /*
- * Build the model's foundations: VMCOREINFO, address translation, symbols
- * and types.  Higher parts (log, tasks, modules...) are computed on demand.
- * The dump stays owned by the caller and must outlive the kernel.
+ * Open the kernel in a dump: VMCOREINFO and address translation, without
+ * which there is no kernel.  The later bootstrap stages (enum
+ * kt_kernel_stage) are built once each, on first use or by kt_kernel_load;
+ * higher parts (log, tasks, modules...) are computed on demand.  The dump
+ * stays owned by the caller and must outlive the kernel.
  */
 struct kt_error *kt_kernel_open(struct kt_dump *dump,
 				const struct kt_kernel_options *options,
 				struct kt_kernel **out);
 void kt_kernel_close(struct kt_kernel *kernel);
+
+/* The bootstrap stages after VMCOREINFO and address translation, in order. */
+enum kt_kernel_stage {
+	KT_KERNEL_SYMBOLS,  /* kallsyms (or the vmlinux), and the direct map */
+	KT_KERNEL_TYPES,    /* BTF, or DWARF from the vmlinux */
+	KT_KERNEL_PER_CPU,  /* __per_cpu_offset[] and nr_cpu_ids */
+	KT_KERNEL_NR_STAGES,
+};
+/*
+ * Build every stage up to and including upto, in order, each once: NULL
+ * when they all stand, else why the first that could not be built failed.
+ * A failed stage stays failed; what does not need it still works (a dump
+ * with damaged BTF still has its log).
+ */
+struct kt_error *kt_kernel_load(struct kt_kernel *kernel, enum kt_kernel_stage upto);
 struct kt_dump *kt_kernel_dump(const struct kt_kernel *kernel);
 const struct kt_vmcoreinfo *kt_kernel_vmcoreinfo(const struct kt_kernel *kernel);
 const char *kt_kernel_release(const struct kt_kernel *kernel);
@@ -305,6 +325,8 @@ struct kt_sysinfo {
  * (or -1) with a kernel warning; only a kernel with nothing readable fails.
  */
 struct kt_error *kt_sysinfo(struct kt_kernel *kernel, struct kt_sysinfo *out);
+/* The crashed machine's name (init_uts_ns), NUL-terminated in buf. */
+struct kt_error *kt_kernel_nodename(struct kt_kernel *kernel, char *buf, size_t size);
 
 /* ---- Stacks ---------------------------------------------------------- */
 
@@ -344,6 +366,9 @@ struct kt_stack {
 struct kt_error *kt_stack_unwind(struct kt_kernel *kernel,
 				 const struct kt_task *task,
 				 struct kt_stack **out);
+/* A CPU's stack from the registers it saved, with no task (nor types) needed. */
+struct kt_error *kt_stack_unwind_cpu(struct kt_kernel *kernel, unsigned cpu,
+				     struct kt_stack **out);
 void kt_stack_free(struct kt_stack *stack);
 /* Registers a CPU saved in the dump's notes (NT_PRSTATUS), if any. */
 bool kt_cpu_registers(struct kt_kernel *kernel, unsigned cpu,

@@ -33,7 +33,7 @@ struct json_object;
 struct kt_store;
 
 #define KT_STORE_DB_NAME "ktriage.db"
-#define KT_STORE_SCHEMA_VERSION 1
+#define KT_STORE_SCHEMA_VERSION 2
 #define KT_IDENTITY_HASH_BYTES (64 * 1024)
 
 /* Read-only opens never create or migrate the database. */
@@ -146,14 +146,33 @@ struct kt_error *kt_store_findings(struct kt_store *store, int64_t analysis_id,
 				   size_t *count);
 void kt_store_findings_free(struct kt_store_finding *findings, size_t count);
 
-/* Dumps per latest outcome, verdict and signature (the Prometheus counters). */
+/*
+ * Dumps per latest outcome, crashed host, kernel release, verdict and
+ * signature (the Prometheus counters).
+ */
 struct kt_store_count {
 	char *outcome, *verdict, *signature; /* verdict, signature NULL unless triaged */
+	char *host, *kernel_release;         /* NULL when the report did not say */
 	uint64_t count;
 	double last_finished;
 };
 struct kt_error *kt_store_counts(struct kt_store *store,
 				 struct kt_store_count **counts, size_t *count);
 void kt_store_counts_free(struct kt_store_count *counts, size_t count);
+
+/*
+ * STATE/queue.json: the inputs ktriaged has seen but not yet recorded, with
+ * their state ("settling", "waiting", "probing", "queued", "running"),
+ * written by the daemon for `ktriage list`.
+ */
+#define KT_PENDING_FILE "queue.json"
+struct kt_pending_job {
+	char *path, *kind, *state;
+	double since;              /* when the daemon first saw it */
+};
+/* None (and no error) when the file is absent or the daemon that wrote it is gone. */
+struct kt_error *kt_pending_read(const char *state_dir, struct kt_pending_job **jobs,
+				 size_t *count);
+void kt_pending_free(struct kt_pending_job *jobs, size_t count);
 
 #endif

@@ -115,6 +115,18 @@ static void note_kernel_warnings(struct kt_analysis *a)
 		kt_analysis_note(a, "memory: %zu more warnings", n - MAX_WARNING_NOTES);
 }
 
+/* The crashed machine, for grouping in the fleet's alerting; NULL unreadable. */
+static const char *nodename(struct kt_report *report, struct kt_kernel *kernel)
+{
+	char name[65];
+	struct kt_error *err = kt_kernel_nodename(kernel, name, sizeof(name));
+	if (err) {
+		kt_error_free(err);
+		return NULL;
+	}
+	return *name ? kt_arena_strdup(report->arena, name) : NULL;
+}
+
 static struct kt_error *run(struct kt_report *report, struct kt_kernel *kernel)
 {
 	struct kt_log_facts facts;
@@ -139,6 +151,7 @@ static struct kt_error *run(struct kt_report *report, struct kt_kernel *kernel)
 							       kt_kernel_release(kernel));
 	else
 		report->input.kernel_release = facts.release;
+	report->input.host = kernel ? nodename(report, kernel) : NULL;
 	if (kt_arena_failed(report->arena) || report->count == 0)
 		return &kt_error_out_of_memory;
 	return NULL;

@@ -230,6 +230,21 @@ enum kt_claim kt_analysis_finding_claim(const struct kt_analysis *analysis,
  * registers as evidence, the culprit frames in the signature.  The caller
  * writes the summary and advice.
  */
+/*
+ * Give fn every oops of a kind in kinds (KT_OOPS_KIND bits) that no pattern
+ * before claimed, in log order (oops_finding.c).  KT_OOPS_PATTERN makes a
+ * pattern of it: one line, its name and the kinds it explains, in a file
+ * that defines analyze_oops().
+ */
+#define KT_OOPS_KIND(kind) (1u << (kind))
+void kt_each_oops(struct kt_analysis *analysis, unsigned kinds,
+		  void (*fn)(struct kt_analysis *analysis, const struct kt_oops *oops));
+#define KT_OOPS_PATTERN(name_, kinds_)                                      \
+	static void analyze(struct kt_analysis *a)                          \
+	{                                                                    \
+		kt_each_oops(a, (kinds_), analyze_oops);                     \
+	}                                                                    \
+	const struct kt_analyzer kt_analyzer_##name_ = { #name_, analyze };
 struct kt_finding_draft *kt_oops_finding(struct kt_analysis *analysis,
 					 const char *verdict,
 					 const struct kt_oops *oops,
@@ -258,6 +273,13 @@ void kt_hung_wait(const struct kt_analysis *analysis, size_t i, struct kt_wait *
 
 /* The first frame of a lockup trace after the detector's and interrupt entry's. */
 size_t kt_lockup_culprit(const struct kt_text_trace *trace);
+/* The trace from the culprit on. */
+struct kt_text_trace kt_lockup_rest(const struct kt_text_trace *trace, size_t culprit);
+/* The lockup's task from the log, its frames from the culprit on, in role. */
+struct kt_evidence_task *kt_lockup_task(struct kt_analysis *analysis, struct kt_finding_draft *f,
+					int32_t pid, const char *comm,
+					const struct kt_text_trace *trace, size_t culprit,
+					const char *role);
 /* RIP and stack printed after a lockup detector's line, as an oops report. */
 void kt_lockup_report(struct kt_analysis *analysis, size_t line, size_t limit,
 		      struct kt_oops *oops);

@@ -525,6 +525,34 @@ static void note_release(struct kt_arena *arena, struct kt_log_facts *facts,
 	}
 }
 
+/* Bodies once every header is known: each ends where the next begins. */
+static void report_bodies(struct kt_arena *arena, const struct kt_log_text *log,
+			  struct kt_log_facts *facts)
+{
+	size_t n = kt_log_text_count(log);
+	for (size_t k = 0; k < facts->nr_oopses; k++) {
+		size_t limit = k + 1 < facts->nr_oopses ? facts->oopses[k + 1].line : n;
+		size_t start = facts->oopses[k].line;
+		for (size_t i = start + 1; i < limit && i < start + OOPS_MAX_LINES; i++)
+			if (is_report_start(line_text(log, i))) {
+				limit = i;
+				break;
+			}
+		if (limit > start + OOPS_MAX_LINES)
+			limit = start + OOPS_MAX_LINES;
+		oops_body(arena, log, &facts->oopses[k], limit);
+	}
+	for (size_t k = 0; k < facts->nr_hung; k++) {
+		size_t start = facts->hung[k].line, limit = n;
+		for (size_t i = start + 1; i < n; i++)
+			if (is_report_start(line_text(log, i))) {
+				limit = i;
+				break;
+			}
+		hung_body(arena, log, &facts->hung[k], limit);
+	}
+}
+
 struct kt_error *kt_log_facts_parse(struct kt_arena *arena,
 				    const struct kt_log_text *log,
 				    struct kt_log_facts *facts)
@@ -560,28 +588,7 @@ struct kt_error *kt_log_facts_parse(struct kt_arena *arena,
 		if (push_oops(arena, facts, &oops_cap, &oops))
 			open = &facts->oopses[facts->nr_oopses - 1];
 	}
-	/* Bodies once every header is known: each ends where the next begins. */
-	for (size_t k = 0; k < facts->nr_oopses; k++) {
-		size_t limit = k + 1 < facts->nr_oopses ? facts->oopses[k + 1].line : n;
-		size_t start = facts->oopses[k].line;
-		for (size_t i = start + 1; i < limit && i < start + OOPS_MAX_LINES; i++)
-			if (is_report_start(line_text(log, i))) {
-				limit = i;
-				break;
-			}
-		if (limit > start + OOPS_MAX_LINES)
-			limit = start + OOPS_MAX_LINES;
-		oops_body(arena, log, &facts->oopses[k], limit);
-	}
-	for (size_t k = 0; k < facts->nr_hung; k++) {
-		size_t start = facts->hung[k].line, limit = n;
-		for (size_t i = start + 1; i < n; i++)
-			if (is_report_start(line_text(log, i))) {
-				limit = i;
-				break;
-			}
-		hung_body(arena, log, &facts->hung[k], limit);
-	}
+	report_bodies(arena, log, facts);
 	facts->hung_waits = facts->nr_hung ? kt_arena_alloc(arena, facts->nr_hung *
 							     sizeof(*facts->hung_waits)) : NULL;
 	for (size_t k = 0; facts->hung_waits && k < facts->nr_hung; k++)

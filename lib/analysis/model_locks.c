@@ -236,6 +236,41 @@ static const char *chain_text(struct kt_analysis *a, const struct kt_lock_graph 
 	return nr_seen > 1 ? kt_arena_strdup(a->arena, text) : NULL;
 }
 
+/* The graph's cycles through the finding's tasks, as facts. */
+static void note_cycles(struct kt_analysis *a, struct kt_finding_draft *f,
+			const struct kt_lock_graph *g, struct kt_model_lock_summary *out)
+{
+	for (size_t i = 0; i < g->nr_cycles; i++) {
+		const struct kt_lock_cycle *c = &g->cycles[i];
+		bool ours = false;
+		for (size_t k = 0; k < c->length; k++)
+			ours |= kt_finding_task(f, c->pids[k]) != NULL;
+		if (!ours)
+			continue;
+		out->cycles++;
+		const char *text = cycle_text(a, g, c);
+		if (!out->cycle)
+			out->cycle = text;
+		kt_finding_fact(f, out->cycles == 1 ? "cycle" : "cycle_more", "%s", text);
+	}
+}
+
+/* What the busiest lock's owner waits on in turn: the likely root. */
+static void note_root_wait(struct kt_analysis *a, const struct kt_lock_graph *g,
+			   struct kt_model_lock_summary *out)
+{
+	if (out->busiest && out->busiest->owner_pid >= 0) {
+		out->root_pid = out->busiest->owner_pid;
+		for (size_t i = 0; i < g->nr_waits; i++)
+			if (g->waits[i].pid == out->root_pid && g->waits[i].kind != KT_WAIT_NONE)
+				out->root_wait = kt_arena_printf(a->arena, "%s%s(%s, in %s)",
+								 g->waits[i].symbol,
+								 *g->waits[i].symbol ? " " : "",
+								 kt_lock_kind_name(g->waits[i].kind),
+								 g->waits[i].function);
+	}
+}
+
 bool kt_model_locks(struct kt_analysis *a, struct kt_finding_draft *f,
 		    struct kt_model_lock_summary *out)
 {
@@ -272,33 +307,12 @@ bool kt_model_locks(struct kt_analysis *a, struct kt_finding_draft *f,
 		}
 	}
 	task_waits(a, f, g);
-	for (size_t i = 0; i < g->nr_cycles; i++) {
-		const struct kt_lock_cycle *c = &g->cycles[i];
-		bool ours = false;
-		for (size_t k = 0; k < c->length; k++)
-			ours |= kt_finding_task(f, c->pids[k]) != NULL;
-		if (!ours)
-			continue;
-		out->cycles++;
-		const char *text = cycle_text(a, g, c);
-		if (!out->cycle)
-			out->cycle = text;
-		kt_finding_fact(f, out->cycles == 1 ? "cycle" : "cycle_more", "%s", text);
-	}
+	note_cycles(a, f, g, out);
 	if (out->busiest && out->busiest->nr_waiters)
 		out->chain = chain_text(a, g, out->busiest->waiter_pids[0]);
 	if (out->chain)
 		kt_finding_fact(f, "chain", "%s", out->chain);
-	if (out->busiest && out->busiest->owner_pid >= 0) {
-		out->root_pid = out->busiest->owner_pid;
-		for (size_t i = 0; i < g->nr_waits; i++)
-			if (g->waits[i].pid == out->root_pid && g->waits[i].kind != KT_WAIT_NONE)
-				out->root_wait = kt_arena_printf(a->arena, "%s%s(%s, in %s)",
-								 g->waits[i].symbol,
-								 *g->waits[i].symbol ? " " : "",
-								 kt_lock_kind_name(g->waits[i].kind),
-								 g->waits[i].function);
-	}
+	note_root_wait(a, g, out);
 	if (out->locks)
 		kt_finding_add_sources(f, KT_FROM_MEMORY);
 	return out->locks > 0;

@@ -150,6 +150,7 @@ static struct json_object *input_json(const struct kt_report_input *in)
 	json_object_object_add(o, "file", json_object_new_string(in->file));
 	json_object_object_add(o, "kind", json_object_new_string(in->kind));
 	json_object_object_add(o, "kernel_release", string_or_null(in->kernel_release));
+	json_object_object_add(o, "host", string_or_null(in->host));
 	json_object_object_add(o, "log_source", json_object_new_string(in->log_source));
 	json_object_object_add(o, "partial", json_object_new_boolean(in->partial));
 	return o;

@@ -111,6 +111,8 @@ struct taker {
 static const struct taker takers[] = {
 	{ "percpu_rwsem", "cgroup_can_fork", "cgroup_threadgroup_rwsem" },
 	{ "percpu_rwsem", "cgroup_threadgroup_change_begin", "cgroup_threadgroup_rwsem" },
+	/* before 5.7 copy_process took it through the inlined change_begin */
+	{ "percpu_rwsem", "copy_process", "cgroup_threadgroup_rwsem" },
 	{ "percpu_rwsem", "cgroup_attach_lock", "cgroup_threadgroup_rwsem" },
 	{ "percpu_rwsem", "cgroup_procs_write_start", "cgroup_threadgroup_rwsem" },
 	{ "percpu_rwsem", "__cgroup_procs_write", "cgroup_threadgroup_rwsem" },
@@ -196,8 +198,11 @@ void kt_wait_classify(const struct kt_text_trace *trace, struct kt_wait *wait)
 			continue;
 		const struct primitive *p = primitive_of(f->function);
 		if (p) {
-			/* The outermost slow-path frame names the mode best. */
-			if (!prim || (!prim->mode && p->mode))
+			/* The outermost slow-path frame names the mode best;
+			 * before 5.8 a percpu_rwsem sleeps in the rwsem it embeds. */
+			if (!prim || (!prim->mode && p->mode) ||
+			    (strcmp(p->primitive, "percpu_rwsem") == 0 &&
+			     strcmp(prim->primitive, "rwsem") == 0))
 				prim = p;
 			continue;
 		}

@@ -100,6 +100,15 @@ const void *kt_page_cache_lookup(struct kt_page_cache *cache, uint64_t pfn);
 void *kt_page_cache_slot(struct kt_page_cache *cache, uint64_t pfn);
 void kt_page_cache_commit(struct kt_page_cache *cache, uint64_t pfn);
 
+/* A kdump page descriptor: offset, size, flags, page flags (kdump.c). */
+#define KT_KDUMP_DESC_SIZE 24
+/*
+ * Count the pages the file lost into dump->info.pages_missing (and mark it
+ * truncated when the header did not say so), from the descriptor table at
+ * descs_off (kdump_missing.c).
+ */
+struct kt_error *kt_kdump_count_missing(struct kt_dump *dump, uint64_t descs_off);
+
 static inline bool kt_is_power_of_two(uint64_t x)
 {
 	return x && !(x & (x - 1));

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "ktriage/bytes.h"
 
 /* disk_dump_header.status and page_desc.flags */
 #define DH_COMPRESSED_ZLIB 0x1
@@ -29,7 +30,6 @@
 
 #define HEADER_SIZE 464
 #define SUB_HEADER_SIZE 104
-#define DESC_SIZE 24
 #define MAX_HEADER_VERSION 6
 #define BITMAP_CHUNK 4096 /* bytes of bitmap per rank entry and cache slot */
 #define BITMAP_SLOTS 16
@@ -71,50 +71,36 @@ struct kdump {
 	uint64_t file_size;
 };
 
-static uint32_t le32(const uint8_t *p)
-{
-	uint32_t v;
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static uint64_t le64(const uint8_t *p)
-{
-	uint64_t v;
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
 static void parse_header(const uint8_t *b, struct kdump_header *h)
 {
-	h->header_version = (int32_t)le32(b + 8);
+	h->header_version = (int32_t)kt_le32(b + 8);
 	memcpy(h->release, b + 12 + 2 * 65, 65);
 	h->release[64] = '\0';
 	memcpy(h->machine, b + 12 + 4 * 65, 65);
 	h->machine[64] = '\0';
-	h->tv_sec = (int64_t)le64(b + 408);
-	h->status = le32(b + 424);
-	h->block_size = (int32_t)le32(b + 428);
-	h->sub_hdr_size = (int32_t)le32(b + 432);
-	h->bitmap_blocks = le32(b + 436);
-	h->max_mapnr = le32(b + 440);
-	h->nr_cpus = (int32_t)le32(b + 460);
+	h->tv_sec = (int64_t)kt_le64(b + 408);
+	h->status = kt_le32(b + 424);
+	h->block_size = (int32_t)kt_le32(b + 428);
+	h->sub_hdr_size = (int32_t)kt_le32(b + 432);
+	h->bitmap_blocks = kt_le32(b + 436);
+	h->max_mapnr = kt_le32(b + 440);
+	h->nr_cpus = (int32_t)kt_le32(b + 460);
 }
 
 static void parse_sub_header(const uint8_t *b, struct kdump_sub_header *s)
 {
-	s->phys_base = le64(b);
-	s->dump_level = (int32_t)le32(b + 8);
-	s->split = (int32_t)le32(b + 12);
-	s->start_pfn = le64(b + 16);
-	s->end_pfn = le64(b + 24);
-	s->offset_vmcoreinfo = le64(b + 32);
-	s->size_vmcoreinfo = le64(b + 40);
-	s->offset_note = le64(b + 48);
-	s->size_note = le64(b + 56);
-	s->start_pfn_64 = le64(b + 80);
-	s->end_pfn_64 = le64(b + 88);
-	s->max_mapnr_64 = le64(b + 96);
+	s->phys_base = kt_le64(b);
+	s->dump_level = (int32_t)kt_le32(b + 8);
+	s->split = (int32_t)kt_le32(b + 12);
+	s->start_pfn = kt_le64(b + 16);
+	s->end_pfn = kt_le64(b + 24);
+	s->offset_vmcoreinfo = kt_le64(b + 32);
+	s->size_vmcoreinfo = kt_le64(b + 40);
+	s->offset_note = kt_le64(b + 48);
+	s->size_note = kt_le64(b + 56);
+	s->start_pfn_64 = kt_le64(b + 80);
+	s->end_pfn_64 = kt_le64(b + 88);
+	s->max_mapnr_64 = kt_le64(b + 96);
 }
 
 __attribute__((format(printf, 2, 3)))
@@ -258,7 +244,7 @@ static uint64_t popcount_bytes(const uint8_t *p, size_t n)
 	uint64_t count = 0;
 	size_t i = 0;
 	for (; i + 8 <= n; i += 8)
-		count += (uint64_t)__builtin_popcountll(le64(p + i));
+		count += (uint64_t)__builtin_popcountll(kt_le64(p + i));
 	for (; i < n; i++)
 		count += (uint64_t)__builtin_popcount(p[i]);
 	return count;
@@ -377,8 +363,8 @@ static struct kt_error *read_desc(struct kt_dump *dump, uint64_t pfn,
 	struct kt_error *err = desc_index(dump, pfn, &index);
 	if (err)
 		return err;
-	uint8_t raw[DESC_SIZE];
-	err = kt_source_read(dump->source, k->descs_off + index * DESC_SIZE,
+	uint8_t raw[KT_KDUMP_DESC_SIZE];
+	err = kt_source_read(dump->source, k->descs_off + index * KT_KDUMP_DESC_SIZE,
 			     raw, sizeof(raw));
 	if (err) {
 		enum kt_error_code code = err->code;
@@ -388,9 +374,9 @@ static struct kt_error *read_desc(struct kt_dump *dump, uint64_t pfn,
 				       dump->info.path, (unsigned long long)pfn,
 				       (unsigned long long)index);
 	}
-	pd->offset = le64(raw);
-	pd->size = le32(raw + 8);
-	pd->flags = le32(raw + 12);
+	pd->offset = kt_le64(raw);
+	pd->size = kt_le32(raw + 8);
+	pd->flags = kt_le32(raw + 12);
 	return NULL;
 }
 
@@ -554,108 +540,6 @@ static struct kt_error *read_sub_header(struct kt_dump *dump,
 	return NULL;
 }
 
-static bool desc_lost(struct kt_dump *dump, const uint8_t *raw)
-{
-	uint64_t offset = le64(raw);
-	uint32_t size = le32(raw + 8);
-	if (offset == 0 && size == 0)
-		return true; /* never written: makedumpfile ran out of space */
-	return !kt_source_covers(dump->source, offset, size);
-}
-
-enum { DESCS_PER_READ = 2730 }; /* 64 KiB of descriptors */
-
-/* Descriptors [first, first + n) into buf; false if any is not in the file. */
-static bool read_descs(struct kt_dump *dump, uint64_t first, uint64_t n,
-		       uint8_t *buf)
-{
-	struct kdump *k = dump->format;
-	struct kt_error *err = kt_source_read(dump->source,
-					      k->descs_off + first * DESC_SIZE,
-					      buf, (size_t)n * DESC_SIZE);
-	kt_error_free(err);
-	return !err;
-}
-
-/*
- * Whether a dump that is neither flagged nor cut inside its descriptor
- * table still has all its data.  makedumpfile writes page data in pfn
- * order, except that every zero page shares one copy near the start, so
- * the last descriptor that is not a trailing run of shared ones holds the
- * data that ends last.  Walk back over that run, a chunk at a time.
- */
-static bool data_looks_whole(struct kt_dump *dump, uint64_t total,
-			     uint8_t *buf)
-{
-	if (total == 0)
-		return true;
-	uint8_t last[DESC_SIZE];
-	if (!read_descs(dump, total - 1, 1, last) || desc_lost(dump, last))
-		return false;
-	for (uint64_t end = total; end > 0;) {
-		uint64_t n = end < DESCS_PER_READ ? end : DESCS_PER_READ;
-		end -= n;
-		if (!read_descs(dump, end, n, buf))
-			return false;
-		for (uint64_t j = n; j-- > 0;) {
-			const uint8_t *d = buf + j * DESC_SIZE;
-			if (memcmp(d, last, 12) != 0) /* offset and size */
-				return !desc_lost(dump, d);
-		}
-	}
-	return true;
-}
-
-/* Lost pages among descriptors [first, first + n), one by one if need be. */
-static uint64_t count_lost(struct kt_dump *dump, uint64_t first, uint64_t n,
-			   uint8_t *buf)
-{
-	uint64_t lost = 0;
-	if (read_descs(dump, first, n, buf)) {
-		for (uint64_t j = 0; j < n; j++)
-			lost += desc_lost(dump, buf + j * DESC_SIZE);
-		return lost;
-	}
-	/* Part of the chunk is gone: those past the end need no read (a
-	 * failed read makes an error message, and a big dump cut early has
-	 * millions of descriptors past the end). */
-	struct kdump *k = dump->format;
-	for (uint64_t j = 0; j < n; j++)
-		lost += !kt_source_covers(dump->source,
-					  k->descs_off + (first + j) * DESC_SIZE,
-					  DESC_SIZE) ||
-			!read_descs(dump, first + j, 1, buf) || desc_lost(dump, buf);
-	return lost;
-}
-
-/*
- * Pages whose descriptor or data the file lost.  An intact dump is known
- * from the tail of its descriptor table; only a damaged one pays for a
- * scan of the whole table, read in large sequential chunks.
- */
-static struct kt_error *count_missing(struct kt_dump *dump)
-{
-	uint64_t total = dump->info.pages_present;
-	uint8_t *buf = malloc(DESCS_PER_READ * DESC_SIZE);
-	if (!buf)
-		return &kt_error_out_of_memory;
-	if (!dump->info.incomplete && !kt_source_truncated(dump->source) &&
-	    data_looks_whole(dump, total, buf)) {
-		free(buf);
-		return NULL;
-	}
-	uint64_t lost = 0;
-	for (uint64_t i = 0; i < total; i += DESCS_PER_READ) {
-		uint64_t n = total - i < DESCS_PER_READ ? total - i : DESCS_PER_READ;
-		lost += count_lost(dump, i, n, buf);
-	}
-	free(buf);
-	dump->info.pages_missing = lost;
-	if (lost && !dump->info.incomplete)
-		dump->info.truncated = true;
-	return NULL;
-}
-
 static struct kt_error *kdump_open(struct kt_dump *dump)
 {
 	uint8_t raw[HEADER_SIZE];
@@ -699,7 +583,7 @@ static struct kt_error *kdump_open(struct kt_dump *dump)
 	err = read_notes(dump, &s);
 	if (!err)
 		err = build_rank(dump);
-	return err ? err : count_missing(dump);
+	return err ? err : kt_kdump_count_missing(dump, k->descs_off);
 }
 
 static void kdump_close(struct kt_dump *dump)

@@ -10,8 +10,6 @@
 
 #include "internal.h"
 
-#define MAX_THREAD_SIZE (32u << 10)
-
 static void note_registers(const struct kt_prstatus *p, struct kt_regs *regs)
 {
 	memset(regs, 0, sizeof(*regs));
@@ -20,10 +18,10 @@ static void note_registers(const struct kt_prstatus *p, struct kt_regs *regs)
 	memcpy(regs, p->regs, n);
 }
 
-static bool on_stack_of(const struct kt_task *task, uint64_t sp)
+static bool on_stack_of(struct kt_kernel *k, const struct kt_task *task, uint64_t sp)
 {
 	return task && task->stack && sp >= task->stack &&
-	       sp - task->stack < MAX_THREAD_SIZE;
+	       sp - task->stack < kt_kernel_thread_size(k);
 }
 
 bool kt_cpu_registers(struct kt_kernel *k, unsigned cpu, struct kt_regs *regs)
@@ -33,7 +31,7 @@ bool kt_cpu_registers(struct kt_kernel *k, unsigned cpu, struct kt_regs *regs)
 	const struct kt_task *current = kt_task_current(k, cpu);
 	for (size_t i = 0; i < count; i++) {
 		note_registers(kt_dump_prstatus(dump, i), regs);
-		if (on_stack_of(current, regs->sp))
+		if (on_stack_of(k, current, regs->sp))
 			return true;
 	}
 	/* No stack matched: trust the order, unless it matched another CPU. */
@@ -41,7 +39,7 @@ bool kt_cpu_registers(struct kt_kernel *k, unsigned cpu, struct kt_regs *regs)
 		return false;
 	note_registers(kt_dump_prstatus(dump, cpu), regs);
 	for (unsigned other = 0; other < kt_kernel_nr_cpus(k); other++)
-		if (other != cpu && on_stack_of(kt_task_current(k, other), regs->sp))
+		if (other != cpu && on_stack_of(k, kt_task_current(k, other), regs->sp))
 			return false;
 	return true;
 }

@@ -54,12 +54,15 @@ struct kt_kernel {
 
 	unsigned nr_cpus;
 	uint64_t *per_cpu_offset;    /* __per_cpu_offset[nr_cpus] */
+	uint64_t thread_size;        /* THREAD_SIZE, 0 until asked (thread_size.c) */
 
-	/* Foundations are built on first use (kt_kernel_need_*): dmesg needs
-	 * neither symbols nor types, and a dump whose BTF is damaged still
-	 * has a log. */
-	bool symbols_tried, types_tried, per_cpu_tried;
-	struct kt_error *symbols_error, *types_error;
+	/* The bootstrap stages are built on first use (kt_kernel_need_*) or by
+	 * kt_kernel_load: dmesg needs neither symbols nor types, and a dump
+	 * whose BTF is damaged still has a log.  Each is tried once. */
+	struct {
+		bool tried;
+		struct kt_error *error;  /* why it failed */
+	} stages[KT_KERNEL_NR_STAGES];
 
 	char **warnings;
 	size_t nr_warnings;
@@ -74,6 +77,9 @@ struct kt_kernel {
 size_t kt_kernel_max_objects(const struct kt_kernel *kernel,
 			     uint64_t object_size);
 
+/* THREAD_SIZE, the size of a task's kernel stack (thread_size.c). */
+uint64_t kt_kernel_thread_size(struct kt_kernel *kernel);
+
 /* Record a problem that did not stop the model (kernel.c). */
 void kt_kernel_warn(struct kt_kernel *kernel, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -86,11 +92,21 @@ void kt_kernel_warn(struct kt_kernel *kernel, const char *fmt, ...)
 struct kt_error *kt_kernel_need_symbols(struct kt_kernel *kernel);
 struct kt_error *kt_kernel_need_types(struct kt_kernel *kernel);
 
-/* Concerns' set-up and tear-down, called by kernel.c in this order. */
+/* The foundations' set-up and tear-down (kernel.c calls them). */
 struct kt_error *kt_symbols_init(struct kt_kernel *kernel);
 void kt_symbols_destroy(struct kt_kernel *kernel);
 struct kt_error *kt_types_init(struct kt_kernel *kernel);
 void kt_types_destroy(struct kt_kernel *kernel);
+
+/*
+ * The concerns built on the foundations (log, tasks, modules, ORC...): each
+ * builds its state on first use and frees it in its destroy function, one
+ * row of concerns.c; kt_kernel_close runs the rows in order, before the
+ * foundations go.  kernel.c names none of them.
+ */
+typedef void kt_kernel_concern_destroy_fn(struct kt_kernel *kernel);
+extern kt_kernel_concern_destroy_fn *const kt_kernel_concerns[];
+extern const size_t kt_nr_kernel_concerns;
 void kt_log_destroy(struct kt_kernel *kernel);
 void kt_tasks_destroy(struct kt_kernel *kernel);
 void kt_modules_destroy(struct kt_kernel *kernel);

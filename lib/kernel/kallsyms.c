@@ -12,20 +12,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kallsyms_scan.h"
 #include "symtab.h"
 
 #define MAX_SYMBOLS (1u << 21)
 #define MAX_NAMES_BYTES (64u << 20)
 #define TOKEN_TABLE_MAX (64u << 10)
 
-struct kallsyms_tables {
-	uint64_t names, num_syms, token_table, token_index, offsets,
-		relative_base;
-};
-
+/* VMCOREINFO names the tables since 6.0; before, the image is searched. */
 static struct kt_error *find_tables(struct kt_kernel *k,
-				    struct kallsyms_tables *t)
+				    struct kt_kallsyms_tables *t)
 {
+	uint64_t names_at;
+	if (!kt_vmcoreinfo_symbol(k->vmcoreinfo, "kallsyms_names", &names_at)) {
+		struct kt_kallsyms_scan_result found;
+		struct kt_error *err = kt_kallsyms_scan_kernel(k, &found);
+		*t = found.tables;
+		return err;
+	}
 	static const char *const names[] = {
 		"kallsyms_names",       "kallsyms_num_syms",
 		"kallsyms_token_table", "kallsyms_token_index",
@@ -179,7 +183,7 @@ void kt_kallsyms_free(struct kt_kallsyms_buffers *b)
 
 struct kt_error *kt_kallsyms_locate(struct kt_kernel *k, struct kt_kallsyms_location *at)
 {
-	struct kallsyms_tables t;
+	struct kt_kallsyms_tables t;
 	struct kt_error *err = find_tables(k, &t);
 	if (err)
 		return err;

@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * The kernel model's foundations, in bootstrap order: VMCOREINFO, the
- * kernel image mapping, kallsyms, the direct map, BTF, per-CPU offsets.
+ * The kernel model's foundations, in bootstrap order: VMCOREINFO and the
+ * architecture's address translation when the kernel is opened; then the
+ * stages (enum kt_kernel_stage) each built once, on first use or by
+ * kt_kernel_load: symbols (kallsyms and the direct map), types (BTF or
+ * DWARF), per-CPU offsets.  A stage's failure is kept and given again to
+ * whoever asks.  The concerns above (concerns.c) are not named here.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -160,59 +164,105 @@ static struct kt_error *copy_error(const struct kt_error *err, const char *what)
 	return kt_error_create(KT_ERR_NOT_FOUND, "%s are still being built", what);
 }
 
-struct kt_error *kt_kernel_need_symbols(struct kt_kernel *k)
+static struct kt_error *build_symbols(struct kt_kernel *k)
 {
-	if (k->symbols)
+	struct kt_error *err = kt_symbols_init(k);
+	if (!err && k->arch->late_init)
+		err = k->arch->late_init(k);
+	return name_dump(k, err);
+}
+
+static bool symbols_ready(const struct kt_kernel *k)
+{
+	return k->symbols != NULL;
+}
+
+static struct kt_error *build_types(struct kt_kernel *k)
+{
+	return name_dump(k, kt_types_init(k));
+}
+
+static bool types_ready(const struct kt_kernel *k)
+{
+	return k->types != NULL;
+}
+
+static struct kt_error *build_per_cpu(struct kt_kernel *k)
+{
+	load_per_cpu(k);
+	return NULL;
+}
+
+static bool per_cpu_ready(const struct kt_kernel *k)
+{
+	return k->stages[KT_KERNEL_PER_CPU].tried; /* what is missing was warned */
+}
+
+/* The stages after open, in bootstrap order (enum kt_kernel_stage). */
+static const struct stage {
+	const char *name;
+	struct kt_error *(*build)(struct kt_kernel *k);
+	bool (*ready)(const struct kt_kernel *k);
+} stages[KT_KERNEL_NR_STAGES] = {
+	[KT_KERNEL_SYMBOLS] = { "symbols", build_symbols, symbols_ready },
+	[KT_KERNEL_TYPES] = { "types", build_types, types_ready },
+	[KT_KERNEL_PER_CPU] = { "per-CPU offsets", build_per_cpu, per_cpu_ready },
+};
+
+/*
+ * Build a stage the first time anything asks; later calls answer at once.
+ * The error, when there is one, is a fresh copy of why it is missing.
+ */
+static struct kt_error *need_stage(struct kt_kernel *k, enum kt_kernel_stage s)
+{
+	if (stages[s].ready(k))
 		return NULL;
-	if (!k->symbols_tried) {
-		/* Marked first: building them reads memory, which may ask again. */
-		k->symbols_tried = true;
-		k->symbols_error = kt_symbols_init(k);
-		if (!k->symbols_error && k->arch->late_init)
-			k->symbols_error = k->arch->late_init(k);
-		k->symbols_error = name_dump(k, k->symbols_error);
-		if (k->symbols)
+	if (!k->stages[s].tried) {
+		/* Marked first: building reads memory, which may ask again. */
+		k->stages[s].tried = true;
+		k->stages[s].error = stages[s].build(k);
+		if (stages[s].ready(k))
 			return NULL;
 	}
-	return copy_error(k->symbols_error, "symbols");
+	return copy_error(k->stages[s].error, stages[s].name);
+}
+
+struct kt_error *kt_kernel_need_symbols(struct kt_kernel *k)
+{
+	return need_stage(k, KT_KERNEL_SYMBOLS);
 }
 
 struct kt_error *kt_kernel_need_types(struct kt_kernel *k)
 {
-	if (k->types)
-		return NULL;
-	if (!k->types_tried) {
-		k->types_tried = true;
-		k->types_error = name_dump(k, kt_types_init(k));
-		if (k->types)
-			return NULL;
-	}
-	return copy_error(k->types_error, "types");
+	return need_stage(k, KT_KERNEL_TYPES);
 }
 
-static void need_per_cpu(struct kt_kernel *k)
+struct kt_error *kt_kernel_load(struct kt_kernel *k, enum kt_kernel_stage upto)
 {
-	if (k->per_cpu_tried)
-		return;
-	k->per_cpu_tried = true;
-	load_per_cpu(k);
+	struct kt_error *first = NULL;
+	for (unsigned s = 0; s <= upto && s < KT_KERNEL_NR_STAGES; s++) {
+		struct kt_error *err = need_stage(k, s);
+		if (first)
+			kt_error_free(err);
+		else
+			first = err;
+	}
+	return first;
 }
 
 void kt_kernel_close(struct kt_kernel *k)
 {
 	if (!k)
 		return;
-	kt_orc_destroy(k);
-	kt_modules_destroy(k);
-	kt_tasks_destroy(k);
-	kt_log_destroy(k);
+	for (size_t i = 0; i < kt_nr_kernel_concerns; i++)
+		kt_kernel_concerns[i](k);
 	kt_types_destroy(k);
 	kt_symbols_destroy(k);
 	if (k->arch && k->arch->destroy)
 		k->arch->destroy(k);
 	kt_vmcoreinfo_free(k->vmcoreinfo);
-	kt_error_free(k->symbols_error);
-	kt_error_free(k->types_error);
+	for (unsigned s = 0; s < KT_KERNEL_NR_STAGES; s++)
+		kt_error_free(k->stages[s].error);
 	free(k->per_cpu_offset);
 	for (size_t i = 0; i < k->nr_warnings; i++)
 		free(k->warnings[i]);
@@ -240,7 +290,8 @@ struct kt_error *kt_kernel_symbol(struct kt_kernel *k, const char *name,
 {
 	if (kt_vmcoreinfo_symbol(k->vmcoreinfo, name, address))
 		return NULL;
-	if (k->symbols_tried && !k->symbols && !k->symbols_error)
+	if (k->stages[KT_KERNEL_SYMBOLS].tried && !k->symbols &&
+	    !k->stages[KT_KERNEL_SYMBOLS].error)
 		return kt_error_create(KT_ERR_NOT_FOUND,
 				       "symbol %s: not in VMCOREINFO, and kallsyms is not read yet",
 				       name);
@@ -249,14 +300,14 @@ struct kt_error *kt_kernel_symbol(struct kt_kernel *k, const char *name,
 
 unsigned kt_kernel_nr_cpus(struct kt_kernel *k)
 {
-	need_per_cpu(k);
+	kt_error_free(need_stage(k, KT_KERNEL_PER_CPU));
 	return k->nr_cpus;
 }
 
 struct kt_error *kt_kernel_per_cpu(struct kt_kernel *k, uint64_t addr,
 				   unsigned cpu, uint64_t *out)
 {
-	need_per_cpu(k);
+	kt_error_free(need_stage(k, KT_KERNEL_PER_CPU));
 	if (cpu >= k->nr_cpus)
 		return kt_error_create(KT_ERR_USAGE,
 				       "CPU %u: only %u CPUs are possible", cpu,

@@ -50,20 +50,6 @@ static void load_shape(struct kt_kernel *k, struct kt_list_shape *s,
 		offset_of(k, lock, head, &s->head);
 }
 
-/* THREAD_SIZE is a #define; the init task's stack spans exactly one. */
-static uint64_t thread_size(struct kt_kernel *k)
-{
-	uint64_t start, end;
-	struct kt_error *err = kt_symbol_address(k, "__start_init_task", &start);
-	if (!err)
-		err = kt_symbol_address(k, "__end_init_task", &end);
-	kt_error_free(err);
-	if (!err && end > start && end - start <= KT_MAX_THREAD_SIZE &&
-	    ((end - start) & (end - start - 1)) == 0)
-		return end - start;
-	return KT_DEFAULT_THREAD_SIZE;
-}
-
 static void load_mutex(struct kt_kernel *k, struct kt_lock_layout *l)
 {
 	l->mutex_is_rt = offset_of(k, "struct mutex", "rtmutex", &l->mutex_rtmutex);
@@ -99,17 +85,37 @@ static void load_rwsem(struct kt_kernel *k, struct kt_lock_layout *l)
 		   "struct rw_semaphore", "wait_list");
 }
 
+/*
+ * Before 5.8 a percpu_rw_semaphore has no wait queue of its own: its
+ * slow path is an embedded rw_semaphore (rw_sem), whose rwsem_waiters
+ * queue the readers and writers, and `block` was `readers_block`.
+ */
+static bool load_percpu_rw_sem(struct kt_kernel *k, struct kt_lock_layout *l)
+{
+	if (!l->rwsem.ok ||
+	    !offset_of(k, "struct percpu_rw_semaphore", "rw_sem", &l->percpu_rw_sem))
+		return false;
+	l->percpu = l->rwsem;
+	l->percpu.head += l->percpu_rw_sem;
+	l->percpu_embeds_rwsem = true;
+	return true;
+}
+
 static void load_percpu(struct kt_kernel *k, struct kt_lock_layout *l)
 {
+	static const char *const block[] = { "block", "readers_block", NULL };
 	const char *sem = "struct percpu_rw_semaphore";
 	load_shape(k, &l->percpu, "struct wait_queue_entry", "entry", "private",
 		   sem, "waiters.head");
+	if (!l->percpu.ok)
+		load_percpu_rw_sem(k, l);
 	l->percpu_ok = l->percpu.ok &&
 		       offset_of(k, sem, "read_count", &l->percpu_read_count) &&
 		       offset_of(k, sem, "writer.task", &l->percpu_writer_task) &&
-		       offset_of(k, sem, "block", &l->percpu_block) &&
-		       offset_of(k, "struct wait_queue_entry", "flags",
-				 &l->wq_entry_flags);
+		       offset_of_any(k, sem, block, &l->percpu_block) &&
+		       (l->percpu_embeds_rwsem ||
+			offset_of(k, "struct wait_queue_entry", "flags",
+				  &l->wq_entry_flags));
 }
 
 static void load_rt_mutex(struct kt_kernel *k, struct kt_lock_layout *l)
@@ -150,7 +156,7 @@ static void load_waits(struct kt_kernel *k, struct kt_lock_layout *l)
 void kt_lock_layout_load(struct kt_kernel *k, struct kt_lock_layout *l)
 {
 	memset(l, 0, sizeof(*l));
-	l->thread_size = thread_size(k);
+	l->thread_size = kt_kernel_thread_size(k);
 	if (!offset_of(k, "struct task_struct", "stack", &l->task_stack))
 		kt_kernel_warn(k, "task_struct.stack not in the types: "
 				  "waiters on stacks cannot be recognised");

@@ -276,6 +276,38 @@ static void percpu_entry_writer(struct kt_kernel *k, const struct kt_lock_layout
 	w->writer = !(flags & ~(KT_WQ_FLAG_EXCLUSIVE | KT_WQ_FLAG_WOKEN));
 }
 
+static void rwsem_waiter_writer(struct kt_kernel *k, const struct kt_lock_layout *l,
+				struct kt_task_wait *w)
+{
+	uint32_t type = 0;
+	struct kt_error *err = kt_kernel_read_u32(k, w->waiter + l->rwsem_waiter_type,
+						  &type);
+	if (!err)
+		w->writer = (int64_t)type == l->rwsem_waiting_for_write;
+	kt_error_free(err);
+}
+
+/*
+ * Before 5.8 a percpu_rw_semaphore's slow path sleeps in the embedded
+ * rw_semaphore's (rwsem_down_read_slowpath under __percpu_down_read): the
+ * frames say percpu further out, the rwsem inner; the lock is the
+ * percpu_rw_semaphore around it.
+ */
+static void percpu_slow_path(const struct kt_stack *stack, struct kt_task_wait *w)
+{
+	if (w->kind != KT_LOCK_RWSEM)
+		return;
+	for (size_t i = 0; i < stack->count; i++) {
+		const char *name = stack->frames[i].function;
+		const struct slow_path *p = name ? classify(name) : NULL;
+		if (p && p->kind == KT_LOCK_PERCPU_RWSEM) {
+			w->kind = KT_LOCK_PERCPU_RWSEM;
+			w->writer = p->writer;
+			return;
+		}
+	}
+}
+
 /* The writer in rcuwait_wait_event(): some word on its stack is the sem. */
 static bool by_rcuwait(struct kt_kernel *k, const struct kt_lock_layout *l,
 		       const struct kt_task *t, const struct kt_live_stack *s,
@@ -366,20 +398,18 @@ static void find_object(struct kt_kernel *k, const struct kt_lock_layout *l,
 	case KT_LOCK_RWSEM:
 		if (l->rwsem_is_rt)
 			break;
-		if (by_list_waiter(k, l, &l->rwsem, "rwsem_waiter on its stack", t, s, w)) {
-			uint32_t type = 0;
-			struct kt_error *err = kt_kernel_read_u32(
-				k, w->waiter + l->rwsem_waiter_type, &type);
-			if (!err)
-				w->writer = (int64_t)type == l->rwsem_waiting_for_write;
-			kt_error_free(err);
-		}
+		if (by_list_waiter(k, l, &l->rwsem, "rwsem_waiter on its stack", t, s, w))
+			rwsem_waiter_writer(k, l, w);
 		return;
 	case KT_LOCK_PERCPU_RWSEM:
 		if (!l->percpu_ok)
 			return;
-		if (by_list_waiter(k, l, &l->percpu, "wait_queue_entry on its stack",
-				   t, s, w))
+		if (l->percpu_embeds_rwsem &&
+		    by_list_waiter(k, l, &l->percpu, "rwsem_waiter on its stack", t, s, w))
+			rwsem_waiter_writer(k, l, w);
+		else if (!l->percpu_embeds_rwsem &&
+			 by_list_waiter(k, l, &l->percpu, "wait_queue_entry on its stack",
+					t, s, w))
 			percpu_entry_writer(k, l, w);
 		else
 			by_rcuwait(k, l, t, s, w);
@@ -420,6 +450,8 @@ struct kt_error *kt_task_wait_with(struct kt_kernel *k,
 		kt_error_free(err);
 	} else {
 		classify_frames(stack, w);
+		if (l->percpu_embeds_rwsem)
+			percpu_slow_path(stack, w);
 		kt_stack_free(stack);
 	}
 	struct kt_live_stack s;

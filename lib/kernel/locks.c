@@ -273,7 +273,8 @@ static struct kt_error *decode_percpu(struct kt_kernel *k,
 	/* The rcuwait writer holds block and waits for the readers to leave. */
 	if (lock->owner_word)
 		add_waiter(k, lock, lock->owner_word, 0, true);
-	walk_wait_list(k, l, lock, &l->percpu, percpu_waiter);
+	walk_wait_list(k, l, lock, &l->percpu,
+		       l->percpu_embeds_rwsem ? rwsem_waiter : percpu_waiter);
 	return NULL;
 }
 

@@ -33,10 +33,6 @@
 #define KT_WQ_FLAG_EXCLUSIVE 0x01u
 #define KT_WQ_FLAG_WOKEN 0x02u
 
-/* THREAD_SIZE when the kernel's init stack does not tell it. */
-#define KT_DEFAULT_THREAD_SIZE (16u << 10)
-#define KT_MAX_THREAD_SIZE (64u << 10)
-
 /* ---- Owner words: pure decoding, no memory reads ---------------------- */
 
 struct kt_owner_word {
@@ -93,6 +89,9 @@ struct kt_lock_layout {
 	uint64_t percpu_read_count, percpu_writer_task, percpu_block;
 	struct kt_list_shape percpu;   /* wait_queue_entry in waiters.head */
 	uint64_t wq_entry_flags;
+	/* Before 5.8: rwsem_waiters in an embedded rw_semaphore at percpu_rw_sem. */
+	bool percpu_embeds_rwsem;
+	uint64_t percpu_rw_sem;
 
 	bool rt_ok;
 	uint64_t rt_owner, rt_waiters_root;   /* in struct rt_mutex_base */

@@ -44,16 +44,41 @@ static uint64_t enum_bit(struct kt_kernel *k, const char *enumerator,
 	return v >= 0 && v <= 63 ? (uint64_t)v : fallback;
 }
 
+/*
+ * Before 5.9 VMCOREINFO has no SECTION_SIZE_BITS nor MAX_PHYSMEM_BITS:
+ * #defines, in no type.  x86-64's section size has always been 2^27; the
+ * number of sections then follows from LENGTH(mem_section), the roots of
+ * a page of sections each (nr_sections 0: find_sparse computes it).
+ */
+#define X86_64_SECTION_SIZE_BITS 27
+
+static bool section_bits_assumed(struct kt_kernel *k, int64_t *section_bits,
+				 int64_t *physmem_bits)
+{
+	if (kt_vmcoreinfo_number(k->vmcoreinfo, "SECTION_SIZE_BITS", section_bits) &&
+	    kt_vmcoreinfo_number(k->vmcoreinfo, "MAX_PHYSMEM_BITS", physmem_bits))
+		return false;
+	if (k->arch != &kt_arch_x86_64)
+		return false;
+	*section_bits = X86_64_SECTION_SIZE_BITS;
+	*physmem_bits = 0;
+	return true;
+}
+
 static struct kt_error *section_geometry(struct kt_kernel *k, struct sparse *sp)
 {
-	int64_t section_bits, physmem_bits;
-	if (!kt_vmcoreinfo_number(k->vmcoreinfo, "SECTION_SIZE_BITS", &section_bits) ||
-	    !kt_vmcoreinfo_number(k->vmcoreinfo, "MAX_PHYSMEM_BITS", &physmem_bits) ||
+	int64_t section_bits = 0, physmem_bits = 0;
+	bool assumed = section_bits_assumed(k, &section_bits, &physmem_bits);
+	if ((!assumed && !physmem_bits) ||
 	    !kt_vmcoreinfo_symbol(k->vmcoreinfo, "mem_section", &sp->table) ||
 	    !kt_vmcoreinfo_length(k->vmcoreinfo, "mem_section", &sp->nr_tables))
 		return kt_error_create(KT_ERR_NOT_FOUND,
 				       "VMCOREINFO lacks the SPARSEMEM section table");
 	int page_shift = __builtin_ctz(k->page_size);
+	if (assumed) {
+		sp->pages_per_section = 1ull << (section_bits - page_shift);
+		return NULL;
+	}
 	if (physmem_bits > 64 || section_bits <= page_shift ||
 	    section_bits >= physmem_bits || physmem_bits - section_bits > MAX_SECTION_SHIFT)
 		return kt_error_create(KT_ERR_INVALID,
@@ -80,6 +105,12 @@ static struct kt_error *find_sparse(struct kt_kernel *k, struct sparse *sp)
 		return kt_error_create(KT_ERR_INVALID, "struct mem_section is %llu bytes",
 				       (unsigned long long)sp->section_size);
 	uint64_t per_page = k->page_size / sp->section_size;
+	if (!sp->nr_sections) { /* section_bits_assumed: the roots say */
+		if (sp->nr_tables == 0 || sp->nr_tables > (1ull << MAX_SECTION_SHIFT) / per_page)
+			return kt_error_create(KT_ERR_INVALID, "LENGTH(mem_section) %llu is implausible",
+					       (unsigned long long)sp->nr_tables);
+		sp->nr_sections = sp->nr_tables * per_page;
+	}
 	uint64_t roots = (sp->nr_sections + per_page - 1) / per_page;
 	if (sp->nr_tables == roots) {
 		/* A root per page of sections, each allocated on its own. */

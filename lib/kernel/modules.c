@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ktriage/bytes.h"
 #include "modules.h"
 #include "symtab.h"
 
@@ -53,13 +54,8 @@ static struct kt_error *find_field(struct kt_kernel *k, const char *type,
 static uint64_t get_field(const uint8_t *buf, size_t buf_size,
 			  const struct field *f)
 {
-	uint64_t v = 0;
-	size_t n = f->size < sizeof(v) ? (size_t)f->size : sizeof(v);
-	if (f->offset + n <= buf_size)
-		memcpy(&v, buf + f->offset, n); /* little-endian */
-	if (n < sizeof(v))
-		v &= (1ull << (n * 8)) - 1;
-	return v;
+	size_t n = f->size < sizeof(uint64_t) ? (size_t)f->size : sizeof(uint64_t);
+	return f->offset + n <= buf_size ? kt_le_uint(buf + f->offset, n) : 0;
 }
 
 static struct kt_error *find_layout_shape(struct kt_kernel *k,

@@ -94,6 +94,47 @@ static struct kt_error *load_kernel_table(struct kt_kernel *k, struct kt_orc *or
 	return NULL;
 }
 
+/*
+ * Without types (no BTF): struct orc_entry has been 6 bytes since ORC
+ * came (4.14): s16 sp_offset, s16 bp_offset, 4-bit sp_reg and bp_reg,
+ * then a 2-bit type and the end bit, or (6.4+) a 3-bit type.  Which one,
+ * the table itself says: most entries are CALL, 0 in the old numbering
+ * and 2 in the new, where 0 means UNDEFINED.
+ */
+#define GUESS_SAMPLES 512u
+
+static bool guess_layout(struct kt_kernel *k, struct kt_orc *orc)
+{
+	uint64_t orc_stop;
+	struct kt_error *err = kt_symbol_address(k, "__stop_orc_unwind", &orc_stop);
+	bool sized = !err && orc_stop - orc->kernel.orc == orc->kernel.count * 6;
+	kt_error_free(err);
+	if (!sized || orc->kernel.count < GUESS_SAMPLES)
+		return false;
+	unsigned zero = 0, two = 0;
+	for (uint64_t i = 0; i < GUESS_SAMPLES; i++) {
+		uint8_t raw[6];
+		uint64_t at = orc->kernel.orc + (i * (orc->kernel.count / GUESS_SAMPLES)) * 6;
+		err = kt_kernel_read(k, at, raw, sizeof(raw));
+		if (err) {
+			kt_error_free(err);
+			return false;
+		}
+		zero += (raw[5] & 7) == 0;
+		two += (raw[5] & 7) == 2;
+	}
+	orc->entry_size = 6;
+	orc->sp_offset = (struct bitfield){ 0, 16 };
+	orc->bp_offset = (struct bitfield){ 16, 16 };
+	orc->sp_reg = (struct bitfield){ 32, 4 };
+	orc->bp_reg = (struct bitfield){ 36, 4 };
+	orc->new_types = two > zero;
+	orc->type = (struct bitfield){ 40, orc->new_types ? 3 : 2 };
+	orc->end = (struct bitfield){ 42, 1 };
+	orc->has_end = !orc->new_types;
+	return true;
+}
+
 static struct kt_orc *orc_state(struct kt_kernel *k)
 {
 	if (k->orc)
@@ -101,9 +142,18 @@ static struct kt_orc *orc_state(struct kt_kernel *k)
 	struct kt_orc *orc = calloc(1, sizeof(*orc));
 	if (!orc)
 		return NULL;
-	orc->init_error = load_layout(k, orc);
-	if (!orc->init_error)
-		orc->init_error = load_kernel_table(k, orc);
+	orc->init_error = load_kernel_table(k, orc);
+	if (!orc->init_error) {
+		struct kt_error *no_types = load_layout(k, orc);
+		if (no_types && guess_layout(k, orc)) {
+			kt_kernel_warn(k, "struct orc_entry not in the types (%s): its fixed "
+					  "layout assumed, numbering read from the table",
+				       kt_error_string(no_types));
+			kt_error_free(no_types);
+			no_types = NULL;
+		}
+		orc->init_error = no_types;
+	}
 	k->orc = orc;
 	return orc;
 }

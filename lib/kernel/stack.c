@@ -19,9 +19,6 @@
 
 #define MAX_FRAMES 128
 #define MAX_STACK_SWITCHES 6
-/* THREAD_SIZE is a #define, absent from BTF: 16 KiB, 32 KiB with KASAN. */
-#define MAX_THREAD_SIZE (32u << 10)
-#define SCAN_WORDS (MAX_THREAD_SIZE / 8)
 
 struct unwind {
 	struct kt_kernel *k;
@@ -89,9 +86,9 @@ static bool read_pt_regs(struct unwind *u, uint64_t addr, bool full,
 			continue;
 		uint64_t off;
 		struct kt_error *err = kt_type_offsetof(u->k, "struct pt_regs", names[i], &off);
-		if (err) {
+		if (err) { /* no types: the x86-64 ptrace ABI, in this order */
 			kt_error_free(err);
-			return false;
+			off = i * 8;
 		}
 		if (!read_word(u, addr + off, &slots[i]))
 			return false;
@@ -180,7 +177,7 @@ static bool find_bp(struct unwind *u, const struct kt_orc_entry *e, uint64_t cfa
 /* Stacks only grow down within one stack; a jump is a switch of stacks. */
 static bool plausible_move(struct unwind *u, uint64_t new_sp)
 {
-	if (new_sp > u->sp && new_sp - u->sp < MAX_THREAD_SIZE)
+	if (new_sp > u->sp && new_sp - u->sp < kt_kernel_thread_size(u->k))
 		return true;
 	return ++u->switches <= MAX_STACK_SWITCHES && new_sp != u->sp;
 }
@@ -298,7 +295,7 @@ static bool resync(struct unwind *u, uint64_t from)
 {
 	if (++u->resyncs > 3)
 		return false;
-	uint64_t top = (from | (MAX_THREAD_SIZE / 2 - 1)) + 1;
+	uint64_t top = (from | (kt_kernel_thread_size(u->k) - 1)) + 1;
 	for (uint64_t a = from; a < top; a += 8) {
 		uint64_t word;
 		if (!read_word(u, a, &word))
@@ -317,8 +314,8 @@ static bool resync(struct unwind *u, uint64_t from)
 /* After ORC gave up for good: every text address left, unreliable. */
 static void scan_rest(struct unwind *u, uint64_t from)
 {
-	uint64_t top = (from | (MAX_THREAD_SIZE / 2 - 1)) + 1;
-	for (uint64_t a = from; a < top && a - from < SCAN_WORDS * 8; a += 8) {
+	uint64_t top = (from | (kt_kernel_thread_size(u->k) - 1)) + 1;
+	for (uint64_t a = from; a < top; a += 8) {
 		uint64_t word;
 		if (!read_word(u, a, &word))
 			return;
@@ -419,6 +416,28 @@ struct kt_error *kt_stack_unwind(struct kt_kernel *k, const struct kt_task *task
 		err = start_saved(&u, task);
 	if (!err)
 		err = run(&u);
+	if (err) {
+		kt_stack_free(stack);
+		return err;
+	}
+	*out = stack;
+	return NULL;
+}
+
+struct kt_error *kt_stack_unwind_cpu(struct kt_kernel *k, unsigned cpu,
+				     struct kt_stack **out)
+{
+	struct kt_regs r;
+	if (!kt_cpu_registers(k, cpu, &r))
+		return kt_error_create(KT_ERR_NOT_FOUND,
+				       "CPU %u: no registers saved in the dump", cpu);
+	struct kt_stack *stack = calloc(1, sizeof(*stack));
+	if (!stack)
+		return &kt_error_out_of_memory;
+	struct unwind u = { .k = k, .stack = stack };
+	start_regs(&u, &r);
+	stack->start = "registers saved by its CPU (NT_PRSTATUS)";
+	struct kt_error *err = run(&u);
 	if (err) {
 		kt_stack_free(stack);
 		return err;

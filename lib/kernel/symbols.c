@@ -35,6 +35,7 @@ struct kt_symbols {
 	/* _sinittext.._einittext: freed after boot, but early stacks (the
 	 * idle task of CPU 0) still return into it and ORC still covers it. */
 	uint64_t init_start, init_end;
+	uint64_t image_end; /* _end: past it no symbol of the image lies */
 };
 
 struct kt_symtab *kt_symtab_create(void)
@@ -285,6 +286,7 @@ struct kt_error *kt_symbols_init(struct kt_kernel *k)
 	kt_symtab_lookup_name(s->table, "_etext", &s->text_end);
 	kt_symtab_lookup_name(s->table, "_sinittext", &s->init_start);
 	kt_symtab_lookup_name(s->table, "_einittext", &s->init_end);
+	kt_symtab_lookup_name(s->table, "_end", &s->image_end);
 	return NULL;
 }
 
@@ -334,6 +336,7 @@ struct kt_error *kt_symbol_at(struct kt_kernel *k, uint64_t address,
 	 * image's last symbol would "contain" it.
 	 */
 	if (s && !kt_module_at(k, address) &&
+	    (!s->image_end || address <= s->image_end) &&
 	    kt_symtab_lookup_address(s->table, address, symbol) &&
 	    (symbol->size == 0 || address - symbol->address < symbol->size) &&
 	    kt_kernel_is_kernel_address(k, address) &&

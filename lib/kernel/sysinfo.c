@@ -264,6 +264,19 @@ static void read_utsname(struct kt_kernel *k, struct kt_sysinfo *out)
 		snprintf(out->release, sizeof(out->release), "%s", kt_kernel_release(k));
 }
 
+struct kt_error *kt_kernel_nodename(struct kt_kernel *k, char *buf, size_t size)
+{
+	uint64_t base, offset;
+	char name[65] = "";
+	struct kt_error *err = kt_kernel_symbol(k, "init_uts_ns", &base);
+	if (!err)
+		err = kt_type_offsetof(k, "struct uts_namespace", "name.nodename", &offset);
+	if (!err)
+		err = kt_kernel_read_string(k, base + offset, name, sizeof(name));
+	snprintf(buf, size, "%s", err ? "" : name);
+	return err;
+}
+
 static struct kt_error *node_present_pages(struct kt_kernel *k, uint64_t pgdat,
 					   uint64_t *pages)
 {

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ktriage/bytes.h"
 #include "task_layout.h"
 
 #define TASK "struct task_struct"
@@ -153,9 +154,7 @@ struct kt_error *kt_task_layout_init(struct kt_kernel *k,
 
 static uint64_t get(const uint8_t *buffer, struct kt_task_field f)
 {
-	uint64_t v = 0;
-	memcpy(&v, buffer + f.offset, f.size); /* little-endian */
-	return v;
+	return kt_le_uint(buffer + f.offset, f.size);
 }
 
 static int64_t get_signed(const uint8_t *buffer, struct kt_task_field f)

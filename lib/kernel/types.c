@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "types.h"
 
@@ -28,6 +29,7 @@ struct kt_types {
 	const struct kt_types_ops *ops;
 	struct kt_types_backend *backend;
 	const char *source; /* "dump", a file name */
+	char *kept_path;    /* a BTF kept for the dump's build (btf_dir) */
 };
 
 /* Names are keyed with their kind, as C does: "struct foo" vs "foo". */
@@ -146,7 +148,7 @@ static struct kt_error *btf_from_dump(struct kt_kernel *k, struct btf **out)
 	if (!err)
 		err = kt_symbol_address(k, "__stop_BTF", &stop);
 	if (err)
-		return kt_error_wrap(err, "kernel BTF (CONFIG_DEBUG_INFO_BTF?)");
+		return kt_error_wrap(err, "kernel BTF (CONFIG_DEBUG_INFO_BTF?; else give --btf FILE)");
 	if (stop <= start || stop - start > MAX_BTF_SIZE)
 		return kt_error_create(KT_ERR_INVALID,
 				       "kernel BTF: __start_BTF 0x%llx..__stop_BTF 0x%llx is implausible",
@@ -166,6 +168,9 @@ static struct kt_error *btf_from_dump(struct kt_kernel *k, struct btf **out)
 	}
 	err = btf_from_buffer(data, size, out);
 	free(data);
+	if (err)
+		return kt_error_wrap(err, "kernel BTF at 0x%llx unusable (give --btf FILE)",
+				     (unsigned long long)start);
 	return err;
 }
 
@@ -415,23 +420,63 @@ static struct kt_error *open_vmlinux(struct kt_kernel *k, struct kt_types *ty)
 	return open_btf(k, NULL, ty);
 }
 
+/*
+ * The dump has no usable BTF: one kept for its build (BTF_DIR/BUILD-ID.btf,
+ * saved by ktriaged from /sys/kernel/btf/vmlinux while that kernel ran).
+ * On success *check names it, to be checked against VMCOREINFO; on failure
+ * the dump's own error stands.
+ */
+static struct kt_error *open_kept_btf(struct kt_kernel *k, struct kt_types *ty,
+				      struct kt_error *why, const char **check)
+{
+	const char *id = kt_vmcoreinfo_get(k->vmcoreinfo, "BUILD-ID");
+	char *path = NULL;
+	if (!k->options.btf_dir || !id || !*id || strlen(id) > 128 ||
+	    strspn(id, "0123456789abcdef") != strlen(id) ||
+	    asprintf(&path, "%s/%s.btf", k->options.btf_dir, id) < 0)
+		return why;
+	struct stat st; /* stat, not access: the daemon's sandbox allows it */
+	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+		free(path);
+		return why;
+	}
+	struct kt_error *err = open_btf(k, path, ty);
+	if (err) {
+		kt_kernel_warn(k, "%s: %s", path, kt_error_string(err));
+		kt_error_free(err);
+		free(path);
+		return why;
+	}
+	kt_kernel_warn(k, "%s; using the BTF kept for build %s: %s",
+		       kt_error_string(why), id, path);
+	kt_error_free(why);
+	ty->kept_path = path;
+	*check = path;
+	return NULL;
+}
+
 struct kt_error *kt_types_init(struct kt_kernel *k)
 {
 	struct kt_types *ty = calloc(1, sizeof(*ty));
 	if (!ty)
 		return &kt_error_out_of_memory;
 	struct kt_error *err;
+	const char *check = k->options.btf;
 	if (k->options.btf)
 		err = open_btf(k, k->options.btf, ty);
 	else if (k->options.vmlinux)
 		err = open_vmlinux(k, ty);
-	else
-		err = open_btf(k, NULL, ty);
+	else if ((err = open_btf(k, NULL, ty)))
+		err = open_kept_btf(k, ty, err, &check);
 	if (err) {
 		free(ty);
 		return err;
 	}
 	k->types = ty;
+	if (check && (err = kt_types_match_vmcoreinfo(k, check))) {
+		kt_types_destroy(k);
+		return err;
+	}
 	return NULL;
 }
 
@@ -460,6 +505,7 @@ void kt_types_destroy(struct kt_kernel *k)
 	if (!k->types)
 		return;
 	k->types->ops->destroy(k->types->backend);
+	free(k->types->kept_path);
 	free(k->types);
 	k->types = NULL;
 }

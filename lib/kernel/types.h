@@ -37,6 +37,13 @@ struct kt_error *kt_dwarf_types_open(struct kt_kernel *kernel, const char *path,
 				     const struct kt_types_ops **ops,
 				     struct kt_types_backend **backend);
 
+/*
+ * KT_ERR_INVALID when the types disagree with a SIZE() or OFFSET() of the
+ * dump's VMCOREINFO: they describe another kernel (types_match.c).
+ */
+struct kt_error *kt_types_match_vmcoreinfo(struct kt_kernel *kernel,
+					   const char *source);
+
 /* The BTF back-end on a blob in memory as kernel's types (tests, fuzzing). */
 struct kt_error *kt_types_init_btf(struct kt_kernel *kernel, const void *data,
 				   size_t size);

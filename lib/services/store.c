@@ -57,6 +57,9 @@ static const char *const migrations[] = {
 	"CREATE INDEX analyses_signature ON analyses(signature);"
 	"CREATE INDEX findings_analysis ON findings(analysis_id);"
 	"CREATE INDEX findings_signature ON findings(signature);",
+	/* 2: what alerting groups by: the crashed machine and its kernel. */
+	"ALTER TABLE analyses ADD COLUMN host TEXT;"
+	"ALTER TABLE analyses ADD COLUMN kernel_release TEXT;",
 };
 
 #define NR_MIGRATIONS (int)(sizeof(migrations) / sizeof(migrations[0]))
@@ -378,6 +381,14 @@ static bool json_double(struct json_object *obj, const char *key, double *out)
 	return true;
 }
 
+static const char *input_string(struct json_object *report, const char *key)
+{
+	struct json_object *input;
+	if (!report || !json_object_object_get_ex(report, "input", &input))
+		return NULL;
+	return json_string(input, key);
+}
+
 /* The panic string, wherever this schema version keeps it. */
 static const char *report_panic(struct json_object *report)
 {
@@ -407,8 +418,9 @@ static struct kt_error *insert_analysis(struct kt_store *store, int64_t id,
 	sqlite3_stmt *stmt;
 	struct kt_error *err = kt_store_prepare(store,
 		"INSERT INTO analyses (dump_id, started, finished, tool_version, outcome,"
-		" reason, verdict, signature, summary, confidence, panic, report_path)"
-		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &stmt);
+		" reason, verdict, signature, summary, confidence, panic, report_path,"
+		" host, kernel_release)"
+		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &stmt);
 	if (err)
 		return err;
 	struct json_object *r = a->report;
@@ -424,6 +436,8 @@ static struct kt_error *insert_analysis(struct kt_store *store, int64_t id,
 	bind_optional_double(stmt, 10, r, "confidence");
 	sqlite3_bind_text(stmt, 11, r ? report_panic(r) : NULL, -1, SQLITE_STATIC);
 	sqlite3_bind_text(stmt, 12, a->report_path, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 13, input_string(r, "host"), -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 14, input_string(r, "kernel_release"), -1, SQLITE_STATIC);
 	if (sqlite3_step(stmt) != SQLITE_DONE)
 		err = kt_store_error(store, "record an analysis");
 	else

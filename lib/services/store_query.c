@@ -234,6 +234,8 @@ void kt_store_counts_free(struct kt_store_count *counts, size_t count)
 		free(counts[i].outcome);
 		free(counts[i].verdict);
 		free(counts[i].signature);
+		free(counts[i].host);
+		free(counts[i].kernel_release);
 	}
 	free(counts);
 }
@@ -243,10 +245,11 @@ struct kt_error *kt_store_counts(struct kt_store *store,
 {
 	sqlite3_stmt *stmt;
 	struct kt_error *err = kt_store_prepare(store,
-		"SELECT a.outcome, a.verdict, a.signature, count(*), max(a.finished)"
+		"SELECT a.outcome, a.verdict, a.signature, count(*), max(a.finished),"
+		" a.host, a.kernel_release"
 		" FROM dumps d JOIN analyses a ON a.id = d.last_analysis"
-		" GROUP BY a.outcome, a.verdict, a.signature"
-		" ORDER BY a.outcome, a.verdict, a.signature", &stmt);
+		" GROUP BY a.outcome, a.host, a.kernel_release, a.verdict, a.signature"
+		" ORDER BY a.outcome, a.host, a.kernel_release, a.verdict, a.signature", &stmt);
 	if (err)
 		return err;
 	struct kt_store_count *list = NULL;
@@ -265,6 +268,8 @@ struct kt_error *kt_store_counts(struct kt_store *store,
 			.signature = column_text(stmt, 2),
 			.count = (uint64_t)sqlite3_column_int64(stmt, 3),
 			.last_finished = column_double(stmt, 4, 0),
+			.host = column_text(stmt, 5),
+			.kernel_release = column_text(stmt, 6),
 		};
 	}
 	if (!err && rc != SQLITE_DONE)

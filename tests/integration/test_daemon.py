@@ -183,7 +183,7 @@ class Daemon:
         self.statuses = []
         self.ready = False
 
-    def start(self, extra_env=None):
+    def start(self, extra_env=None, args=()):
         sock_path = os.path.join(self.root, "notify.sock")
         if os.path.exists(sock_path):
             os.unlink(sock_path)
@@ -200,7 +200,7 @@ class Daemon:
         self.ready = False
         self.proc = subprocess.Popen(
             [KTRIAGED, "--config", self.conf, "--watch", self.crash,
-             "--state-dir", self.state, "--debug"],
+             "--state-dir", self.state, "--debug"] + list(args),
             stdout=self.log, stderr=self.log, env=env)
         wait_for("READY=1 from ktriaged (log: %s)" % self.log_path,
                  lambda: self.ready or self.exited())
@@ -376,8 +376,8 @@ class DaemonTest(unittest.TestCase):
         # Prometheus counts it.
         with open(d.prom) as f:
             prom = f.read()
-        self.assertIn('ktriage_crashes_total{verdict="%s",signature="%s"} 1'
-                      % (verdict, signature), prom)
+        self.assertRegex(prom, r'(?m)^ktriage_crashes_total\{host="[^"]+",kernel_release="[^"]+",'
+                         r'verdict="%s",signature="%s"\} 1$' % (verdict, signature))
 
         # list --json and show --json.
         listed = json.loads(d.ktriage("list", "--json"))

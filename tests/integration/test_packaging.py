@@ -9,8 +9,8 @@
   section, and in the shipped conf/ktriaged.conf;
 - the man pages render with scdoc; the completion completes;
 - the kdump-tools hook saves, notifies, then reboots (stubs, no root);
-- debian/control's Build-Depends are the Makefile's DEB_PACKAGES less the
-  test-only tools, and debian/changelog's version is VERSION.
+- debian/control's Build-Depends are bootstrap's BUILD_PACKAGES (less what
+  every Debian build has), and debian/changelog's version is VERSION.
 
 The install itself, in a fresh Debian root, is tests/package/test-install.sh.
 
@@ -302,22 +302,51 @@ class TestKdumpHooks(unittest.TestCase):
 
 
 class TestDebianPackaging(unittest.TestCase):
-    # In DEB_PACKAGES for `make check`, `make bench` and `make deb`, not to build.
-    TOOLS_ONLY = {"build-essential", "python3", "makedumpfile", "xz-utils",
-                  "libkdumpfile-dev", "systemd", "debhelper"}
+    # Implied by every Debian build (build-essential), so not in Build-Depends.
+    IMPLIED = {"build-essential", "make"}
 
-    def test_build_depends_are_make_deps(self):
-        makefile = read("Makefile").replace("\\\n", " ")
-        deps = set(re.search(r"^DEB_PACKAGES :?= (.*)$", makefile, re.M).group(1).split())
+    def test_build_depends_are_bootstrap_build_packages(self):
+        deps = set(run(os.path.join(TOP, "bootstrap"), "--list-build").stdout.split())
+        everything = set(run(os.path.join(TOP, "bootstrap"), "--list").stdout.split())
         control = read("debian/control")
         field = re.search(r"^Build-Depends:(.*?)^\S", control, re.M | re.S).group(1)
         build_depends = {re.split(r"[\s(<\[]", item.strip())[0]
                          for item in field.split(",") if item.strip()}
         build_depends.discard("debhelper-compat")
-        self.assertEqual(build_depends, deps - self.TOOLS_ONLY,
-                         "debian/control's Build-Depends and the Makefile's DEB_PACKAGES "
-                         "(less %s) differ" % sorted(self.TOOLS_ONLY))
-        self.assertIn("debhelper", deps, "make deps does not install debhelper for make deb")
+        self.assertEqual(build_depends, deps - self.IMPLIED,
+                         "debian/control's Build-Depends and bootstrap's BUILD_PACKAGES "
+                         "(less %s) differ" % sorted(self.IMPLIED))
+        for tool in ("make", "debhelper", "rpm", "rpmlint", "clang", "libclang-rt-dev",
+                     "prometheus", "git"):
+            self.assertIn(tool, everything, "./bootstrap does not install " + tool)
+
+    # bootstrap's Debian build packages under the names RHEL and Fedora give them.
+    RHEL_NAMES = {
+        "build-essential": "gcc", "make": "make", "pkg-config": "pkgconfig", "scdoc": "scdoc",
+        "libelf-dev": "elfutils-libelf-devel", "libdw-dev": "elfutils-devel",
+        "zlib1g-dev": "zlib-devel", "libdeflate-dev": "libdeflate-devel",
+        "libzstd-dev": "libzstd-devel", "liblzo2-dev": "lzo-devel",
+        "libsnappy-dev": "snappy-devel", "libsystemd-dev": "systemd-devel",
+        "libjson-c-dev": "json-c-devel", "libsqlite3-dev": "sqlite-devel",
+        "libbpf-dev": "libbpf-devel", "libseccomp-dev": "libseccomp-devel",
+        "libinih-dev": "inih-devel", "libssl-dev": "openssl-devel",
+        "libcmocka-dev": "libcmocka-devel",
+    }
+
+    def test_spec_build_requires_are_bootstrap_build_packages(self):
+        deps = run(os.path.join(TOP, "bootstrap"), "--list-build").stdout.split()
+        unmapped = [d for d in deps if d not in self.RHEL_NAMES]
+        self.assertEqual(unmapped, [], "no RHEL name for these build packages")
+        spec = read("rpm/ktriage.spec")
+        build_requires = set(re.findall(r"^BuildRequires:\s*(\S+)", spec, re.M))
+        build_requires.discard("systemd-rpm-macros")  # the scriptlets' macros
+        self.assertEqual(build_requires, {self.RHEL_NAMES[d] for d in deps},
+                         "rpm/ktriage.spec's BuildRequires and bootstrap's BUILD_PACKAGES differ")
+
+    def test_spec_version_is_version(self):
+        spec = read("rpm/ktriage.spec")
+        self.assertEqual(re.search(r"^Version:\s*(\S+)", spec, re.M).group(1),
+                         read("VERSION").strip())
 
     def test_changelog_version_is_version(self):
         first = read("debian/changelog").splitlines()[0]

@@ -111,6 +111,21 @@ static void module_frames(struct kt_analysis *a, struct kt_finding_draft *f)
 			  "cgroup attach/fork paths while holding a lock.", seen);
 }
 
+/* The hung task that waits to write-lock the rwsem: the migration side. */
+static void note_writer(struct kt_analysis *a, struct kt_finding_draft *f, char *text,
+			size_t size)
+{
+	int writer = find_writer(a);
+	if (writer < 0)
+		return;
+	const struct kt_hung_report *w = &a->facts->hung[writer];
+	snprintf(text, size, "; %s:%d waits to write-lock a percpu_rwsem (the cgroup "
+		 "migration side)", w->comm, w->pid);
+	struct kt_evidence_task *t = kt_finding_task(f, w->pid);
+	if (t)
+		t->role = kt_arena_printf(a->arena, "%s; writer: percpu_down_write", t->role);
+}
+
 static void analyze(struct kt_analysis *a)
 {
 	const struct kt_log_facts *facts = a->facts;
@@ -132,16 +147,8 @@ static void analyze(struct kt_analysis *a)
 		snprintf(locks + strlen(locks), sizeof(locks) - strlen(locks), "%s%s",
 			 i ? " and " : "", f->pub.locks[i].symbol);
 	sign(a, f);
-	int writer = find_writer(a);
 	char writer_text[160] = "";
-	if (writer >= 0) {
-		const struct kt_hung_report *w = &facts->hung[writer];
-		snprintf(writer_text, sizeof(writer_text), "; %s:%d waits to write-lock a "
-			 "percpu_rwsem (the cgroup migration side)", w->comm, w->pid);
-		struct kt_evidence_task *t = kt_finding_task(f, w->pid);
-		if (t)
-			t->role = kt_arena_printf(a->arena, "%s; writer: percpu_down_write", t->role);
-	}
+	note_writer(a, f, writer_text, sizeof(writer_text));
 	size_t confirmed = kt_model_confirm_blocked(a, f);
 	struct kt_model_lock_summary memory;
 	bool proven = kt_model_locks(a, f, &memory) && memory.cycles;

@@ -12,6 +12,18 @@
 
 #include "report.h"
 
+/* A WARN that carries the message is this event, not a finding of its own. */
+static const struct kt_oops *carrying_warn(const struct kt_log_facts *facts, size_t line)
+{
+	const struct kt_oops *warn = NULL;
+	for (size_t i = 0; i < facts->nr_oopses; i++) {
+		const struct kt_oops *o = &facts->oopses[i];
+		if (o->kind == KT_OOPS_WARN && o->line <= line && line < o->end)
+			warn = o;
+	}
+	return warn;
+}
+
 static void analyze(struct kt_analysis *a)
 {
 	const struct kt_log_facts *facts = a->facts;
@@ -21,13 +33,7 @@ static void analyze(struct kt_analysis *a)
 		return;
 	if (line == SIZE_MAX)
 		line = facts->panic_line;
-	/* A WARN that carries the message is this event, not a finding of its own. */
-	const struct kt_oops *warn = NULL;
-	for (size_t i = 0; i < facts->nr_oopses; i++) {
-		const struct kt_oops *o = &facts->oopses[i];
-		if (o->kind == KT_OOPS_WARN && o->line <= line && line < o->end)
-			warn = o;
-	}
+	const struct kt_oops *warn = carrying_warn(facts, line);
 	size_t event = warn ? warn->line : line;
 	if (kt_analysis_event_claimed(a, event))
 		return;
@@ -56,21 +62,16 @@ static void analyze(struct kt_analysis *a)
 		kt_finding_add_panic(a, f);
 	const struct kt_text_frame *where = report.has_rip && !warn ? &report.rip
 					    : culprit < trace->count ? &trace->frames[culprit] : NULL;
-	if (report.pid >= 0) {
-		struct kt_evidence_task *t = kt_finding_add_task(f, report.pid, report.comm, KT_FROM_LOG);
-		if (t) {
-			t->role = kt_arena_printf(a->arena, "running with interrupts off on CPU %d", cpu);
-			t->state = "R";
-			struct kt_text_trace rest = { .frames = trace->frames ? trace->frames + culprit : NULL,
-						      .count = trace->count - culprit };
-			kt_task_set_frames(f, t, &rest);
-		}
-	}
+	struct kt_evidence_task *t = report.pid < 0 ? NULL :
+		kt_lockup_task(a, f, report.pid, report.comm, trace, culprit,
+			       kt_arena_printf(a->arena, "running with interrupts off on CPU %d", cpu));
+	if (t)
+		t->state = "R";
 	if (cpu >= 0)
 		kt_finding_fact(f, "cpu", "%d", cpu);
 	if (where)
 		kt_finding_fact(f, "rip", "%s", kt_frame_string(a->arena, where));
-	struct kt_text_trace rest = { .frames = trace->frames ? trace->frames + culprit : NULL, .count = trace->count - culprit };
+	struct kt_text_trace rest = kt_lockup_rest(trace, culprit);
 	kt_finding_sign_frames(f, where, &rest, 3);
 	kt_finding_summary(f, "Hard lockup on CPU %d%s%s%s: no timer interrupt for "
 			   "watchdog_thresh seconds", cpu, where ? " in " : "",

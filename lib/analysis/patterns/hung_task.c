@@ -118,6 +118,28 @@ static void panic_only(struct kt_analysis *a)
 	advise_waits(a, f);
 }
 
+/* From the log alone: the likely root, or what the first task waits for. */
+static void log_root(struct kt_analysis *a, struct kt_finding_draft *f, char *rest, size_t size)
+{
+	const struct kt_log_facts *facts = a->facts;
+	const char *common;
+	int root;
+	find_root(a, &common, &root);
+	if (root < 0) {
+		snprintf(rest, size, "; %s:%d waits for %s", facts->hung[0].comm,
+			 facts->hung[0].pid, blocker(a, 0));
+		return;
+	}
+	const struct kt_hung_report *r = &facts->hung[root];
+	snprintf(rest, size, "; %zu wait on a %s, %s:%d (likely the holder) waits for %s",
+		 facts->nr_hung - 1, common, r->comm, r->pid, blocker(a, (size_t)root));
+	struct kt_evidence_task *t = kt_finding_task(f, r->pid);
+	if (t)
+		t->role = kt_arena_printf(a->arena, "%s; likely root: the only task not "
+					  "waiting on the %s", t->role, common);
+	kt_finding_fact(f, "likely_root", "%s:%d", r->comm, r->pid);
+}
+
 static void analyze(struct kt_analysis *a)
 {
 	const struct kt_log_facts *facts = a->facts;
@@ -131,24 +153,9 @@ static void analyze(struct kt_analysis *a)
 	struct kt_finding_draft *f = kt_hung_finding(a, "hung_task", 0.7);
 	if (!f)
 		return;
-	const char *common;
-	int root;
-	find_root(a, &common, &root);
 	const struct kt_hung_report *first = &facts->hung[0];
 	char rest[512] = "";
-	if (root >= 0) {
-		const struct kt_hung_report *r = &facts->hung[root];
-		snprintf(rest, sizeof(rest), "; %zu wait on a %s, %s:%d (likely the holder) waits for %s",
-			 facts->nr_hung - 1, common, r->comm, r->pid, blocker(a, (size_t)root));
-		struct kt_evidence_task *t = kt_finding_task(f, r->pid);
-		if (t)
-			t->role = kt_arena_printf(a->arena, "%s; likely root: the only task not "
-						  "waiting on the %s", t->role, common);
-		kt_finding_fact(f, "likely_root", "%s:%d", r->comm, r->pid);
-	} else {
-		snprintf(rest, sizeof(rest), "; %s:%d waits for %s", first->comm, first->pid,
-			 blocker(a, 0));
-	}
+	log_root(a, f, rest, sizeof(rest));
 	size_t confirmed = kt_model_confirm_blocked(a, f);
 	struct kt_model_lock_summary locks;
 	if (kt_model_locks(a, f, &locks) && locks.busiest && locks.root_pid >= 0) {

@@ -39,14 +39,4 @@ static void analyze_oops(struct kt_analysis *a, const struct kt_oops *oops)
 		kt_finding_confidence(f, 0.9);
 }
 
-static void analyze(struct kt_analysis *a)
-{
-	const struct kt_log_facts *facts = a->facts;
-	for (size_t i = 0; i < facts->nr_oopses; i++) {
-		const struct kt_oops *oops = &facts->oopses[i];
-		if (oops->kind == KT_OOPS_BUG && !kt_analysis_event_claimed(a, oops->line))
-			analyze_oops(a, oops);
-	}
-}
-
-const struct kt_analyzer kt_analyzer_kernel_bug = { "kernel_bug", analyze };
+KT_OOPS_PATTERN(kernel_bug, KT_OOPS_KIND(KT_OOPS_BUG))

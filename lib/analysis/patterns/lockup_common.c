@@ -48,6 +48,26 @@ size_t kt_lockup_culprit(const struct kt_text_trace *trace)
 	return culprit;
 }
 
+struct kt_text_trace kt_lockup_rest(const struct kt_text_trace *trace, size_t culprit)
+{
+	return (struct kt_text_trace){ .frames = trace->frames ? trace->frames + culprit : NULL,
+				       .count = trace->count - culprit };
+}
+
+struct kt_evidence_task *kt_lockup_task(struct kt_analysis *a, struct kt_finding_draft *f,
+					int32_t pid, const char *comm,
+					const struct kt_text_trace *trace, size_t culprit,
+					const char *role)
+{
+	struct kt_evidence_task *t = kt_finding_add_task(f, pid, comm, KT_FROM_LOG);
+	if (!t)
+		return NULL;
+	t->role = role;
+	struct kt_text_trace rest = kt_lockup_rest(trace, culprit);
+	kt_task_set_frames(f, t, &rest);
+	return t;
+}
+
 /*
  * The registers and stack printed after a detector line: the first kernel
  * RIP (or pc) and the first Call Trace within the next lines, stopping at

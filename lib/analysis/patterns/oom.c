@@ -129,6 +129,28 @@ static bool parse_row_start(const char *s)
 	return isdigit((unsigned char)*s);
 }
 
+/* "X invoked oom-killer:" at line i: a new event, its trigger and its pid. */
+static void invoked(struct kt_analysis *a, struct oom_report *r, const char *s, const char *p,
+		    size_t i)
+{
+	size_t n = kt_log_text_count(a->log);
+	const char *start = s;
+	while (*start == ' ')
+		start++;
+	snprintf(r->trigger, sizeof(r->trigger), "%.*s", (int)(p - start), start);
+	r->invoked = i;
+	r->nr_events++;
+	r->nr_top = 0; /* the table that follows is this event's */
+	for (size_t j = i + 1; j < n && j < i + 4; j++) {
+		int cpu, pid;
+		const char *comm;
+		if (kt_parse_cpu_line(a->arena, kt_log_facts_line(a->facts, j), &cpu, &pid, &comm)) {
+			r->trigger_pid = pid;
+			break;
+		}
+	}
+}
+
 /* Read every OOM line of the log; the last event's details win. */
 static bool scan(struct kt_analysis *a, struct oom_report *r)
 {
@@ -142,22 +164,8 @@ static bool scan(struct kt_analysis *a, struct oom_report *r)
 		const char *s = kt_log_facts_line(facts, i);
 		const char *p;
 		if ((p = strstr(s, " invoked oom-killer: "))) {
-			const char *start = s;
-			while (*start == ' ')
-				start++;
-			snprintf(r->trigger, sizeof(r->trigger), "%.*s", (int)(p - start), start);
-			r->invoked = i;
-			r->nr_events++;
-			r->nr_top = 0; /* the table that follows is this event's */
+			invoked(a, r, s, p, i);
 			column = -1;
-			for (size_t j = i + 1; j < n && j < i + 4; j++) {
-				int cpu, pid;
-				const char *comm;
-				if (kt_parse_cpu_line(a->arena, kt_log_facts_line(facts, j), &cpu, &pid, &comm)) {
-					r->trigger_pid = pid;
-					break;
-				}
-			}
 		} else if ((p = strstr(s, "oom-kill:constraint="))) {
 			r->constraint_line = i;
 			field(p, "constraint=", r->constraint, sizeof(r->constraint));

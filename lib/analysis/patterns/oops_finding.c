@@ -131,3 +131,14 @@ struct kt_finding_draft *kt_oops_finding(struct kt_analysis *a, const char *verd
 	kt_finding_sign_frames(f, oops->has_rip ? &oops->rip : NULL, &oops->trace, 4);
 	return f;
 }
+
+void kt_each_oops(struct kt_analysis *a, unsigned kinds,
+		  void (*fn)(struct kt_analysis *a, const struct kt_oops *oops))
+{
+	const struct kt_log_facts *facts = a->facts;
+	for (size_t i = 0; i < facts->nr_oopses; i++) {
+		const struct kt_oops *oops = &facts->oopses[i];
+		if ((kinds & KT_OOPS_KIND(oops->kind)) && !kt_analysis_event_claimed(a, oops->line))
+			fn(a, oops);
+	}
+}

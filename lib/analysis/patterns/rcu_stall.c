@@ -110,6 +110,21 @@ static bool scan(struct kt_analysis *a, struct stall *st)
 	return st->line != SIZE_MAX;
 }
 
+static void stall_facts(struct kt_finding_draft *f, const struct stall *st)
+{
+	kt_finding_fact(f, "flavour", "%s", st->flavour);
+	if (st->cpus[0])
+		kt_finding_fact(f, "stalled_cpus", "%s", st->cpus);
+	if (st->detected_by >= 0)
+		kt_finding_fact(f, "detected_by", "%d", st->detected_by);
+	if (st->jiffies)
+		kt_finding_fact(f, "jiffies", "%ld", st->jiffies);
+	if (st->starved)
+		kt_finding_fact(f, "kthread_starved_jiffies", "%ld", st->starved);
+	if (st->gp_state[0])
+		kt_finding_fact(f, "gp_state", "%s", st->gp_state);
+}
+
 static void analyze(struct kt_analysis *a)
 {
 	const struct kt_log_facts *facts = a->facts;
@@ -134,26 +149,10 @@ static void analyze(struct kt_analysis *a)
 					    : culprit < report.trace.count ? &report.trace.frames[culprit] : NULL;
 	if (where && kt_function_is_plumbing(where->function) && !report.has_rip)
 		where = NULL;
-	if (report.pid >= 0) {
-		struct kt_evidence_task *t = kt_finding_add_task(f, report.pid, report.comm, KT_FROM_LOG);
-		if (t) {
-			t->role = "on the stalled CPU";
-			struct kt_text_trace rest = { .frames = report.trace.frames ? report.trace.frames + culprit : NULL,
-						      .count = report.trace.count - culprit };
-			kt_task_set_frames(f, t, &rest);
-		}
-	}
-	kt_finding_fact(f, "flavour", "%s", st.flavour);
-	if (st.cpus[0])
-		kt_finding_fact(f, "stalled_cpus", "%s", st.cpus);
-	if (st.detected_by >= 0)
-		kt_finding_fact(f, "detected_by", "%d", st.detected_by);
-	if (st.jiffies)
-		kt_finding_fact(f, "jiffies", "%ld", st.jiffies);
-	if (st.starved)
-		kt_finding_fact(f, "kthread_starved_jiffies", "%ld", st.starved);
-	if (st.gp_state[0])
-		kt_finding_fact(f, "gp_state", "%s", st.gp_state);
+	if (report.pid >= 0)
+		kt_lockup_task(a, f, report.pid, report.comm, &report.trace, culprit,
+			       "on the stalled CPU");
+	stall_facts(f, &st);
 	if (where)
 		kt_finding_fact(f, "rip", "%s", kt_frame_string(a->arena, where));
 	if (st.count > 1)
@@ -161,8 +160,7 @@ static void analyze(struct kt_analysis *a)
 	kt_finding_sign(f, "flavour:%s", st.flavour);
 	kt_finding_sign(f, "starved:%d", st.starved > 0);
 	if (where) {
-		struct kt_text_trace rest = { .frames = report.trace.frames ? report.trace.frames + culprit : NULL,
-					      .count = report.trace.count - culprit };
+		struct kt_text_trace rest = kt_lockup_rest(&report.trace, culprit);
 		kt_finding_sign_frames(f, where, &rest, 2);
 	}
 	kt_finding_summary(f, "RCU stall (%s)%s%s%s%s%s%s%s", st.flavour,

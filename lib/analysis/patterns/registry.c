@@ -7,8 +7,9 @@
  * general: a GPF in __run_timers is timer_bug before it is gpf, hung tasks
  * on cgroup locks are cgroup_deadlock before they are hung_task.
  *
- * Adding an analyzer: analyzers/<name>.c defining
+ * Adding an analyzer: lib/analysis/patterns/<name>.c defining
  *   const struct kt_analyzer kt_analyzer_<name> = { "<name>", analyze };
+ * (a pattern of oops kinds: KT_OOPS_PATTERN(<name>, kinds), internal.h)
  * and its line here.
  */
 #include "internal.h"

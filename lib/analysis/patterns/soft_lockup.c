@@ -41,14 +41,26 @@ static bool parse(const char *s, struct detection *d)
 	return true;
 }
 
-static void analyze(struct kt_analysis *a)
+static void advise(struct kt_finding_draft *f, bool panic)
 {
-	const struct kt_log_facts *facts = a->facts;
+	kt_finding_advice(f, "The CPU looped in kernel code without scheduling: look at the "
+			  "RIP and the frames under it for a spin on a lock (queued_spin_lock_"
+			  "slowpath: find the holder), an interrupt storm (__do_softirq, irq "
+			  "handlers) or a busy-wait loop.");
+	kt_finding_advice(f, "In a virtual machine, host overcommit or a paused vCPU also "
+			  "trips the detector: compare with the hypervisor's steal time.");
+	if (panic)
+		kt_finding_advice(f, "kernel.softlockup_panic=1 made the lockup fatal.");
+}
+
+/* The first detector line, and how many there are. */
+static struct detection first_detection(struct kt_analysis *a)
+{
 	struct detection d = { .line = SIZE_MAX };
 	size_t n = kt_log_text_count(a->log);
 	for (size_t i = 0; i < n; i++) {
 		struct detection here;
-		if (!parse(kt_log_facts_line(facts, i), &here))
+		if (!parse(kt_log_facts_line(a->facts, i), &here))
 			continue;
 		if (d.line == SIZE_MAX) {
 			d = here;
@@ -56,6 +68,14 @@ static void analyze(struct kt_analysis *a)
 		}
 		d.count++;
 	}
+	return d;
+}
+
+static void analyze(struct kt_analysis *a)
+{
+	const struct kt_log_facts *facts = a->facts;
+	size_t n = kt_log_text_count(a->log);
+	struct detection d = first_detection(a);
 	if (d.line == SIZE_MAX || kt_analysis_event_claimed(a, d.line))
 		return;
 	bool panic = kt_panic_says(facts, "softlockup") || kt_panic_says(facts, "soft lockup");
@@ -77,14 +97,11 @@ static void analyze(struct kt_analysis *a)
 	if (panic)
 		kt_finding_add_panic(a, f);
 	kt_finding_add_lines(f, d.line, report.end);
-	struct kt_evidence_task *t = kt_finding_add_task(f, d.pid, d.comm, KT_FROM_LOG);
+	struct kt_evidence_task *t = kt_lockup_task(
+		a, f, d.pid, d.comm, trace, culprit,
+		kt_arena_printf(a->arena, "ran without scheduling on CPU %d for %us", d.cpu, d.seconds));
 	if (t) {
-		t->role = kt_arena_printf(a->arena, "ran without scheduling on CPU %d for %us",
-					  d.cpu, d.seconds);
 		t->state = "R";
-		struct kt_text_trace rest = { .frames = trace->frames ? trace->frames + culprit : NULL,
-					      .count = trace->count - culprit };
-		kt_task_set_frames(f, t, &rest);
 		const struct kt_task *task = kt_model_task(a, d.pid);
 		if (task && strncmp(task->comm, d.comm, 15) == 0) {
 			t->sources |= KT_FROM_MEMORY;
@@ -103,19 +120,12 @@ static void analyze(struct kt_analysis *a)
 		kt_finding_registers_from(f, &(struct kt_oops){ .has_rip = true,
 								 .rip_line = report.rip_line,
 								 .end = report.end });
-	struct kt_text_trace rest = { .frames = trace->frames ? trace->frames + culprit : NULL, .count = trace->count - culprit };
+	struct kt_text_trace rest = kt_lockup_rest(trace, culprit);
 	kt_finding_sign_frames(f, where, &rest, 3);
 	kt_finding_summary(f, "Soft lockup: CPU#%d stuck for %us in %s (%s, pid %d)%s", d.cpu,
 			   d.seconds, where ? kt_frame_string(a->arena, where) : "code the log does not show",
 			   d.comm, d.pid, d.count > 1 ? kt_arena_printf(a->arena, "; %zu reports", d.count) : "");
-	kt_finding_advice(f, "The CPU looped in kernel code without scheduling: look at the "
-			  "RIP and the frames under it for a spin on a lock (queued_spin_lock_"
-			  "slowpath: find the holder), an interrupt storm (__do_softirq, irq "
-			  "handlers) or a busy-wait loop.");
-	kt_finding_advice(f, "In a virtual machine, host overcommit or a paused vCPU also "
-			  "trips the detector: compare with the hypervisor's steal time.");
-	if (panic)
-		kt_finding_advice(f, "kernel.softlockup_panic=1 made the lockup fatal.");
+	advise(f, panic);
 	if (f->pub.sources & KT_FROM_MEMORY)
 		kt_finding_confidence(f, 0.85);
 }

@@ -34,6 +34,17 @@ static const char *origin(const struct kt_text_trace *trace)
 	return NULL;
 }
 
+/* The deliberate oops in sysrq_handle_crash (old kernels), if any. */
+static const struct kt_oops *crash_oops(const struct kt_log_facts *facts)
+{
+	const struct kt_oops *oops = NULL;
+	for (size_t i = 0; i < facts->nr_oopses; i++)
+		if (facts->oopses[i].has_rip &&
+		    kt_function_is(facts->oopses[i].rip.function, "sysrq_handle_crash"))
+			oops = &facts->oopses[i];
+	return oops;
+}
+
 static void analyze(struct kt_analysis *a)
 {
 	const struct kt_log_facts *facts = a->facts;
@@ -41,11 +52,7 @@ static void analyze(struct kt_analysis *a)
 	while (trigger != SIZE_MAX && !is_trigger(kt_log_facts_line(facts, trigger)))
 		trigger = kt_log_facts_find(facts, trigger + 1, "Trigger a crash");
 	bool panic = kt_panic_says(facts, "sysrq triggered crash");
-	const struct kt_oops *oops = NULL;
-	for (size_t i = 0; i < facts->nr_oopses; i++)
-		if (facts->oopses[i].has_rip &&
-		    kt_function_is(facts->oopses[i].rip.function, "sysrq_handle_crash"))
-			oops = &facts->oopses[i];
+	const struct kt_oops *oops = crash_oops(facts);
 	if (trigger == SIZE_MAX && !panic && !oops)
 		return;
 	enum kt_claim claim = panic || (oops && kt_oops_caused_panic(facts, oops)) ? KT_CLAIM_PANIC
