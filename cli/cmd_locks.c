@@ -119,7 +119,46 @@ static struct json_object *json_waiters(const struct kt_lock *lock,
 	return list;
 }
 
-static struct json_object *json_lock(const struct kt_lock *lock)
+/* Holders inferred for locks that record none, with the evidence. */
+static struct json_object *json_candidates(struct kt_kernel *k, const struct kt_lock *lock)
+{
+	struct json_object *list = json_object_new_array();
+	for (size_t i = 0; i < lock->nr_candidates; i++) {
+		const struct kt_lock_candidate *c = &lock->candidates[i];
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "pid", json_object_new_int(c->pid));
+		json_object_object_add(o, "comm", json_object_new_string(comm_of(k, c->task)));
+		json_object_object_add(o, "task", hex(c->task));
+		json_object_object_add(o, "cpu", c->cpu >= 0 ? json_object_new_int(c->cpu) : NULL);
+		json_object_object_add(o, "confidence",
+				       json_object_new_string(c->likely ? "likely" : "possible"));
+		json_object_object_add(o, "reason", json_object_new_string(c->reason));
+		json_object_array_add(list, o);
+	}
+	return list;
+}
+
+static void json_unowned(struct kt_kernel *k, const struct kt_lock *lock,
+			 struct json_object *o)
+{
+	if (!kt_lock_kind_infers_holder(lock->kind))
+		return;
+	json_object_object_add(o, "holder_candidates", json_candidates(k, lock));
+	if (lock->kind == KT_LOCK_SEMAPHORE)
+		json_object_object_add(o, "count", json_object_new_int64((int64_t)lock->count));
+	if (!kt_lock_kind_spins(lock->kind))
+		return;
+	struct json_object *cpus = json_object_new_array();
+	for (size_t i = 0; i < lock->nr_spinners; i++)
+		json_object_array_add(cpus, json_object_new_int(lock->spinner_cpus[i]));
+	json_object_object_add(o, "spinner_cpus", cpus);
+	json_object_object_add(o, "lock_word", hex(lock->count));
+	int32_t tail = kt_qspinlock_tail_cpu((uint32_t)lock->count);
+	if (lock->kind == KT_LOCK_SPINLOCK)
+		json_object_object_add(o, "queue_tail_cpu", tail >= 0 ? json_object_new_int(tail) : NULL);
+}
+
+static struct json_object *json_lock(struct kt_kernel *k, const struct kt_lock *lock)
 {
 	struct json_object *o = json_object_new_object(), *pids, *writers;
 	struct json_object *waiters = json_waiters(lock, &pids, &writers);
@@ -146,6 +185,7 @@ static struct json_object *json_lock(const struct kt_lock *lock)
 		json_object_object_add(o, "count", hex(lock->count));
 	json_object_object_add(o, "owner_task", lock->owner ? hex(lock->owner) : NULL);
 	json_object_object_add(o, "owner_source", string_or_null(lock->owner_source));
+	json_unowned(k, lock, o);
 	json_object_object_add(o, "corrupt", json_object_new_boolean(lock->corrupt));
 	json_object_object_add(o, "partial", json_object_new_boolean(lock->partial));
 	json_object_object_add(o, "problem", string_or_null(lock->problem));
@@ -187,6 +227,8 @@ static struct json_object *json_wait(struct kt_kernel *k, const struct kt_lock_g
 	json_object_object_add(o, "function", string_or_null(w->function));
 	json_object_object_add(o, "how", string_or_null(w->how));
 	json_object_object_add(o, "waiter", w->waiter ? hex(w->waiter) : NULL);
+	if (kt_lock_kind_spins(w->kind))
+		json_object_object_add(o, "cpu", w->cpu >= 0 ? json_object_new_int(w->cpu) : NULL);
 	struct chain c;
 	chain_follow(g, w->task, &c);
 	struct json_object *path = json_object_new_array();
@@ -204,7 +246,7 @@ static void print_json(struct kt_kernel *k, const struct kt_lock_graph *g)
 	struct json_object *locks = json_object_new_array(), *cycles = json_object_new_array(),
 			   *waits = json_object_new_array();
 	for (size_t i = 0; i < g->nr_locks; i++)
-		json_object_array_add(locks, json_lock(g->locks[i]));
+		json_object_array_add(locks, json_lock(k, g->locks[i]));
 	for (size_t i = 0; i < g->nr_cycles; i++)
 		json_object_array_add(cycles, json_cycle(g, &g->cycles[i]));
 	for (size_t i = 0; i < g->nr_waits; i++)
@@ -228,37 +270,25 @@ static void print_pid_list(struct kt_kernel *k, const int32_t *pids,
 	putchar('\n');
 }
 
-static void print_lock_text(struct kt_kernel *k, const struct kt_lock *lock)
+static void print_candidates_text(struct kt_kernel *k, const struct kt_lock *lock)
 {
-	char owner[64] = "-";
-	if (lock->owner)
-		snprintf(owner, sizeof(owner), "%d %s", lock->owner_pid,
-			 comm_of(k, lock->owner));
-	printf("%016llx  %-13s %-28s %-22s %zu\n", (unsigned long long)lock->address,
-	       kt_lock_kind_name(lock->kind), lock->symbol[0] ? lock->symbol : "?",
-	       owner, lock->nr_waiters);
-	if (lock->kind == KT_LOCK_PERCPU_RWSEM) {
-		printf("    block %llu, writer ", (unsigned long long)lock->count);
-		if (lock->owner_word)
-			printf("%d %s waits for the readers",
-			       kt_task_by_address(k, lock->owner_word)
-				       ? kt_task_by_address(k, lock->owner_word)->pid : -1,
-			       comm_of(k, lock->owner_word));
-		else
-			printf("none waiting");
-	} else {
-		printf("    owner word 0x%llx", (unsigned long long)lock->owner_word);
-		char flags[64];
-		kt_lock_flag_names(lock->kind, lock->flags, flags, sizeof(flags));
-		if (flags[0])
-			printf(" (%s)", flags);
+	if (lock->nr_spinners) {
+		printf("    spinning: CPU");
+		for (size_t i = 0; i < lock->nr_spinners; i++)
+			printf("%s %d", i ? "," : "", lock->spinner_cpus[i]);
+		putchar('\n');
 	}
-	if (lock->owner_source[0])
-		printf(", owner from %s", lock->owner_source);
-	if (lock->readers >= 0)
-		printf(", %lld reader%s", (long long)lock->readers,
-		       lock->readers == 1 ? "" : "s");
-	putchar('\n');
+	if (!kt_lock_kind_infers_holder(lock->kind))
+		return;
+	for (size_t i = 0; i < lock->nr_candidates; i++) {
+		const struct kt_lock_candidate *c = &lock->candidates[i];
+		printf("    holder (%s): %d %s, %s\n", c->likely ? "likely" : "possible", c->pid,
+		       comm_of(k, c->task), c->reason);
+	}
+}
+
+static void print_waiters_text(struct kt_kernel *k, const struct kt_lock *lock)
+{
 	size_t n = lock->nr_waiters + 1;
 	int32_t *pids = malloc(n * sizeof(*pids));
 	uint64_t *tasks = malloc(n * sizeof(*tasks));
@@ -275,17 +305,60 @@ static void print_lock_text(struct kt_kernel *k, const struct kt_lock *lock)
 	free(pids);
 	free(tasks);
 	free(writer);
+}
+
+static void print_lock_text(struct kt_kernel *k, const struct kt_lock *lock)
+{
+	char owner[64] = "-";
+	if (lock->owner)
+		snprintf(owner, sizeof(owner), "%d %s", lock->owner_pid,
+			 comm_of(k, lock->owner));
+	for (size_t i = 0; !lock->owner && i < lock->nr_candidates; i++)
+		if (lock->candidates[i].likely)
+			snprintf(owner, sizeof(owner), "%d %s?", lock->candidates[i].pid,
+				 comm_of(k, lock->candidates[i].task));
+	printf("%016llx  %-13s %-28s %-22s %zu\n", (unsigned long long)lock->address,
+	       kt_lock_kind_name(lock->kind), lock->symbol[0] ? lock->symbol : "?",
+	       owner, lock->nr_waiters);
+	if (lock->kind == KT_LOCK_PERCPU_RWSEM) {
+		printf("    block %llu, writer ", (unsigned long long)lock->count);
+		if (lock->owner_word)
+			printf("%d %s waits for the readers",
+			       kt_task_by_address(k, lock->owner_word)
+				       ? kt_task_by_address(k, lock->owner_word)->pid : -1,
+			       comm_of(k, lock->owner_word));
+		else
+			printf("none waiting");
+	} else if (lock->kind == KT_LOCK_SEMAPHORE) {
+		printf("    count %llu (no owner recorded)", (unsigned long long)lock->count);
+	} else if (kt_lock_kind_spins(lock->kind)) {
+		printf("    lock word 0x%llx (no owner recorded)", (unsigned long long)lock->count);
+	} else {
+		printf("    owner word 0x%llx", (unsigned long long)lock->owner_word);
+		char flags[64];
+		kt_lock_flag_names(lock->kind, lock->flags, flags, sizeof(flags));
+		if (flags[0])
+			printf(" (%s)", flags);
+	}
+	if (lock->owner_source[0])
+		printf(", owner from %s", lock->owner_source);
+	if (lock->readers >= 0)
+		printf(", %lld reader%s", (long long)lock->readers,
+		       lock->readers == 1 ? "" : "s");
+	putchar('\n');
+	print_waiters_text(k, lock);
 	if (reader_kind(lock->kind)) {
 		printf("    readers: ");
 		print_pid_list(k, lock->reader_pids, lock->reader_tasks, lock->nr_readers, NULL);
 	}
+	print_candidates_text(k, lock);
 	if (lock->problem[0])
 		printf("    %s: %s\n", lock->corrupt ? "CORRUPT" : "note", lock->problem);
 }
 
 static void print_wait_text(struct kt_kernel *k, const struct kt_task_wait *w)
 {
-	char object[160] = "-";
+	char object[200] = "-";
 	if (w->symbol[0])
 		snprintf(object, sizeof(object), "%s", w->symbol);
 	else if (w->object)
@@ -324,6 +397,28 @@ static void print_chain_text(struct kt_kernel *k, const struct kt_lock_graph *g,
 	putchar('\n');
 }
 
+/* Waits on something that records no owner: each object once, with its waiters. */
+static void print_events_text(const struct kt_lock_graph *g)
+{
+	bool header = false;
+	for (size_t i = 0; i < g->nr_waits; i++) {
+		const struct kt_task_wait *w = &g->waits[i];
+		bool first = true;
+		for (size_t j = 0; j < i && first; j++)
+			first = g->waits[j].object != w->object;
+		if (kt_lock_kind_has_owner(w->kind) || !w->object || !first)
+			continue;
+		if (!header)
+			printf("\nEvents (waits with no owner):\n");
+		header = true;
+		printf("  %s %s:", kt_lock_kind_name(w->kind), w->symbol[0] ? w->symbol : "?");
+		for (size_t j = i; j < g->nr_waits; j++)
+			if (g->waits[j].object == w->object)
+				printf(" %d", g->waits[j].pid);
+		printf("; waits for an event, no owner\n");
+	}
+}
+
 static void print_text(struct kt_kernel *k, const struct kt_lock_graph *g)
 {
 	printf("%-16s  %-13s %-28s %-22s %s\n", "LOCK", "KIND", "SYMBOL", "OWNER", "WAITERS");
@@ -334,6 +429,7 @@ static void print_text(struct kt_kernel *k, const struct kt_lock_graph *g)
 	printf("\n%7s  %-16s %-13s %-32s %s\n", "PID", "COMM", "WAITS ON", "OBJECT", "IN");
 	for (size_t i = 0; i < g->nr_waits; i++)
 		print_wait_text(k, &g->waits[i]);
+	print_events_text(g);
 	printf("\nCycles:%s\n", g->nr_cycles ? "" : " none");
 	for (size_t i = 0; i < g->nr_cycles; i++) {
 		const struct kt_lock_cycle *c = &g->cycles[i];
@@ -427,6 +523,10 @@ static void dot_locks(const struct kt_lock_graph *g)
 			       w->writer && reader_kind(l->kind) ? "waits (write)" : "waits",
 			       edge_in_cycle(g, w->task, l->address, 0) ? ", color=red, penwidth=2" : "");
 		}
+		for (size_t j = 0; j < l->nr_candidates; j++)
+			printf("  l%llx -> t%llx [label=\"holder (%s)\", style=dashed];\n",
+			       (unsigned long long)l->address, (unsigned long long)l->candidates[j].task,
+			       l->candidates[j].likely ? "likely" : "possible");
 		if (l->owner)
 			printf("  l%llx -> t%llx [label=\"owner\"%s];\n", (unsigned long long)l->address,
 			       (unsigned long long)l->owner,

@@ -381,6 +381,10 @@ enum kt_lock_kind {
 	KT_LOCK_RWSEM,
 	KT_LOCK_PERCPU_RWSEM,
 	KT_LOCK_RT_MUTEX,       /* also PREEMPT_RT's mutexes and spinlocks */
+	/* Locks that record no owner: their holders are inferred (candidates). */
+	KT_LOCK_SEMAPHORE,      /* struct semaphore */
+	KT_LOCK_SPINLOCK,       /* spinlock_t, raw_spinlock_t (qspinlock) */
+	KT_LOCK_RWLOCK,         /* rwlock_t (qrwlock) */
 	/* Waits on something that records no owner: */
 	KT_WAIT_COMPLETION,
 	KT_WAIT_PAGE,           /* a folio's lock or writeback bit */
@@ -393,6 +397,12 @@ enum kt_lock_kind {
 const char *kt_lock_kind_name(enum kt_lock_kind kind);
 /* Is it a lock with an owner (not a completion, page or I/O wait)? */
 bool kt_lock_kind_has_owner(enum kt_lock_kind kind);
+/* Is it a lock whose holder the kernel does not record (semaphore, spinlock)? */
+bool kt_lock_kind_infers_holder(enum kt_lock_kind kind);
+/* Is it a lock a CPU spins on (spinlock, rwlock)? */
+bool kt_lock_kind_spins(enum kt_lock_kind kind);
+/* A qspinlock word's queue tail: the last CPU queued on it, -1 for none. */
+int32_t kt_qspinlock_tail_cpu(uint32_t val);
 /* "WAITERS|HANDOFF": the names of a kind's owner-word flag bits. */
 void kt_lock_flag_names(enum kt_lock_kind kind, uint64_t flags, char *buf,
 			size_t size);
@@ -406,10 +416,22 @@ struct kt_lock_waiter {
 	bool via_pi_blocked_on;  /* found through task->pi_blocked_on */
 };
 
+/*
+ * A task that may hold a lock which records no holder: its stack or a CPU's
+ * registers keep the lock's address while it is not waiting for it.
+ */
+struct kt_lock_candidate {
+	uint64_t task;
+	int32_t pid;
+	int32_t cpu;             /* the CPU it runs on, -1 when asleep */
+	bool likely;             /* the evidence fits a holder; else only possible */
+	char reason[128];        /* "on CPU 1, rbx of the interrupted rxq_drain_ring" */
+};
+
 struct kt_lock {
 	uint64_t address;
 	enum kt_lock_kind kind;
-	char symbol[128];        /* "cgroup_mutex", "cfg_lock [cfgstore]", "" */
+	char symbol[192];        /* "cgroup_mutex", "cfg_lock [cfgstore]", "" */
 	uint64_t owner_word;     /* as the kernel had it, flag bits included */
 	uint64_t flags;          /* the owner word's flag bits */
 	uint64_t owner;          /* the owning task_struct, 0 for none */
@@ -422,6 +444,10 @@ struct kt_lock {
 	uint64_t *reader_tasks;  /* readers found on their stacks (kt_lock_graph) */
 	int32_t *reader_pids;
 	size_t nr_readers;
+	struct kt_lock_candidate *candidates; /* holders inferred (kt_lock_graph) */
+	size_t nr_candidates;
+	int32_t *spinner_cpus;   /* spinlock, rwlock: CPUs spinning on it */
+	size_t nr_spinners;
 	bool corrupt;            /* an owner or a list the kernel cannot have */
 	bool partial;            /* a waiter list was damaged and cut short */
 	char problem[192];       /* why corrupt or partial, "" otherwise */
@@ -441,12 +467,13 @@ struct kt_task_wait {
 	int32_t pid;
 	enum kt_lock_kind kind;  /* KT_WAIT_NONE when nothing is known */
 	uint64_t object;         /* the lock, completion or folio; 0: unknown */
-	char symbol[128];        /* object's name, as struct kt_lock's */
+	char symbol[192];        /* object's name, as struct kt_lock's */
 	uint64_t waiter;         /* its waiter object, 0 when none */
 	bool writer;             /* waits to write */
 	uint32_t bit;            /* KT_WAIT_PAGE: the folio flag bit */
 	char function[64];       /* the frame that names the wait */
 	char how[64];            /* how object was found */
+	int32_t cpu;             /* spinning: the CPU it spins on; else -1 */
 };
 
 struct kt_error *kt_task_wait(struct kt_kernel *kernel,

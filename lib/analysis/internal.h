@@ -342,6 +342,8 @@ struct kt_model_lock_summary {
 	bool write_held;                       /* busiest: a percpu_rwsem write-held, writer gone */
 	int32_t root_pid;                      /* its owner, -1 when none */
 	const char *root_wait;                 /* what the owner waits on */
+	const char *event;                     /* the no-owner wait most tasks share */
+	size_t event_waiters;                  /* how many of the finding's tasks */
 };
 
 /*
@@ -351,6 +353,25 @@ struct kt_model_lock_summary {
  */
 bool kt_model_locks(struct kt_analysis *analysis, struct kt_finding_draft *f,
 		    struct kt_model_lock_summary *out);
+/*
+ * A lock CPUs spin on, as memory shows it: what a CPU spins on, or what it
+ * holds while others spin (soft and hard lockups, RCU stalls).
+ */
+struct kt_model_spin {
+	const struct kt_evidence_lock *lock;   /* added to the finding */
+	bool cpu_spins;                        /* the CPU asked about spins on it */
+	int32_t spinner_pid, spinner_cpu;      /* a task spinning on it (-1: none) */
+	int32_t holder_pid, holder_cpu;        /* its likely holder (-1: unknown) */
+	const char *holder_comm, *spinner_comm;
+	const char *holder_where;              /* the holder's evidence, as text */
+};
+
+/* The spinlock cpu spins on or holds; false when memory shows none. */
+bool kt_model_spin(struct kt_analysis *analysis, struct kt_finding_draft *f, int cpu,
+		   struct kt_model_spin *out);
+/* "; it spins on X, held by Y:pid ...: the culprit" for a lockup's CPU, or "". */
+const char *kt_lockup_spin_text(struct kt_analysis *analysis, struct kt_finding_draft *f,
+				int cpu);
 /* Free what the model evidence cached (the lock graph). */
 void kt_model_release(struct kt_analysis *analysis);
 

@@ -34,13 +34,43 @@ void kt_model_release(struct kt_analysis *a)
 	a->graph = NULL;
 }
 
-/* "cfg_lock [cfgstore]" -> "cfg_lock" and "cfgstore". */
+/*
+ * "cfg_lock [cfgstore]" -> "cfg_lock" and "cfgstore"; "kmalloc-2k+0x278
+ * (object 0x...)" -> "kmalloc-2k+0x278"; a name by what contains the lock
+ * ("mmap_lock of mm_struct of pid 57 (postgres)") stays whole.
+ */
 static void split_symbol(const char *symbol, char *name, size_t size, const char **module)
 {
-	size_t len = strcspn(symbol, " ");
+	const char *open = strstr(symbol, " [");
+	const char *object = strstr(symbol, " (object ");
+	size_t len = strlen(symbol);
+	*module = NULL;
+	if (open && symbol[len - 1] == ']') {
+		len = (size_t)(open - symbol);
+		*module = open + 2;
+	} else if (object) {
+		len = (size_t)(object - symbol);
+	}
 	snprintf(name, size, "%.*s", (int)len, symbol);
-	const char *open = strchr(symbol, '[');
-	*module = open ? open + 1 : NULL;
+}
+
+/* Named by a kernel or module symbol, not by the object it is in. */
+static bool named_by_symbol(const char *name)
+{
+	return *name && !strstr(name, "+0x") && !strstr(name, " of ");
+}
+
+/* The holder inferred for a lock that records none: one likely candidate. */
+static const struct kt_lock_candidate *likely_holder(const struct kt_lock *lock)
+{
+	const struct kt_lock_candidate *found = NULL;
+	for (size_t i = 0; i < lock->nr_candidates; i++)
+		if (lock->candidates[i].likely) {
+			if (found)
+				return NULL;
+			found = &lock->candidates[i];
+		}
+	return found;
 }
 
 static const char *comm_of(struct kt_analysis *a, int32_t pid)
@@ -81,41 +111,11 @@ static bool any_writer(const struct kt_lock *lock)
 	return false;
 }
 
-static struct kt_evidence_lock *add_lock(struct kt_analysis *a, struct kt_finding_draft *f,
-					 const struct kt_lock *lock)
+/* "from memory; held for reading by 57; in module cfgstore; <problem>". */
+static const char *lock_note(struct kt_analysis *a, const struct kt_lock *lock,
+			     const struct kt_evidence_lock *e, const char *name,
+			     const char *module, const struct kt_lock_candidate *holder)
 {
-	char name[128];
-	const char *module;
-	split_symbol(lock->symbol, name, sizeof(name), &module);
-	struct kt_evidence_lock *e = NULL;
-	/*
-	 * A lock in a heap object is named by its slab ("kmalloc-2k+0x278"):
-	 * when the log named it from its takers (sb_writers), that name is the
-	 * better one, and it is the same lock if they share a waiter.
-	 */
-	if (strstr(name, "+0x") || !*name)
-		e = log_named(f, lock);
-	if (e) {
-		e->sources |= KT_FROM_MEMORY;
-		kt_finding_add_sources(f, KT_FROM_MEMORY);
-		module = NULL;
-	} else {
-		e = kt_finding_add_lock(f, *name ? name : NULL, kt_lock_kind_name(lock->kind),
-					KT_FROM_MEMORY);
-	}
-	if (!e)
-		return NULL;
-	e->address = lock->address;
-	e->kind = kt_lock_kind_name(lock->kind);
-	e->owner_pid = lock->owner_pid;
-	e->owner_comm = kt_finding_strdup(f, comm_of(a, lock->owner_pid));
-	/* A percpu_rw_semaphore has no owner word, only readers and a writer. */
-	e->has_owner_word = kt_lock_kind_has_owner(lock->kind) && lock->kind != KT_LOCK_PERCPU_RWSEM;
-	e->owner_word = lock->owner_word;
-	e->nr_waiters = 0;
-	for (size_t i = 0; i < lock->nr_waiters; i++)
-		if (lock->waiters[i].pid >= 0)
-			kt_finding_lock_waiter(f, e, lock->waiters[i].pid);
 	char readers[96] = "";
 	for (size_t i = 0; i < lock->nr_readers && strlen(readers) < 80; i++)
 		snprintf(readers + strlen(readers), sizeof(readers) - strlen(readers), "%s%d",
@@ -125,18 +125,66 @@ static struct kt_evidence_lock *add_lock(struct kt_analysis *a, struct kt_findin
 	const char *origin = strstr(name, "+0x") && e->symbol && strcmp(e->symbol, name) != 0
 				     ? kt_arena_printf(a->arena, "from memory (in %s)", lock->symbol)
 				     : "from memory";
-	e->note = kt_arena_printf(a->arena, "%s%s%s%s%s%s%s%s", origin,
+	if (holder)
+		origin = kt_arena_printf(a->arena, "%s; no holder recorded: likely %s:%d, %s",
+					 origin, comm_of(a, holder->pid) ? comm_of(a, holder->pid) : "?",
+					 holder->pid, holder->reason);
+	char *note = kt_arena_printf(a->arena, "%s%s%s%s%s%s%s%s", origin,
 				  write_held ? "; held for write (block set) by a writer that is not waiting" : "",
 				  module ? "; in module " : "", module ? module : "",
 				  *readers ? "; held for reading by " : "", readers,
 				  lock->corrupt || lock->partial ? "; " : "",
 				  lock->corrupt || lock->partial ? lock->problem : "");
-	if (module && e->note) {
+	if (module && note) {
 		/* "cfgstore]" from split_symbol: drop the bracket */
-		char *bracket = strchr(e->note, ']');
+		char *bracket = strchr(note, ']');
 		if (bracket)
 			memmove(bracket, bracket + 1, strlen(bracket));
 	}
+	return note;
+}
+
+static struct kt_evidence_lock *add_lock(struct kt_analysis *a, struct kt_finding_draft *f,
+					 const struct kt_lock *lock)
+{
+	char name[192];
+	const char *module;
+	split_symbol(lock->symbol, name, sizeof(name), &module);
+	struct kt_evidence_lock *e = NULL;
+	/*
+	 * A lock in a heap object: when the log named it from its takers
+	 * (sb_writers), it is the same lock if they share a waiter.  Memory's
+	 * name says whose it is; a bare slab offset does not beat the log's.
+	 */
+	if (!named_by_symbol(name))
+		e = log_named(f, lock);
+	if (e) {
+		e->sources |= KT_FROM_MEMORY;
+		kt_finding_add_sources(f, KT_FROM_MEMORY);
+		module = NULL;
+		if (*name && !strstr(name, "+0x"))
+			e->symbol = kt_finding_strdup(f, name);
+	} else {
+		e = kt_finding_add_lock(f, *name ? name : NULL, kt_lock_kind_name(lock->kind),
+					KT_FROM_MEMORY);
+	}
+	if (!e)
+		return NULL;
+	e->address = lock->address;
+	e->kind = kt_lock_kind_name(lock->kind);
+	e->owner_pid = lock->owner_pid;
+	const struct kt_lock_candidate *holder = lock->owner_pid < 0 ? likely_holder(lock) : NULL;
+	if (holder)
+		e->owner_pid = holder->pid;
+	e->owner_comm = kt_finding_strdup(f, comm_of(a, e->owner_pid));
+	/* A percpu_rw_semaphore has no owner word, only readers and a writer. */
+	e->has_owner_word = kt_lock_kind_has_owner(lock->kind) && lock->kind != KT_LOCK_PERCPU_RWSEM;
+	e->owner_word = lock->owner_word;
+	e->nr_waiters = 0;
+	for (size_t i = 0; i < lock->nr_waiters; i++)
+		if (lock->waiters[i].pid >= 0)
+			kt_finding_lock_waiter(f, e, lock->waiters[i].pid);
+	e->note = lock_note(a, lock, e, name, module, holder);
 	return e;
 }
 
@@ -166,7 +214,7 @@ static const char *cycle_text(struct kt_analysis *a, const struct kt_lock_graph 
 {
 	char text[640] = "";
 	for (size_t i = 0; i < c->length && strlen(text) < 480; i++) {
-		char symbol[128] = "a lock";
+		char symbol[192] = "a lock";
 		const char *module;
 		for (size_t l = 0; l < g->nr_locks; l++)
 			if (g->locks[l]->address == c->locks[i] && *g->locks[l]->symbol)
@@ -201,7 +249,7 @@ static const char *lock_name(const struct kt_lock_graph *g, uint64_t address, ch
  */
 static const char *chain_text(struct kt_analysis *a, const struct kt_lock_graph *g, int32_t pid)
 {
-	char text[640] = "", name[128];
+	char text[640] = "", name[192];
 	int32_t seen[64];
 	size_t nr_seen = 0;
 	const char *comm = comm_of(a, pid);
@@ -271,6 +319,48 @@ static void note_root_wait(struct kt_analysis *a, const struct kt_lock_graph *g,
 	}
 }
 
+/*
+ * The wait with no owner (a completion, a folio or buffer lock, I/O) most of
+ * the finding's tasks share: "completion ev_ready [evwait]".
+ */
+static void shared_event(struct kt_analysis *a, struct kt_finding_draft *f,
+			 const struct kt_lock_graph *g, struct kt_model_lock_summary *out)
+{
+	const struct kt_task_wait *best = NULL;
+	for (size_t i = 0; i < g->nr_waits; i++) {
+		const struct kt_task_wait *w = &g->waits[i];
+		if (kt_lock_kind_has_owner(w->kind) || !w->object || !kt_finding_task(f, w->pid))
+			continue;
+		size_t n = 0;
+		for (size_t j = 0; j < g->nr_waits; j++)
+			n += g->waits[j].object == w->object && kt_finding_task(f, g->waits[j].pid);
+		if (n > out->event_waiters) {
+			out->event_waiters = n;
+			best = w;
+		}
+	}
+	if (best)
+		out->event = kt_arena_printf(a->arena, "%s %s", kt_lock_kind_name(best->kind),
+					     *best->symbol ? best->symbol
+					     : kt_arena_printf(a->arena, "0x%" PRIx64, best->object));
+}
+
+/* Owners are evidence too, blocked or not; so are inferred holders. */
+static void add_owner_task(struct kt_analysis *a, struct kt_finding_draft *f,
+			   const struct kt_lock *lock, const struct kt_evidence_lock *e)
+{
+	int32_t owner = e ? e->owner_pid : lock->owner_pid;
+	if (owner < 0 || !comm_of(a, owner))
+		return;
+	struct kt_evidence_task *t = kt_finding_add_task(f, owner, comm_of(a, owner),
+							 KT_FROM_MEMORY);
+	if (t && e)
+		t->role = kt_arena_printf(a->arena, "%s%s%s of %s", t->role ? t->role : "",
+					  t->role ? "; " : "",
+					  owner == lock->owner_pid ? "owner" : "likely holder",
+					  e->symbol ? e->symbol : "a lock");
+}
+
 bool kt_model_locks(struct kt_analysis *a, struct kt_finding_draft *f,
 		    struct kt_model_lock_summary *out)
 {
@@ -279,6 +369,7 @@ bool kt_model_locks(struct kt_analysis *a, struct kt_finding_draft *f,
 	if (!g || !f)
 		return false;
 	size_t most = 0;
+	shared_event(a, f, g, out);
 	for (size_t i = 0; i < g->nr_locks; i++) {
 		const struct kt_lock *lock = g->locks[i];
 		if (!involves(lock, f))
@@ -296,15 +387,7 @@ bool kt_model_locks(struct kt_analysis *a, struct kt_finding_draft *f,
 			out->write_held = lock->kind == KT_LOCK_PERCPU_RWSEM && lock->count &&
 					  lock->nr_readers == 0 && !any_writer(lock);
 		}
-		/* Owners are evidence too, blocked or not. */
-		if (lock->owner_pid >= 0 && comm_of(a, lock->owner_pid)) {
-			struct kt_evidence_task *t = kt_finding_add_task(f, lock->owner_pid,
-									 comm_of(a, lock->owner_pid),
-									 KT_FROM_MEMORY);
-			if (t && e)
-				t->role = kt_arena_printf(a->arena, "%s%sowner of %s", t->role ? t->role : "",
-							  t->role ? "; " : "", e->symbol ? e->symbol : "a lock");
-		}
+		add_owner_task(a, f, lock, e);
 	}
 	task_waits(a, f, g);
 	note_cycles(a, f, g, out);
@@ -316,4 +399,84 @@ bool kt_model_locks(struct kt_analysis *a, struct kt_finding_draft *f,
 	if (out->locks)
 		kt_finding_add_sources(f, KT_FROM_MEMORY);
 	return out->locks > 0;
+}
+
+/* ---- Spinning CPUs ---------------------------------------------------- */
+
+static const struct kt_task_wait *spinner_of(const struct kt_lock_graph *g,
+					     const struct kt_lock *lock, int cpu)
+{
+	const struct kt_task_wait *any = NULL;
+	for (size_t i = 0; i < g->nr_waits; i++) {
+		const struct kt_task_wait *w = &g->waits[i];
+		if (!kt_lock_kind_spins(w->kind) || w->object != lock->address)
+			continue;
+		if (w->cpu == cpu)
+			return w;
+		if (!any)
+			any = w;
+	}
+	return any;
+}
+
+/* The lock the CPU spins on, else one whose likely holder runs on it. */
+static const struct kt_lock *spin_lock_of(const struct kt_lock_graph *g, int cpu, bool *spins)
+{
+	for (size_t i = 0; i < g->nr_locks; i++) {
+		const struct kt_lock *lock = g->locks[i];
+		for (size_t s = 0; kt_lock_kind_spins(lock->kind) && s < lock->nr_spinners; s++)
+			if (lock->spinner_cpus[s] == cpu) {
+				*spins = true;
+				return lock;
+			}
+	}
+	for (size_t i = 0; i < g->nr_locks; i++) {
+		const struct kt_lock_candidate *h = likely_holder(g->locks[i]);
+		if (kt_lock_kind_spins(g->locks[i]->kind) && h && h->cpu == cpu) {
+			*spins = false;
+			return g->locks[i];
+		}
+	}
+	return NULL;
+}
+
+bool kt_model_spin(struct kt_analysis *a, struct kt_finding_draft *f, int cpu,
+		   struct kt_model_spin *out)
+{
+	*out = (struct kt_model_spin){ .spinner_pid = -1, .spinner_cpu = -1,
+				       .holder_pid = -1, .holder_cpu = -1 };
+	struct kt_lock_graph *g = graph_of(a);
+	const struct kt_lock *lock = g && f && cpu >= 0 ? spin_lock_of(g, cpu, &out->cpu_spins) : NULL;
+	if (!lock)
+		return false;
+	const struct kt_task_wait *w = spinner_of(g, lock, cpu);
+	if (w) {
+		out->spinner_pid = w->pid;
+		out->spinner_cpu = w->cpu;
+		out->spinner_comm = comm_of(a, w->pid);
+		struct kt_evidence_task *t = kt_finding_add_task(f, w->pid, out->spinner_comm,
+								 KT_FROM_MEMORY);
+		if (t)
+			t->waits_on = kt_arena_printf(a->arena, "%s (%s, spinning on CPU %d; %s)",
+						      lock->symbol, kt_lock_kind_name(lock->kind),
+						      w->cpu, w->how);
+	}
+	const struct kt_lock_candidate *h = likely_holder(lock);
+	if (h) {
+		out->holder_pid = h->pid;
+		out->holder_cpu = h->cpu;
+		out->holder_comm = comm_of(a, h->pid);
+		out->holder_where = kt_arena_strdup(a->arena, h->reason);
+	}
+	out->lock = add_lock(a, f, lock);
+	if (h && comm_of(a, h->pid)) {
+		struct kt_evidence_task *t = kt_finding_add_task(f, h->pid, comm_of(a, h->pid),
+								 KT_FROM_MEMORY);
+		if (t)
+			t->role = kt_arena_printf(a->arena, "%s%sholds %s (likely: %s): the culprit",
+						  t->role ? t->role : "", t->role ? "; " : "",
+						  lock->symbol, h->reason);
+	}
+	kt_finding_add_sources(f, KT_FROM_MEMORY);
+	return true;
 }

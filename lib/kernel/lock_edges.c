@@ -9,7 +9,9 @@
  *                        waiting writers), or the readers if none;
  *   percpu_rw_semaphore  the writer in sem->writer waits for the readers;
  *                        everyone in the wait queue waits for whoever holds
- *                        block: that writer, or the owner found otherwise.
+ *                        block: that writer, or the owner found otherwise;
+ *   semaphore, spinlock, rwlock  the candidates judged likely (the kernel
+ *                        records no holder: lock_candidates.c).
  */
 #include <stdlib.h>
 
@@ -51,6 +53,14 @@ static void to_readers(struct edges *e, const struct kt_lock *lock,
 {
 	for (size_t i = 0; i < lock->nr_readers; i++)
 		add(e, lock, w, lock->reader_tasks[i]);
+}
+
+static void to_candidates(struct edges *e, const struct kt_lock *lock,
+			  const struct kt_lock_waiter *w)
+{
+	for (size_t c = 0; c < lock->nr_candidates; c++)
+		if (lock->candidates[c].likely)
+			add(e, lock, w, lock->candidates[c].task);
 }
 
 static void rwsem_edges(struct edges *e, const struct kt_lock *lock,
@@ -97,6 +107,8 @@ struct kt_error *kt_lock_graph_edges(struct kt_kernel *k, struct kt_lock_graph *
 				percpu_edges(&e, lock, w);
 			else if (lock->kind == KT_LOCK_RWSEM && lock->readers >= 0)
 				rwsem_edges(&e, lock, j);
+			else if (kt_lock_kind_infers_holder(lock->kind))
+				to_candidates(&e, lock, w);
 			else
 				add(&e, lock, w, lock->owner);
 		}

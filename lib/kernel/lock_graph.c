@@ -31,7 +31,8 @@ static bool seen(const struct builder *b, uint64_t task)
 	return false;
 }
 
-static struct kt_error *ask(struct builder *b, const struct kt_task *t)
+/* spinning: a task on a CPU counts only when it spins on a lock. */
+static struct kt_error *ask_how(struct builder *b, const struct kt_task *t, bool spinning)
 {
 	if (seen(b, t->address))
 		return NULL;
@@ -49,6 +50,8 @@ static struct kt_error *ask(struct builder *b, const struct kt_task *t)
 	}
 	if (w.kind == KT_WAIT_NONE && t->state != KT_TASK_UNINTERRUPTIBLE)
 		return NULL;
+	if (spinning && (!kt_lock_kind_spins(w.kind) || !w.object))
+		return NULL;
 	struct kt_task_wait *n = realloc(b->g->waits,
 					 (b->g->nr_waits + 1) * sizeof(*n));
 	if (!n)
@@ -56,6 +59,11 @@ static struct kt_error *ask(struct builder *b, const struct kt_task *t)
 	b->g->waits = n;
 	n[b->g->nr_waits++] = w;
 	return NULL;
+}
+
+static struct kt_error *ask(struct builder *b, const struct kt_task *t)
+{
+	return ask_how(b, t, false);
 }
 
 static struct kt_lock *find_lock(const struct kt_lock_graph *g, uint64_t address,
@@ -102,8 +110,10 @@ static struct kt_error *ask_holders(struct builder *b)
 	for (size_t i = 0; i < b->g->nr_locks; i++) {
 		const struct kt_lock *lock = b->g->locks[i];
 		uint64_t holders[2] = { lock->owner, lock->owner_word };
-		for (size_t h = 0; h < 2 + lock->nr_readers; h++) {
-			uint64_t task = h < 2 ? holders[h] : lock->reader_tasks[h - 2];
+		size_t n = 2 + lock->nr_readers;
+		for (size_t h = 0; h < n + lock->nr_candidates; h++) {
+			uint64_t task = h < 2 ? holders[h] : h < n ? lock->reader_tasks[h - 2]
+					: lock->candidates[h - n].likely ? lock->candidates[h - n].task : 0;
 			if (h == 1 && lock->kind != KT_LOCK_PERCPU_RWSEM)
 				continue;
 			const struct kt_task *t = task ? kt_task_by_address(b->k, task) : NULL;
@@ -115,6 +125,15 @@ static struct kt_error *ask_holders(struct builder *b)
 		}
 	}
 	return NULL;
+}
+
+static void add_spinner(struct kt_lock *lock, int32_t cpu)
+{
+	int32_t *n = realloc(lock->spinner_cpus, (lock->nr_spinners + 1) * sizeof(*n));
+	if (!n)
+		return;
+	lock->spinner_cpus = n;
+	n[lock->nr_spinners++] = cpu;
 }
 
 /*
@@ -138,6 +157,11 @@ static void cross_check(struct kt_kernel *k, struct kt_lock_graph *g)
 								  w->waiter, w->writer);
 		if (added && strcmp(w->how, "pi_blocked_on") == 0)
 			added->via_pi_blocked_on = true;
+		/* Spinners are in no list: their CPUs are the record. */
+		if (kt_lock_kind_spins(lock->kind)) {
+			add_spinner(lock, w->cpu);
+			continue;
+		}
 		kt_lock_note(lock, "pid %d waits on it (%s) but is not in its waiters",
 			     w->pid, w->how);
 	}
@@ -153,6 +177,10 @@ static struct kt_error *build(struct builder *b)
 	for (size_t i = 0; i < count && !err; i++)
 		if (tasks[i].state == KT_TASK_UNINTERRUPTIBLE && !tasks[i].on_cpu)
 			err = ask(b, &tasks[i]);
+	/* CPUs spinning on a lock: soft and hard lockups, stalls. */
+	for (size_t i = 0; i < count && !err; i++)
+		if (tasks[i].on_cpu && !tasks[i].is_idle)
+			err = ask_how(b, &tasks[i], true);
 	size_t decoded = 0;
 	/* Each round asks only tasks not asked before: it ends. */
 	while (!err) {
@@ -160,9 +188,12 @@ static struct kt_error *build(struct builder *b)
 		err = decode_new_locks(b, decoded);
 		decoded = before;
 		cross_check(b->k, b->g);
-		if (!err)
+		if (!err) {
 			kt_lock_find_holders(b->k, &b->l, b->g->locks + locks,
 					     b->g->nr_locks - locks);
+			kt_lock_find_candidates(b->k, &b->l, b->g->locks + locks,
+						b->g->nr_locks - locks);
+		}
 		if (!err)
 			err = ask_holders(b);
 		if (b->g->nr_waits == before)

@@ -79,6 +79,89 @@ static void consider(struct kt_lock *lock, const struct kt_task *t,
 	++*holders;
 }
 
+/* ---- Readers by the code they are in (lock_code_refs.c) ---------------- */
+
+struct code_memo {
+	uint64_t function[256];
+	bool refers[256];
+	size_t count;
+};
+
+static bool function_refers(struct kt_kernel *k, struct code_memo *memo, uint64_t pc,
+			    uint64_t lock)
+{
+	struct kt_symbol sym;
+	uint64_t offset;
+	struct kt_error *err = kt_symbol_at(k, pc, &sym, &offset);
+	if (err) {
+		kt_error_free(err);
+		return false;
+	}
+	for (size_t i = 0; i < memo->count; i++)
+		if (memo->function[i] == sym.address)
+			return memo->refers[i];
+	bool refers = kt_lock_code_refers(k, pc, lock);
+	if (memo->count < sizeof(memo->function) / sizeof(memo->function[0])) {
+		memo->function[memo->count] = sym.address;
+		memo->refers[memo->count++] = refers;
+	}
+	return refers;
+}
+
+static bool is_reader(const struct kt_lock *lock, uint64_t task)
+{
+	for (size_t i = 0; i < lock->nr_readers; i++)
+		if (lock->reader_tasks[i] == task)
+			return true;
+	return false;
+}
+
+/* A sleeping task, not waiting on the lock, inside a function that reaches it. */
+static bool reads_by_code(struct kt_kernel *k, struct code_memo *memo,
+			  const struct kt_lock *lock, const struct kt_task *t)
+{
+	if (t->is_idle || t->on_cpu || is_waiter(lock, t->address) ||
+	    t->address == lock->owner_word || is_reader(lock, t->address))
+		return false;
+	struct kt_stack *stack = NULL;
+	struct kt_error *err = kt_stack_unwind(k, t, &stack);
+	if (err) {
+		kt_error_free(err);
+		return false;
+	}
+	bool found = false;
+	for (size_t i = 0; i < stack->count && !found; i++)
+		found = stack->frames[i].reliable &&
+			function_refers(k, memo, stack->frames[i].pc, lock->address);
+	kt_stack_free(stack);
+	return found;
+}
+
+/* Readers the count has and the stacks did not show: look at the code. */
+static void find_readers_by_code(struct kt_kernel *k, struct kt_lock *lock,
+				 const struct kt_task *tasks, size_t count)
+{
+	/* A count beyond the tasks there are is damage, not readers to look for. */
+	if (!wants_readers(lock) || (int64_t)lock->nr_readers >= lock->readers ||
+	    lock->readers > (int64_t)count)
+		return;
+	struct code_memo *memo = calloc(1, sizeof(*memo));
+	size_t before = lock->nr_readers;
+	for (size_t t = 0; memo && t < count; t++)
+		if (tasks[t].state == KT_TASK_UNINTERRUPTIBLE || tasks[t].state == KT_TASK_INTERRUPTIBLE ||
+		    tasks[t].state == KT_TASK_IDLE)
+			if (reads_by_code(k, memo, lock, &tasks[t]))
+				add_reader(lock, &tasks[t]);
+	free(memo);
+	if (lock->nr_readers > before)
+		kt_lock_note(lock, "%zu reader%s found by the code on %s stack, not the stack",
+			     lock->nr_readers - before, lock->nr_readers - before == 1 ? "" : "s",
+			     lock->nr_readers - before == 1 ? "its" : "their");
+	if ((int64_t)lock->nr_readers > lock->readers)
+		kt_lock_note(lock, "%zu tasks found for %lld readers: not all of them hold it",
+			     lock->nr_readers, (long long)lock->readers);
+}
+
 /* The writer that holds block, if exactly one task can be it. */
 static void settle_block_holder(struct kt_lock *lock, const struct kt_task *holder,
 				size_t holders)
@@ -119,6 +202,8 @@ void kt_lock_find_holders(struct kt_kernel *k, const struct kt_lock_layout *l,
 				consider(locks[i], &tasks[t], &s, &holder[i], &holders[i]);
 		free(s.words);
 	}
+	for (size_t i = 0; i < nr_locks; i++)
+		find_readers_by_code(k, locks[i], tasks, count);
 	for (size_t i = 0; holder && holders && i < nr_locks; i++) {
 		if (wants_block_holder(locks[i]))
 			settle_block_holder(locks[i], holder[i], holders[i]);

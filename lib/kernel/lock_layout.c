@@ -5,6 +5,7 @@
  * PREEMPT_RT kernel has no mutex_waiter, an old one no percpu waiters.
  * Members renamed across versions are tried under each name.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "locks.h"
@@ -40,14 +41,28 @@ static bool size_of(struct kt_kernel *k, const char *type, uint64_t *out)
 	return true;
 }
 
+/* An offset a kind needs; the first one missing is named in *missing. */
+static bool need(struct kt_kernel *k, const char *type, const char *member,
+		 uint64_t *out, char *missing, size_t size)
+{
+	if (offset_of(k, type, member, out))
+		return true;
+	if (!missing[0])
+		snprintf(missing, size, "%s.%s", type, member);
+	return false;
+}
+
 static void load_shape(struct kt_kernel *k, struct kt_list_shape *s,
 		       const char *waiter, const char *list, const char *task,
 		       const char *lock, const char *head)
 {
-	s->ok = offset_of(k, waiter, list, &s->list) &&
-		offset_of(k, waiter, task, &s->task) &&
+	s->missing[0] = '\0';
+	s->ok = need(k, waiter, list, &s->list, s->missing, sizeof(s->missing)) &&
+		need(k, waiter, task, &s->task, s->missing, sizeof(s->missing)) &&
 		size_of(k, waiter, &s->size) &&
-		offset_of(k, lock, head, &s->head);
+		need(k, lock, head, &s->head, s->missing, sizeof(s->missing));
+	if (!s->ok && !s->missing[0])
+		snprintf(s->missing, sizeof(s->missing), "the size of %s", waiter);
 }
 
 static void load_mutex(struct kt_kernel *k, struct kt_lock_layout *l)
@@ -55,10 +70,11 @@ static void load_mutex(struct kt_kernel *k, struct kt_lock_layout *l)
 	l->mutex_is_rt = offset_of(k, "struct mutex", "rtmutex", &l->mutex_rtmutex);
 	if (l->mutex_is_rt)
 		return;
-	if (!offset_of(k, "struct mutex", "owner", &l->mutex_owner))
-		return;
 	load_shape(k, &l->mutex, "struct mutex_waiter", "list", "task",
 		   "struct mutex", "wait_list");
+	if (!need(k, "struct mutex", "owner", &l->mutex_owner, l->mutex.missing,
+		  sizeof(l->mutex.missing)))
+		l->mutex.ok = false;
 }
 
 static void load_rwsem(struct kt_kernel *k, struct kt_lock_layout *l)
@@ -70,19 +86,25 @@ static void load_rwsem(struct kt_kernel *k, struct kt_lock_layout *l)
 			  &l->rwsem_rt_readers);
 		return;
 	}
-	if (!offset_of(k, "struct rw_semaphore", "count", &l->rwsem_count) ||
-	    !offset_of(k, "struct rw_semaphore", "owner", &l->rwsem_owner) ||
-	    !offset_of(k, "struct rwsem_waiter", "type", &l->rwsem_waiter_type))
+	load_shape(k, &l->rwsem, "struct rwsem_waiter", "list", "task",
+		   "struct rw_semaphore", "wait_list");
+	char *missing = l->rwsem.missing;
+	size_t size = sizeof(l->rwsem.missing);
+	if (!need(k, "struct rw_semaphore", "count", &l->rwsem_count, missing, size) ||
+	    !need(k, "struct rw_semaphore", "owner", &l->rwsem_owner, missing, size) ||
+	    !need(k, "struct rwsem_waiter", "type", &l->rwsem_waiter_type, missing, size)) {
+		l->rwsem.ok = false;
 		return;
+	}
 	struct kt_error *err = kt_type_enum_value(k, "enum rwsem_waiter_type",
 						  "RWSEM_WAITING_FOR_WRITE",
 						  &l->rwsem_waiting_for_write);
 	if (err) {
 		kt_error_free(err);
-		return;
+		if (!missing[0])
+			snprintf(missing, size, "enum rwsem_waiter_type.RWSEM_WAITING_FOR_WRITE");
+		l->rwsem.ok = false;
 	}
-	load_shape(k, &l->rwsem, "struct rwsem_waiter", "list", "task",
-		   "struct rw_semaphore", "wait_list");
 }
 
 /*
@@ -107,15 +129,19 @@ static void load_percpu(struct kt_kernel *k, struct kt_lock_layout *l)
 	const char *sem = "struct percpu_rw_semaphore";
 	load_shape(k, &l->percpu, "struct wait_queue_entry", "entry", "private",
 		   sem, "waiters.head");
+	char *missing = l->percpu.missing;
+	size_t size = sizeof(l->percpu.missing);
 	if (!l->percpu.ok)
 		load_percpu_rw_sem(k, l);
 	l->percpu_ok = l->percpu.ok &&
-		       offset_of(k, sem, "read_count", &l->percpu_read_count) &&
-		       offset_of(k, sem, "writer.task", &l->percpu_writer_task) &&
+		       need(k, sem, "read_count", &l->percpu_read_count, missing, size) &&
+		       need(k, sem, "writer.task", &l->percpu_writer_task, missing, size) &&
 		       offset_of_any(k, sem, block, &l->percpu_block) &&
 		       (l->percpu_embeds_rwsem ||
-			offset_of(k, "struct wait_queue_entry", "flags",
-				  &l->wq_entry_flags));
+			need(k, "struct wait_queue_entry", "flags", &l->wq_entry_flags,
+			     missing, size));
+	if (!l->percpu_ok && !missing[0])
+		snprintf(missing, size, "%s.block", sem);
 }
 
 static void load_rt_mutex(struct kt_kernel *k, struct kt_lock_layout *l)
@@ -143,6 +169,17 @@ static void load_rt_mutex(struct kt_kernel *k, struct kt_lock_layout *l)
 			       &l->task_pi_waiters);
 }
 
+/* The kinds that record no holder. */
+static void load_unowned(struct kt_kernel *k, struct kt_lock_layout *l)
+{
+	load_shape(k, &l->sem, "struct semaphore_waiter", "list", "task",
+		   "struct semaphore", "wait_list");
+	l->sem_ok = l->sem.ok && need(k, "struct semaphore", "count", &l->sem_count,
+				      l->sem.missing, sizeof(l->sem.missing));
+	l->spin_ok = offset_of(k, "struct raw_spinlock", "raw_lock.val", &l->spin_val);
+	l->rwlock_ok = offset_of(k, "rwlock_t", "raw_lock.cnts", &l->rwlock_cnts);
+}
+
 static void load_waits(struct kt_kernel *k, struct kt_lock_layout *l)
 {
 	load_shape(k, &l->completion, "struct swait_queue", "task_list", "task",
@@ -164,5 +201,6 @@ void kt_lock_layout_load(struct kt_kernel *k, struct kt_lock_layout *l)
 	load_rwsem(k, l);
 	load_percpu(k, l);
 	load_rt_mutex(k, l);
+	load_unowned(k, l);
 	load_waits(k, l);
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "locks.h"
+#include "object_names.h"
 #include "slab.h"
 
 int32_t kt_lock_task_pid(struct kt_kernel *k, uint64_t task)
@@ -69,8 +70,14 @@ static bool name_by_task(struct kt_kernel *k, const struct kt_lock_layout *l,
 			return true;
 		}
 		if (address >= t->address && address - t->address < task_size) {
-			snprintf(buf, size, "task_struct of pid %d +0x%llx", t->pid,
-				 (unsigned long long)(address - t->address));
+			char member[64];
+			kt_object_task_member(k, address - t->address, member, sizeof(member));
+			if (member[0])
+				snprintf(buf, size, "%s of task_struct of pid %d (%s)", member,
+					 t->pid, t->comm);
+			else
+				snprintf(buf, size, "task_struct of pid %d +0x%llx", t->pid,
+					 (unsigned long long)(address - t->address));
 			return true;
 		}
 	}
@@ -87,7 +94,12 @@ void kt_lock_name(struct kt_kernel *k, const struct kt_lock_layout *l,
 	if (err) {
 		kt_error_free(err);
 		struct kt_slab_object o;
-		if (!name_by_task(k, l, address, buf, size) && kt_slab_object_at(k, address, &o))
+		if (name_by_task(k, l, address, buf, size))
+			return;
+		bool in_slab = kt_slab_object_at(k, address, &o);
+		if (kt_object_name(k, address, in_slab ? &o : NULL, buf, size))
+			return;
+		if (in_slab)
 			snprintf(buf, size, "%s+0x%llx (object 0x%llx)", o.cache,
 				 (unsigned long long)o.offset, (unsigned long long)o.object);
 		return;

@@ -36,6 +36,11 @@ static const struct slow_path slow_paths[] = {
 	{ "rwsem_down_read_slowpath", KT_LOCK_RWSEM, false },
 	{ "__down_write", KT_LOCK_RWSEM, true },
 	{ "__down_read", KT_LOCK_RWSEM, false },
+	{ "__down_common", KT_LOCK_SEMAPHORE, false },
+	{ "__down_interruptible", KT_LOCK_SEMAPHORE, false },
+	{ "__down_killable", KT_LOCK_SEMAPHORE, false },
+	{ "__down_timeout", KT_LOCK_SEMAPHORE, false },
+	{ "__down", KT_LOCK_SEMAPHORE, false },
 	{ "percpu_rwsem_wait", KT_LOCK_PERCPU_RWSEM, false },
 	{ "__percpu_down_read", KT_LOCK_PERCPU_RWSEM, false },
 	{ "percpu_down_write", KT_LOCK_PERCPU_RWSEM, true },
@@ -58,6 +63,16 @@ static const struct slow_path slow_paths[] = {
 	{ "__lock_page", KT_WAIT_PAGE, false },
 	{ "wait_on_page_bit", KT_WAIT_PAGE, false },
 	{ "migration_entry_wait_on_locked", KT_WAIT_PAGE, false },
+	/* Spinning, only on a CPU (classify_frames leaves them out otherwise). */
+	{ "native_queued_spin_lock_slowpath", KT_LOCK_SPINLOCK, false },
+	{ "queued_spin_lock_slowpath", KT_LOCK_SPINLOCK, false },
+	{ "__pv_queued_spin_lock_slowpath", KT_LOCK_SPINLOCK, false },
+	{ "do_raw_spin_lock", KT_LOCK_SPINLOCK, false },
+	{ "_raw_spin_lock", KT_LOCK_SPINLOCK, false },
+	{ "queued_read_lock_slowpath", KT_LOCK_RWLOCK, false },
+	{ "queued_write_lock_slowpath", KT_LOCK_RWLOCK, true },
+	{ "_raw_read_lock", KT_LOCK_RWLOCK, false },
+	{ "_raw_write_lock", KT_LOCK_RWLOCK, true },
 	{ "io_schedule", KT_WAIT_IO, false },
 	{ "bit_wait_io", KT_WAIT_IO, false },
 };
@@ -81,13 +96,21 @@ static bool has_prefix(const char *name, size_t length, const char *prefix)
 	return length >= n && strncmp(name, prefix, n) == 0;
 }
 
-static const struct slow_path *classify(const char *name)
+/* A sleeping task is not spinning: spin frames count only on a CPU. */
+static const struct slow_path *classify(const char *name, bool on_cpu)
 {
 	size_t length = base_length(name);
 	for (size_t i = 0; i < sizeof(slow_paths) / sizeof(slow_paths[0]); i++)
 		if (has_prefix(name, length, slow_paths[i].prefix))
-			return &slow_paths[i];
+			return !on_cpu && kt_lock_kind_spins(slow_paths[i].kind)
+				       ? NULL : &slow_paths[i];
 	return NULL;
+}
+
+bool kt_lock_frame_spins(const char *function)
+{
+	const struct slow_path *p = function ? classify(function, true) : NULL;
+	return p && kt_lock_kind_spins(p->kind);
 }
 
 static bool is_scheduler(const char *name)
@@ -109,7 +132,8 @@ static void set_function(struct kt_task_wait *w, const char *name)
 }
 
 /* The wait's kind from the frames; I/O only when nothing stronger follows. */
-static void classify_frames(const struct kt_stack *stack, struct kt_task_wait *w)
+static void classify_frames(const struct kt_stack *stack, bool on_cpu,
+			    struct kt_task_wait *w)
 {
 	const struct slow_path *found = NULL;
 	const char *other = NULL;
@@ -117,7 +141,7 @@ static void classify_frames(const struct kt_stack *stack, struct kt_task_wait *w
 		const char *name = stack->frames[i].function;
 		if (!name)
 			continue;
-		const struct slow_path *p = classify(name);
+		const struct slow_path *p = classify(name, on_cpu);
 		if (p && (!found || (found->kind == KT_WAIT_IO && p->kind != KT_WAIT_IO))) {
 			found = p;
 			set_function(w, name);
@@ -132,7 +156,7 @@ static void classify_frames(const struct kt_stack *stack, struct kt_task_wait *w
 		/* A writer's entry point lies further out than the shared wait. */
 		for (size_t i = 0; i < stack->count; i++) {
 			const char *name = stack->frames[i].function;
-			const struct slow_path *p = name ? classify(name) : NULL;
+			const struct slow_path *p = name ? classify(name, on_cpu) : NULL;
 			if (p && p->kind == found->kind && p->writer)
 				w->writer = true;
 		}
@@ -299,7 +323,7 @@ static void percpu_slow_path(const struct kt_stack *stack, struct kt_task_wait *
 		return;
 	for (size_t i = 0; i < stack->count; i++) {
 		const char *name = stack->frames[i].function;
-		const struct slow_path *p = name ? classify(name) : NULL;
+		const struct slow_path *p = name ? classify(name, false) : NULL;
 		if (p && p->kind == KT_LOCK_PERCPU_RWSEM) {
 			w->kind = KT_LOCK_PERCPU_RWSEM;
 			w->writer = p->writer;
@@ -414,6 +438,13 @@ static void find_object(struct kt_kernel *k, const struct kt_lock_layout *l,
 		else
 			by_rcuwait(k, l, t, s, w);
 		return;
+	case KT_LOCK_SEMAPHORE:
+		if (l->sem_ok)
+			by_list_waiter(k, l, &l->sem, "semaphore_waiter on its stack", t, s, w);
+		return;
+	case KT_LOCK_SPINLOCK:
+	case KT_LOCK_RWLOCK:
+		return; /* from the registers, in kt_task_wait_with */
 	case KT_WAIT_COMPLETION:
 		by_list_waiter(k, l, &l->completion, "swait_queue on its stack", t, s, w);
 		return;
@@ -442,18 +473,22 @@ struct kt_error *kt_task_wait_with(struct kt_kernel *k,
 	w->task = t->address;
 	w->pid = t->pid;
 	w->kind = KT_WAIT_NONE;
+	w->cpu = -1;
 	/* Without frames the kind is unknown, but pi_blocked_on still speaks. */
 	struct kt_stack *stack = NULL;
 	struct kt_error *err = kt_stack_unwind(k, t, &stack);
 	if (err) {
 		kt_kernel_warn(k, "locks: pid %d: %s", t->pid, kt_error_string(err));
 		kt_error_free(err);
+		stack = NULL;
 	} else {
-		classify_frames(stack, w);
+		classify_frames(stack, t->on_cpu, w);
 		if (l->percpu_embeds_rwsem)
 			percpu_slow_path(stack, w);
-		kt_stack_free(stack);
 	}
+	if (stack && kt_lock_kind_spins(w->kind))
+		kt_lock_spin_target(k, l, t, stack, w);
+	kt_stack_free(stack);
 	struct kt_live_stack s;
 	if (!kt_lock_live_stack(k, l, t, &s))
 		return NULL;

@@ -14,6 +14,9 @@ static const char *const kind_names[] = {
 	[KT_LOCK_RWSEM] = "rwsem",
 	[KT_LOCK_PERCPU_RWSEM] = "percpu_rwsem",
 	[KT_LOCK_RT_MUTEX] = "rt_mutex",
+	[KT_LOCK_SEMAPHORE] = "semaphore",
+	[KT_LOCK_SPINLOCK] = "spinlock",
+	[KT_LOCK_RWLOCK] = "rwlock",
 	[KT_WAIT_COMPLETION] = "completion",
 	[KT_WAIT_PAGE] = "page",
 	[KT_WAIT_IO] = "io",
@@ -30,7 +33,17 @@ const char *kt_lock_kind_name(enum kt_lock_kind kind)
 
 bool kt_lock_kind_has_owner(enum kt_lock_kind kind)
 {
-	return kind <= KT_LOCK_RT_MUTEX;
+	return kind < KT_WAIT_COMPLETION;
+}
+
+bool kt_lock_kind_infers_holder(enum kt_lock_kind kind)
+{
+	return kind == KT_LOCK_SEMAPHORE || kind == KT_LOCK_SPINLOCK || kind == KT_LOCK_RWLOCK;
+}
+
+bool kt_lock_kind_spins(enum kt_lock_kind kind)
+{
+	return kind == KT_LOCK_SPINLOCK || kind == KT_LOCK_RWLOCK;
 }
 
 /* ---- Owner words ------------------------------------------------------ */

@@ -170,8 +170,8 @@ static struct kt_error *decode_mutex(struct kt_kernel *k,
 {
 	if (!l->mutex.ok)
 		return kt_error_create(KT_ERR_UNSUPPORTED,
-				       "mutex 0x%llx: struct mutex or mutex_waiter not in the types",
-				       (unsigned long long)lock->address);
+				       "mutex 0x%llx: %s not in the types",
+				       (unsigned long long)lock->address, l->mutex.missing);
 	struct kt_error *err = kt_kernel_read_u64(k, lock->address + l->mutex_owner,
 						  &lock->owner_word);
 	if (err)
@@ -192,8 +192,8 @@ static struct kt_error *decode_rwsem(struct kt_kernel *k,
 {
 	if (!l->rwsem.ok)
 		return kt_error_create(KT_ERR_UNSUPPORTED,
-				       "rwsem 0x%llx: struct rw_semaphore or rwsem_waiter not in the types",
-				       (unsigned long long)lock->address);
+				       "rwsem 0x%llx: %s not in the types",
+				       (unsigned long long)lock->address, l->rwsem.missing);
 	struct kt_error *err = kt_kernel_read_u64(k, lock->address + l->rwsem_count,
 						  &lock->count);
 	if (!err)
@@ -214,6 +214,37 @@ static struct kt_error *decode_rwsem(struct kt_kernel *k,
 		kt_lock_note(lock, "count 0x%llx: writer-locked with %llu readers",
 			     (unsigned long long)lock->count, (unsigned long long)w.readers);
 	walk_wait_list(k, l, lock, &l->rwsem, rwsem_waiter);
+	return NULL;
+}
+
+static void semaphore_waiter(struct kt_kernel *k, const struct kt_lock_layout *l,
+			     struct kt_lock *lock, uint64_t waiter)
+{
+	bool ok = true;
+	uint64_t task = kt_lock_read_word(k, waiter + l->sem.task, &ok);
+	if (ok)
+		add_waiter(k, lock, task, waiter, false);
+}
+
+/* A semaphore records how many more may enter, never who is in. */
+static struct kt_error *decode_semaphore(struct kt_kernel *k,
+					 const struct kt_lock_layout *l,
+					 struct kt_lock *lock)
+{
+	if (!l->sem_ok)
+		return kt_error_create(KT_ERR_UNSUPPORTED,
+				       "semaphore 0x%llx: %s not in the types",
+				       (unsigned long long)lock->address, l->sem.missing);
+	uint32_t count;
+	struct kt_error *err = kt_kernel_read_u32(k, lock->address + l->sem_count, &count);
+	if (err)
+		return kt_error_wrap(err, "semaphore 0x%llx", (unsigned long long)lock->address);
+	lock->count = count;
+	lock->owner_word = count;
+	walk_wait_list(k, l, lock, &l->sem, semaphore_waiter);
+	if (count && lock->nr_waiters)
+		kt_lock_note(lock, "count %u while %zu task%s wait: a lost wake-up", count,
+			     lock->nr_waiters, lock->nr_waiters == 1 ? "" : "s");
 	return NULL;
 }
 
@@ -257,8 +288,8 @@ static struct kt_error *decode_percpu(struct kt_kernel *k,
 {
 	if (!l->percpu_ok)
 		return kt_error_create(KT_ERR_UNSUPPORTED,
-				       "percpu_rw_semaphore 0x%llx: its layout is not in the types",
-				       (unsigned long long)lock->address);
+				       "percpu_rw_semaphore 0x%llx: %s not in the types",
+				       (unsigned long long)lock->address, l->percpu.missing);
 	uint32_t block;
 	struct kt_error *err = kt_kernel_read_u32(k, lock->address + l->percpu_block,
 						  &block);
@@ -321,7 +352,7 @@ static bool task_sleeps(struct kt_kernel *k, uint64_t task)
 static void check_orphaned(struct kt_kernel *k, struct kt_lock *lock)
 {
 	if (lock->owner || lock->corrupt || !lock->nr_waiters ||
-	    lock->kind == KT_LOCK_PERCPU_RWSEM)
+	    lock->kind == KT_LOCK_PERCPU_RWSEM || kt_lock_kind_infers_holder(lock->kind))
 		return;
 	if (lock->kind == KT_LOCK_RWSEM && lock->readers != 0)
 		return;
@@ -365,6 +396,11 @@ static struct kt_error *decode_kind(struct kt_kernel *k,
 		return decode_percpu(k, l, lock);
 	case KT_LOCK_RT_MUTEX:
 		return kt_lock_decode_rt(k, l, lock, rt_base(l, lock));
+	case KT_LOCK_SEMAPHORE:
+		return decode_semaphore(k, l, lock);
+	case KT_LOCK_SPINLOCK:
+	case KT_LOCK_RWLOCK:
+		return kt_lock_decode_spin(k, l, lock);
 	default:
 		return kt_error_create(KT_ERR_USAGE, "0x%llx: a %s is not a lock",
 				       (unsigned long long)lock->address,
@@ -416,5 +452,7 @@ void kt_lock_free(struct kt_lock *lock)
 	free(lock->waiters);
 	free(lock->reader_tasks);
 	free(lock->reader_pids);
+	free(lock->candidates);
+	free(lock->spinner_cpus);
 	free(lock);
 }

@@ -29,6 +29,15 @@
 #define KT_RWSEM_READER_SHIFT 8
 /* kernel/locking/rtmutex_common.h */
 #define KT_RT_MUTEX_HAS_WAITERS 0x01ull
+/* include/asm-generic/qspinlock_types.h, qrwlock.h */
+#define KT_QSPIN_LOCKED_MASK 0xffu
+#define KT_QSPIN_PENDING 0x100u
+#define KT_QSPIN_PENDING_BYTE_REST 0xfe00u /* the pending byte's other bits */
+#define KT_QSPIN_TAIL_IDX_SHIFT 16
+#define KT_QSPIN_TAIL_CPU_SHIFT 18
+#define KT_QRW_WLOCKED 0xffu
+#define KT_QRW_WAITING 0x100u
+#define KT_QRW_READER_SHIFT 9
 /* include/linux/wait.h */
 #define KT_WQ_FLAG_EXCLUSIVE 0x01u
 #define KT_WQ_FLAG_WOKEN 0x02u
@@ -66,6 +75,7 @@ struct kt_list_shape {
 	uint64_t size;        /* of the waiter */
 	uint64_t head;        /* offset of the list head in the lock */
 	bool ok;
+	char missing[96];     /* !ok: the first type member the types lack */
 };
 
 struct kt_lock_layout {
@@ -85,7 +95,7 @@ struct kt_lock_layout {
 	uint64_t rwsem_waiter_type;
 	int64_t rwsem_waiting_for_write;
 
-	bool percpu_ok;
+	bool percpu_ok;       /* else percpu.missing says what is lacking */
 	uint64_t percpu_read_count, percpu_writer_task, percpu_block;
 	struct kt_list_shape percpu;   /* wait_queue_entry in waiters.head */
 	uint64_t wq_entry_flags;
@@ -97,6 +107,14 @@ struct kt_lock_layout {
 	uint64_t rt_owner, rt_waiters_root;   /* in struct rt_mutex_base */
 	uint64_t rt_waiter_tree, rt_waiter_pi_tree, rt_waiter_task, rt_waiter_lock;
 	uint64_t rb_left, rb_right;
+
+	bool sem_ok;                     /* struct semaphore */
+	uint64_t sem_count;
+	struct kt_list_shape sem;        /* semaphore_waiter in semaphore.wait_list */
+	bool spin_ok;                    /* raw_spinlock_t: raw_lock.val, a qspinlock */
+	uint64_t spin_val;
+	bool rwlock_ok;                  /* rwlock_t: raw_lock.cnts, a qrwlock */
+	uint64_t rwlock_cnts;
 
 	struct kt_list_shape completion; /* swait_queue in completion.wait.task_list */
 	bool page_ok;                    /* wait_page_queue */
@@ -171,6 +189,28 @@ struct kt_error *kt_task_wait_with(struct kt_kernel *kernel,
 void kt_lock_find_holders(struct kt_kernel *kernel,
 			  const struct kt_lock_layout *l,
 			  struct kt_lock **locks, size_t nr_locks);
+
+/*
+ * Holders of locks that record none (semaphores, spinlocks, rwlocks): tasks,
+ * waiters left out, whose in-use stack or whose CPU's registers keep the
+ * lock's address (lock_candidates.c).
+ */
+void kt_lock_find_candidates(struct kt_kernel *kernel, const struct kt_lock_layout *l,
+			     struct kt_lock **locks, size_t nr_locks);
+/* A CPU spinning on a lock: the lock's address from the registers of the
+ * interrupted spin loop (lock_spin.c).  False when no register names one. */
+bool kt_lock_spin_target(struct kt_kernel *kernel, const struct kt_lock_layout *l,
+			 const struct kt_task *task, const struct kt_stack *stack,
+			 struct kt_task_wait *wait);
+/* Is a frame's function one where a CPU spins on a lock (lock_waits.c)? */
+bool kt_lock_frame_spins(const char *function);
+/* Decode a spinlock or rwlock word (lock_spin.c). */
+struct kt_error *kt_lock_decode_spin(struct kt_kernel *kernel, const struct kt_lock_layout *l,
+				     struct kt_lock *lock);
+
+/* Does the function containing pc reach the lock (or a pointer to it)
+ * through a RIP-relative displacement? (lock_code_refs.c) */
+bool kt_lock_code_refers(struct kt_kernel *kernel, uint64_t pc, uint64_t lock);
 
 /* The edges "waiter waits for holder" of every lock in the graph. */
 struct kt_error *kt_lock_graph_edges(struct kt_kernel *kernel,

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "mem_map.h"
+#include "page_slab.h"
 
 #define PAGES_PER_READ 64
 /* 2^25 sections on x86-64 with 5-level paging; a little more elsewhere. */
@@ -29,7 +30,8 @@ struct sparse {
 
 struct page_shape {
 	uint64_t size, flags_offset, refcount_offset;
-	uint64_t reserved, slab; /* flag masks */
+	uint64_t reserved;       /* flag mask */
+	struct kt_page_slab slab;
 };
 
 static uint64_t enum_bit(struct kt_kernel *k, const char *enumerator,
@@ -139,7 +141,7 @@ static struct kt_error *find_sparse(struct kt_kernel *k, struct sparse *sp)
 
 static struct kt_error *find_page_shape(struct kt_kernel *k, struct page_shape *ps)
 {
-	int64_t reserved, slab;
+	int64_t reserved;
 	struct kt_error *err = kt_type_sizeof(k, "struct page", &ps->size);
 	if (!err)
 		err = kt_type_offsetof(k, "struct page", "flags", &ps->flags_offset);
@@ -148,15 +150,14 @@ static struct kt_error *find_page_shape(struct kt_kernel *k, struct page_shape *
 	if (!err)
 		err = kt_type_enum_value(k, "enum pageflags", "PG_reserved", &reserved);
 	if (!err)
-		err = kt_type_enum_value(k, "enum pageflags", "PG_slab", &slab);
+		err = kt_page_slab_load(k, &ps->slab);
 	if (err)
 		return err;
 	if (!ps->size || ps->size > 1024 || ps->flags_offset + 8 > ps->size ||
 	    ps->refcount_offset + 4 > ps->size || reserved < 0 || reserved > 63 ||
-	    slab < 0 || slab > 63)
+	    ps->slab.offset + 8 > ps->size)
 		return kt_error_create(KT_ERR_INVALID, "struct page layout is implausible");
 	ps->reserved = 1ull << reserved;
-	ps->slab = 1ull << slab;
 	return NULL;
 }
 
@@ -167,7 +168,7 @@ static void tally(const struct page_shape *ps, const uint8_t *page,
 	int32_t refcount;
 	memcpy(&flags, page + ps->flags_offset, sizeof(flags));
 	memcpy(&refcount, page + ps->refcount_offset, sizeof(refcount));
-	if (flags & ps->slab)
+	if (kt_page_slab_test(&ps->slab, page, (size_t)ps->size))
 		c->slab++;
 	if (flags & ps->reserved)
 		c->reserved++;

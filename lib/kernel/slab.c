@@ -4,13 +4,14 @@
  * "mm_struct+0x78" rather than by a bare address.  With SPARSEMEM_VMEMMAP
  * the struct page of a pfn is vmemmap_base + pfn * sizeof(struct page); a
  * tail page points at its head (compound_head, bit 0 set); a slab's head
- * page has PG_slab and, since 5.17 read as struct slab, its slab_cache.
+ * page is marked a slab (page_slab.c) and, since 5.17 read as struct slab, its slab_cache.
  * SLUB lays objects out from the slab's first byte, size bytes apart,
  * after red_left_pad when red zoning is on.
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "page_slab.h"
 #include "slab.h"
 
 /* A kmem_cache larger than this is not one. */
@@ -62,15 +63,15 @@ static bool head_page(struct kt_kernel *k, uint64_t address, uint64_t *vmemmap,
 
 static bool is_slab(struct kt_kernel *k, uint64_t head)
 {
-	int64_t bit;
-	uint64_t flags;
-	struct kt_error *err = kt_type_enum_value(k, "enum pageflags", "PG_slab", &bit);
-	if (err) {
-		kt_error_free(err);
+	struct kt_page_slab test;
+	uint8_t page[256];
+	struct kt_error *err = kt_page_slab_load(k, &test);
+	if (!err && test.offset + 8 > sizeof(page))
 		return false;
-	}
-	return bit >= 0 && bit < 64 && member(k, head, "struct page", "flags", &flags) &&
-	       (flags >> bit & 1);
+	if (!err)
+		err = kt_kernel_read(k, head, page, (size_t)test.offset + 8);
+	kt_error_free(err);
+	return !err && kt_page_slab_test(&test, page, (size_t)test.offset + 8);
 }
 
 static bool slab_cache(struct kt_kernel *k, uint64_t head, uint64_t *cache)

@@ -103,6 +103,26 @@ static void test_kind_names(void **state)
 	assert_string_equal(kt_lock_kind_name((enum kt_lock_kind)99), "unknown");
 	assert_true(kt_lock_kind_has_owner(KT_LOCK_RT_MUTEX));
 	assert_false(kt_lock_kind_has_owner(KT_WAIT_IO));
+	assert_string_equal(kt_lock_kind_name(KT_LOCK_SEMAPHORE), "semaphore");
+	assert_string_equal(kt_lock_kind_name(KT_LOCK_SPINLOCK), "spinlock");
+	assert_string_equal(kt_lock_kind_name(KT_LOCK_RWLOCK), "rwlock");
+	/* Locks whose holder is inferred still count as locks, not waits. */
+	assert_true(kt_lock_kind_has_owner(KT_LOCK_SEMAPHORE));
+	assert_true(kt_lock_kind_infers_holder(KT_LOCK_SPINLOCK));
+	assert_false(kt_lock_kind_infers_holder(KT_LOCK_MUTEX));
+	assert_true(kt_lock_kind_spins(KT_LOCK_RWLOCK));
+	assert_false(kt_lock_kind_spins(KT_LOCK_SEMAPHORE));
+	assert_false(kt_lock_kind_has_owner(KT_WAIT_COMPLETION));
+}
+
+/* The qspinlock word: locked byte, pending bit, tail = (cpu + 1) << 18 | idx << 16. */
+static void test_qspinlock_tail(void **state)
+{
+	assert_int_equal(kt_qspinlock_tail_cpu(0x1), -1);
+	assert_int_equal(kt_qspinlock_tail_cpu(0x101), -1);
+	assert_int_equal(kt_qspinlock_tail_cpu(0x40001), 0);
+	assert_int_equal(kt_qspinlock_tail_cpu((4u << 18) | (2u << 16) | 1), 3);
+	assert_int_equal(kt_qspinlock_tail_cpu(0xffffffffu), (1 << 14) - 2);
 }
 
 /* ---- Cycles ----------------------------------------------------------- */
@@ -330,7 +350,7 @@ static void test_sample_graph(void **state)
 }
 
 /* A lock in the heap: kubelet's mmap_lock, an idle rw_semaphore named by
- * its slab object. */
+ * the object that contains it (the mm_struct slab cache, its owner). */
 static void test_sample_heap_rwsem(void **state)
 {
 	struct kt_kernel *k = ((struct sample *)*state)->kernel;
@@ -346,11 +366,29 @@ static void test_sample_heap_rwsem(void **state)
 	assert_false(lock->corrupt);
 	assert_int_equal(lock->nr_waiters, 0);
 	assert_true(lock->readers >= 0);
-	char want[64];
-	snprintf(want, sizeof(want), "mm_struct+0x%" PRIx64 " (object 0x%" PRIx64 ")",
-		 offset, mm);
-	assert_string_equal(lock->symbol, want);
+	assert_string_equal(lock->symbol, "mmap_lock of mm_struct of pid 104 (kubelet)");
 	kt_lock_free(lock);
+}
+
+/* An inode lock is named by its inode and path: kubelet's working directory,
+ * the root of the initramfs, found through task->fs->pwd. */
+static void test_sample_inode_lock(void **state)
+{
+	struct kt_kernel *k = ((struct sample *)*state)->kernel;
+	const struct kt_task *kubelet = kt_task_by_pid(k, 104);
+	assert_non_null(kubelet);
+	uint64_t fs, dentry, inode, offset;
+	assert_null(kt_read_member_u64(k, kubelet->address, "struct task_struct", "fs", &fs));
+	assert_null(kt_read_member_u64(k, fs, "struct fs_struct", "pwd.dentry", &dentry));
+	assert_null(kt_read_member_u64(k, dentry, "struct dentry", "d_inode", &inode));
+	assert_null(kt_type_offsetof(k, "struct inode", "i_rwsem", &offset));
+	struct kt_lock_layout l;
+	kt_lock_layout_load(k, &l);
+	char name[192];
+	kt_lock_name(k, &l, inode + offset, name, sizeof(name));
+	print_message("named: %s\n", name);
+	assert_non_null(strstr(name, "i_rwsem of inode "));
+	assert_non_null(strstr(name, "(/)"));
 }
 
 /* 0x1 (rt_mutex_corrupt's owner word) and its kin are not task pointers. */
@@ -394,6 +432,7 @@ int main(void)
 		cmocka_unit_test(test_rt_mutex_owner),
 		cmocka_unit_test(test_flag_names),
 		cmocka_unit_test(test_kind_names),
+		cmocka_unit_test(test_qspinlock_tail),
 		cmocka_unit_test(test_no_edges),
 		cmocka_unit_test(test_chain_is_not_a_cycle),
 		cmocka_unit_test(test_cgroup_deadlock_shape),
@@ -409,6 +448,7 @@ int main(void)
 		cmocka_unit_test(test_sample_threadgroup_rwsem),
 		cmocka_unit_test(test_sample_graph),
 		cmocka_unit_test(test_sample_heap_rwsem),
+		cmocka_unit_test(test_sample_inode_lock),
 		cmocka_unit_test(test_sample_plausible_task),
 		cmocka_unit_test(test_sample_not_a_lock),
 	};

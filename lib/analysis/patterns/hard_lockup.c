@@ -24,6 +24,16 @@ static const struct kt_oops *carrying_warn(const struct kt_log_facts *facts, siz
 	return warn;
 }
 
+/* "Watchdog detected hard LOCKUP on cpu N": N, or -1. */
+static int lockup_cpu(const char *text)
+{
+	int cpu = -1;
+	const char *p = strstr(text, "LOCKUP on cpu ");
+	if (p)
+		sscanf(p, "LOCKUP on cpu %d", &cpu);
+	return cpu;
+}
+
 static void analyze(struct kt_analysis *a)
 {
 	const struct kt_log_facts *facts = a->facts;
@@ -42,10 +52,7 @@ static void analyze(struct kt_analysis *a)
 	if (!f)
 		return;
 	kt_finding_claim_event(f, line);
-	int cpu = -1;
-	const char *p = strstr(kt_log_facts_line(facts, line), "LOCKUP on cpu ");
-	if (p)
-		sscanf(p, "LOCKUP on cpu %d", &cpu);
+	int cpu = lockup_cpu(kt_log_facts_line(facts, line));
 	struct kt_oops report;
 	size_t n = kt_log_text_count(a->log);
 	if (warn)
@@ -74,10 +81,11 @@ static void analyze(struct kt_analysis *a)
 	struct kt_text_trace rest = kt_lockup_rest(trace, culprit);
 	kt_finding_sign_frames(f, where, &rest, 3);
 	kt_finding_summary(f, "Hard lockup on CPU %d%s%s%s: no timer interrupt for "
-			   "watchdog_thresh seconds", cpu, where ? " in " : "",
+			   "watchdog_thresh seconds%s", cpu, where ? " in " : "",
 			   where ? kt_frame_string(a->arena, where) : "",
 			   report.comm ? kt_arena_printf(a->arena, " (%s, pid %d)", report.comm,
-							 report.pid) : "");
+							 report.pid) : "",
+			   kt_lockup_spin_text(a, f, cpu));
 	kt_finding_advice(f, "Interrupts stayed disabled on that CPU: look for a spinlock "
 			  "taken with spin_lock_irqsave and never released (its holder), a "
 			  "loop with interrupts off, or firmware (SMI) stalls.");

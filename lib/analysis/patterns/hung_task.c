@@ -140,6 +140,46 @@ static void log_root(struct kt_analysis *a, struct kt_finding_draft *f, char *re
 	kt_finding_fact(f, "likely_root", "%s:%d", r->comm, r->pid);
 }
 
+/* What memory adds: the lock, its owner or holder and what it waits on, or the
+ * event with no owner, and a deadlock. */
+static void memory_summary(struct kt_analysis *a, struct kt_finding_draft *f,
+			   struct kt_model_lock_summary *out, char *rest, size_t size)
+{
+	struct kt_model_lock_summary locks;
+	if (kt_model_locks(a, f, &locks) && locks.busiest && locks.root_pid >= 0) {
+		const struct kt_evidence_lock *l = locks.busiest;
+		/* Semaphores and spinlocks record no owner: the holder is inferred. */
+		bool inferred = l->kind && (strcmp(l->kind, "semaphore") == 0 ||
+					    strcmp(l->kind, "spinlock") == 0 ||
+					    strcmp(l->kind, "rwlock") == 0);
+		snprintf(rest, size, "; %zu wait on %s (%s), %s %s:%d%s%s",
+			 l->nr_waiters, l->symbol ? l->symbol : "a lock", l->kind,
+			 inferred ? "likely held by" : "owned by",
+			 l->owner_comm ? l->owner_comm : "?", l->owner_pid,
+			 locks.root_wait ? ", which waits on " : "",
+			 locks.root_wait ? locks.root_wait : "");
+		kt_finding_fact(f, "root", "%s:%d", l->owner_comm ? l->owner_comm : "?", l->owner_pid);
+	}
+	else if (locks.busiest && locks.write_held) {
+		const struct kt_evidence_lock *l = locks.busiest;
+		bool sb = false;
+		for (size_t i = 0; i < f->pub.nr_locks; i++)
+			sb |= f->pub.locks[i].symbol && (strcmp(f->pub.locks[i].symbol, "sb_writers") == 0 ||
+							  strstr(f->pub.locks[i].symbol, "s_writers"));
+		snprintf(rest, size, "; %zu wait on %s (percpu_rwsem at 0x%" PRIx64 "), "
+			 "write-held by a writer that is gone%s", l->nr_waiters,
+			 l->symbol && strstr(l->symbol, "super_block") ? l->symbol
+			 : sb ? "sb_writers" : l->symbol ? l->symbol : "a percpu_rwsem", l->address,
+			 sb ? ": a frozen filesystem (fsfreeze/FIFREEZE) was never thawed" : "");
+	}
+	else if (!locks.locks && locks.event && locks.event_waiters > 1)
+		snprintf(rest, size, "; %zu wait for an event, %s: no owner, nothing "
+			 "records who should signal it", locks.event_waiters, locks.event);
+	if (locks.cycles)
+		snprintf(rest + strlen(rest), size - strlen(rest), "; deadlock: %s", locks.cycle);
+	*out = locks;
+}
+
 static void analyze(struct kt_analysis *a)
 {
 	const struct kt_log_facts *facts = a->facts;
@@ -158,27 +198,7 @@ static void analyze(struct kt_analysis *a)
 	log_root(a, f, rest, sizeof(rest));
 	size_t confirmed = kt_model_confirm_blocked(a, f);
 	struct kt_model_lock_summary locks;
-	if (kt_model_locks(a, f, &locks) && locks.busiest && locks.root_pid >= 0) {
-		const struct kt_evidence_lock *l = locks.busiest;
-		snprintf(rest, sizeof(rest), "; %zu wait on %s (%s), owned by %s:%d%s%s",
-			 l->nr_waiters, l->symbol ? l->symbol : "a lock", l->kind,
-			 l->owner_comm ? l->owner_comm : "?", l->owner_pid,
-			 locks.root_wait ? ", which waits on " : "",
-			 locks.root_wait ? locks.root_wait : "");
-		kt_finding_fact(f, "root", "%s:%d", l->owner_comm ? l->owner_comm : "?", l->owner_pid);
-	}
-	else if (locks.busiest && locks.write_held) {
-		const struct kt_evidence_lock *l = locks.busiest;
-		bool sb = false;
-		for (size_t i = 0; i < f->pub.nr_locks; i++)
-			sb |= f->pub.locks[i].symbol && strcmp(f->pub.locks[i].symbol, "sb_writers") == 0;
-		snprintf(rest, sizeof(rest), "; %zu wait on %s (percpu_rwsem at 0x%" PRIx64 "), "
-			 "write-held by a writer that is gone%s", l->nr_waiters,
-			 sb ? "sb_writers" : l->symbol ? l->symbol : "a percpu_rwsem", l->address,
-			 sb ? ": a frozen filesystem (fsfreeze/FIFREEZE) was never thawed" : "");
-	}
-	if (locks.cycles)
-		snprintf(rest + strlen(rest), sizeof(rest) - strlen(rest), "; deadlock: %s", locks.cycle);
+	memory_summary(a, f, &locks, rest, sizeof(rest));
 	kt_finding_summary(f, "%zu task%s blocked for more than %ld s%s", facts->nr_hung,
 			   facts->nr_hung == 1 ? "" : "s", first->seconds, rest);
 	advise_waits(a, f);

@@ -107,3 +107,34 @@ void kt_lockup_report(struct kt_analysis *a, size_t line, size_t limit, struct k
 	if (trace_line != SIZE_MAX)
 		kt_log_facts_trace(a->arena, a->log, trace_line, limit, &oops->trace);
 }
+
+/*
+ * What memory says about a lockup's CPU and spinlocks: the lock it spins on
+ * and who holds it (the culprit), or the lock it holds while others spin.
+ * "" when memory shows no spinlock on that CPU.
+ */
+const char *kt_lockup_spin_text(struct kt_analysis *a, struct kt_finding_draft *f, int cpu)
+{
+	struct kt_model_spin s;
+	if (!kt_model_spin(a, f, cpu, &s) || !s.lock)
+		return "";
+	const char *name = s.lock->symbol ? s.lock->symbol : "a spinlock";
+	kt_finding_fact(f, "lock", "%s", name);
+	if (s.holder_pid >= 0) {
+		kt_finding_fact(f, "culprit", "%s:%d", s.holder_comm ? s.holder_comm : "?",
+				s.holder_pid);
+		kt_finding_fact(f, "holder", "%s", s.holder_where ? s.holder_where : "");
+	}
+	if (s.cpu_spins && s.holder_pid >= 0)
+		return kt_arena_printf(a->arena, "; it spins on %s, held by %s:%d (%s): the culprit",
+				       name, s.holder_comm ? s.holder_comm : "?", s.holder_pid,
+				       s.holder_cpu >= 0 ? kt_arena_printf(a->arena, "running on CPU %d",
+									   s.holder_cpu)
+							 : "asleep");
+	if (s.cpu_spins)
+		return kt_arena_printf(a->arena, "; it spins on %s, whose holder memory does not show",
+				       name);
+	return kt_arena_printf(a->arena, "; it holds %s, on which %s:%d spins on CPU %d: the culprit",
+			       name, s.spinner_comm ? s.spinner_comm : "?", s.spinner_pid,
+			       s.spinner_cpu);
+}

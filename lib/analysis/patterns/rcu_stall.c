@@ -163,7 +163,8 @@ static void analyze(struct kt_analysis *a)
 		struct kt_text_trace rest = kt_lockup_rest(&report.trace, culprit);
 		kt_finding_sign_frames(f, where, &rest, 2);
 	}
-	kt_finding_summary(f, "RCU stall (%s)%s%s%s%s%s%s%s", st.flavour,
+	int first_cpu = st.cpus[0] ? atoi(st.cpus) : -1;
+	kt_finding_summary(f, "RCU stall (%s)%s%s%s%s%s%s%s%s", st.flavour,
 			   st.cpus[0] ? ": CPU " : "", st.cpus,
 			   st.jiffies ? kt_arena_printf(a->arena, " stalled for %ld jiffies", st.jiffies) : "",
 			   st.detected_by >= 0 ? kt_arena_printf(a->arena, ", detected by CPU %d", st.detected_by) : "",
@@ -171,7 +172,8 @@ static void analyze(struct kt_analysis *a)
 							st.starved, st.gp_state[0] ? " (" : "",
 							st.gp_state, st.gp_state[0] ? ")" : "") : "",
 			   where ? "; stalled CPU in " : "",
-			   where ? kt_frame_string(a->arena, where) : "");
+			   where ? kt_frame_string(a->arena, where) : "",
+			   kt_lockup_spin_text(a, f, first_cpu));
 	if (st.starved)
 		kt_finding_advice(f, "The RCU grace-period kthread did not get a CPU: a real-time "
 				  "task or an interrupt storm starved it, or (in a VM) the vCPU was "

@@ -122,9 +122,11 @@ static void analyze(struct kt_analysis *a)
 								 .end = report.end });
 	struct kt_text_trace rest = kt_lockup_rest(trace, culprit);
 	kt_finding_sign_frames(f, where, &rest, 3);
-	kt_finding_summary(f, "Soft lockup: CPU#%d stuck for %us in %s (%s, pid %d)%s", d.cpu,
+	const char *spin = kt_lockup_spin_text(a, f, d.cpu);
+	kt_finding_summary(f, "Soft lockup: CPU#%d stuck for %us in %s (%s, pid %d)%s%s", d.cpu,
 			   d.seconds, where ? kt_frame_string(a->arena, where) : "code the log does not show",
-			   d.comm, d.pid, d.count > 1 ? kt_arena_printf(a->arena, "; %zu reports", d.count) : "");
+			   d.comm, d.pid, d.count > 1 ? kt_arena_printf(a->arena, "; %zu reports", d.count) : "",
+			   spin);
 	advise(f, panic);
 	if (f->pub.sources & KT_FROM_MEMORY)
 		kt_finding_confidence(f, 0.85);
