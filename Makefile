@@ -127,12 +127,16 @@ VMCORES ?= $(abspath $(CURDIR)/../shared/vmcores)
 VMCORES_515 ?= $(abspath $(CURDIR)/../shared/vmcores-5.15)
 VMCORES_54 ?= $(abspath $(CURDIR)/../shared/vmcores-5.4)
 OLD_VMCORES_ENV = KT_VMCORES_515=$(VMCORES_515) KT_VMCORES_54=$(VMCORES_54)
+# Captures of lab/scenarios (lab/capture ... --out DIR/...): tests/integration/test_memfacts.py
+LAB_VMCORES ?= /tmp/kt/lab
 CHECK_BUILD := build/check
 # Both stages build the same way, so the second never relinks a test
 # against objects built without the sanitizers.
 CHECK_MAKE = $(MAKE) --no-print-directory BUILD=$(CHECK_BUILD) SANITIZE=1 CFLAGS="-O1 -g"
 check:
 	$(CHECK_MAKE) all unit-bins fixture-bins fuzz-replay-bins
+	@# The optimised build too: test_hostile_inputs measures time and memory on it.
+	$(MAKE) --no-print-directory all
 	$(CHECK_MAKE) size layers unit integration fuzz-regressions
 	$(MAKE) --no-print-directory fuzz-smoke
 
@@ -147,6 +151,7 @@ integration:
 	KTRIAGE=$(CURDIR)/$(BUILD)/ktriage KT_TESTS_BIN=$(CURDIR)/$(BUILD)/tests \
 	KT_BUILD=$(CURDIR)/$(BUILD) \
 	KT_SAMPLE=$(CURDIR)/samples/cgroup_deadlock KT_VMCORES=$(VMCORES) $(OLD_VMCORES_ENV) \
+	KT_RELEASE_KTRIAGE=$(CURDIR)/build/ktriage KT_LAB_VMCORES=$(LAB_VMCORES) \
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		python3 -m unittest discover -v -s tests/integration -p 'test_*.py'
 

@@ -10,6 +10,7 @@
 
 #include "ktriage/build_cache.h"
 #include "ktriage/error.h"
+#include "ktriage/escape.h"
 #include "ktriage/kernel.h"
 
 /* Exit statuses: 0 done, 1 the dump or the system failed us, 2 bad usage. */
@@ -43,6 +44,7 @@ struct kt_cli_opts {
 	const struct kt_kernel_cache *build_cache;
 	struct kt_kernel_cache cache;
 	struct kt_build_cache_settings cache_settings;
+	const char *log;     /* analyze --log FILE: the log kdump saved beside the dump */
 };
 int kt_cli_parse_dump_opts(const char *command, int argc, char **argv,
 			   struct kt_cli_opts *opts);
@@ -76,6 +78,31 @@ int kt_cmd_mod(int argc, char **argv);
 int kt_cmd_kmem(int argc, char **argv);
 int kt_cmd_locks(int argc, char **argv);
 int kt_cmd_analyze(int argc, char **argv);
+/* Inspection through the dump's BTF (cmd_struct.c, cmd_rd.c, cmd_files.c). */
+int kt_cmd_struct(int argc, char **argv);
+int kt_cmd_p(int argc, char **argv);
+int kt_cmd_rd(int argc, char **argv);
+int kt_cmd_files(int argc, char **argv);
+/* crash's task line, "PID: 1  TASK: ...  CPU: 0  COMMAND: ..." (cmd_files.c). */
+void kt_cli_task_header(const struct kt_task *task);
+/* A pid or a task_struct address; NULL after saying there is none. */
+const struct kt_task *kt_cli_find_task(struct kt_kernel *kernel, const char *text);
+/* ps -m (cmd_ps_times.c). */
+int kt_cli_ps_times(struct kt_kernel *kernel, bool json);
+/* ps -p PID (parents) and ps -g PID (threads), mode 'p' or 'g'. */
+int kt_cli_ps_family(struct kt_kernel *kernel, char mode, const char *which, bool json);
+/* dmesg -T and --level (dmesg_time.c). */
+int64_t kt_cli_boot_epoch_ns(struct kt_kernel *kernel); /* 0 when unknown */
+int kt_cli_wall_time(int64_t boot_epoch_ns, uint64_t ts_nsec, char *buf, size_t size);
+struct json_object *kt_cli_json_time(int64_t epoch_ns); /* ISO 8601, UTC */
+int kt_cli_parse_levels(const char *list, unsigned *mask);
+bool kt_cli_any_at_level(const struct kt_log_record *records, size_t count, unsigned mask);
+/* kmem -s and kmem ADDRESS (cmd_kmem_slab.c). */
+int kt_cli_kmem_slabs(struct kt_kernel *kernel, bool json);
+int kt_cli_kmem_address(struct kt_kernel *kernel, const char *address, bool json);
+/* A hexadecimal address or a symbol: 0, or the exit status after saying why. */
+int kt_cli_parse_address(struct kt_kernel *kernel, const char *text,
+			 uint64_t *address);
 
 /* ktriaged's store (cmd_list.c): the state directory, times, a dump's state. */
 struct kt_store_entry;
@@ -91,6 +118,11 @@ int kt_cli_parse_store_opts(const char *command, bool with_json, int argc,
 /* Print a command's usage line and summary from the table; returns 0. */
 int kt_cli_help(const char *command);
 void kt_cli_format_time(double when, char *buf, size_t len);
+/*
+ * s escaped for the terminal (ktriage/escape.h): names and paths come from
+ * dumps and crash directories.  The result lives until eight more calls.
+ */
+const char *kt_cli_safe(const char *s);
 const char *kt_cli_dump_status(const struct kt_store_entry *entry);
 int kt_cmd_list(int argc, char **argv);
 int kt_cmd_show(int argc, char **argv);

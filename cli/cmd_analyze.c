@@ -2,7 +2,8 @@
 /*
  * ktriage analyze: what killed the machine, from a dump (its log and its
  * memory) or from a captured kernel log alone (vmcore-dmesg.txt, dmesg.*,
- * pstore, a console or journal capture).
+ * pstore, a console or journal capture).  --log FILE: the log kdump saved
+ * beside the dump, used where the dump's own log is cut or unreadable.
  */
 #include <stdlib.h>
 
@@ -17,7 +18,7 @@ int kt_cmd_analyze(int argc, char **argv)
 		return status;
 	struct kt_kernel_options kernel = { .vmlinux = opts.vmlinux, .btf = opts.btf,
 					     .build_cache = opts.build_cache };
-	struct kt_analyze_options options = { .kernel = &kernel };
+	struct kt_analyze_options options = { .kernel = &kernel, .saved_log = opts.log };
 	struct kt_report *report;
 	struct kt_error *err = kt_analyze_path(opts.dump, &options, &report);
 	if (err)

@@ -18,6 +18,8 @@ struct bt_options {
 	bool active;     /* -a: the task on each CPU */
 	bool all;        /* --all-tasks */
 	const char *state; /* --state UN */
+	int cpu;         /* -c CPU: the task on it; -1 for none */
+	bool frames;     /* -f: each frame's stack words */
 	int *pids;
 	size_t nr_pids;
 };
@@ -40,15 +42,38 @@ static void print_regs(const struct kt_regs *r, const char *indent)
 	       (unsigned long long)r->orig_ax, (unsigned long long)r->cs, (unsigned long long)r->ss);
 }
 
-static void print_stack_text(const struct kt_task *t, const struct kt_stack *s)
+/* bt -f: the words of the stack from a frame's sp up to the next frame's. */
+static void print_frame_words(struct kt_kernel *k, const struct kt_stack *s, size_t i)
+{
+	uint64_t from = s->frames[i].sp, to = i + 1 < s->count ? s->frames[i + 1].sp : from;
+	if (to <= from || to - from > 4096)
+		to = from; /* another stack (an exception frame), or no next frame */
+	for (uint64_t a = from; a < to; a += 16) {
+		uint64_t words[2] = { 0, 0 };
+		printf("    %016llx:", (unsigned long long)a);
+		for (unsigned w = 0; w < 2 && a + w * 8 < to; w++) {
+			struct kt_error *err = kt_kernel_read_u64(k, a + w * 8, &words[w]);
+			if (err) {
+				kt_error_free(err);
+				printf(" ????????????????");
+			} else {
+				printf(" %016llx", (unsigned long long)words[w]);
+			}
+		}
+		putchar('\n');
+	}
+}
+
+static void print_stack_text(struct kt_kernel *k, const struct bt_options *o,
+			     const struct kt_task *t, const struct kt_stack *s)
 {
 	printf("PID: %-7d TASK: %016llx  CPU: %-3d COMMAND: \"%s\"\n", t->pid,
-	       (unsigned long long)t->address, t->cpu, t->comm);
+	       (unsigned long long)t->address, t->cpu, kt_cli_safe(t->comm));
 	for (size_t i = 0; i < s->count; i++) {
 		const struct kt_frame *f = &s->frames[i];
 		if (f->exception && i > 0) {
 			if (f->function)
-				printf("    [exception RIP: %s+0x%llx]\n", f->function,
+				printf("    [exception RIP: %s+0x%llx]\n", kt_cli_safe(f->function),
 				       (unsigned long long)f->offset);
 			else
 				printf("    [exception RIP: unknown or invalid address]\n");
@@ -56,12 +81,14 @@ static void print_stack_text(const struct kt_task *t, const struct kt_stack *s)
 		}
 		printf("%s#%-2zu [%016llx] ", i < 10 ? " " : "", i, (unsigned long long)f->sp);
 		if (f->function)
-			printf("%s+0x%llx", f->function, (unsigned long long)f->offset);
+			printf("%s+0x%llx", kt_cli_safe(f->function), (unsigned long long)f->offset);
 		else
 			printf("(unknown)");
 		if (f->module)
-			printf(" [%s]", f->module);
+			printf(" [%s]", kt_cli_safe(f->module));
 		printf(" at %016llx%s\n", (unsigned long long)f->pc, f->reliable ? "" : " (?)");
+		if (o->frames)
+			print_frame_words(k, s, i);
 	}
 	if (s->user_regs) {
 		printf("    user mode:\n");
@@ -94,7 +121,7 @@ static struct json_object *stack_json(const struct kt_task *t, const struct kt_s
 	struct json_object *o = json_object_new_object();
 	char hex[24];
 	json_object_object_add(o, "pid", json_object_new_int(t->pid));
-	json_object_object_add(o, "comm", json_object_new_string(t->comm));
+	json_object_object_add(o, "comm", kt_json_escaped(t->comm));
 	snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)t->address);
 	json_object_object_add(o, "task", json_object_new_string(hex));
 	json_object_object_add(o, "cpu", json_object_new_int(t->cpu));
@@ -103,14 +130,14 @@ static struct json_object *stack_json(const struct kt_task *t, const struct kt_s
 	for (size_t i = 0; i < s->count; i++) {
 		const struct kt_frame *f = &s->frames[i];
 		struct json_object *fo = json_object_new_object();
-		json_object_object_add(fo, "function", f->function ? json_object_new_string(f->function) : NULL);
+		json_object_object_add(fo, "function", kt_json_escaped(f->function));
 		json_object_object_add(fo, "offset", json_object_new_int64((int64_t)f->offset));
 		snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)f->pc);
 		json_object_object_add(fo, "address", json_object_new_string(hex));
 		snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)f->sp);
 		json_object_object_add(fo, "sp", json_object_new_string(hex));
 		if (f->module)
-			json_object_object_add(fo, "module", json_object_new_string(f->module));
+			json_object_object_add(fo, "module", kt_json_escaped(f->module));
 		json_object_object_add(fo, "reliable", json_object_new_boolean(f->reliable));
 		if (f->exception && i > 0)
 			json_object_object_add(fo, "exception_regs", regs_json(&f->regs));
@@ -125,6 +152,14 @@ static struct json_object *stack_json(const struct kt_task *t, const struct kt_s
 	return o;
 }
 
+static bool valid_state(const char *name)
+{
+	for (int s = KT_TASK_RUNNING; s < KT_TASK_UNKNOWN; s++)
+		if (!strcmp(kt_task_state_name((enum kt_task_state)s), name))
+			return true;
+	return false;
+}
+
 static int parse(int argc, char **argv, struct bt_options *o)
 {
 	static const struct option longopts[] = {
@@ -137,9 +172,11 @@ static int parse(int argc, char **argv, struct bt_options *o)
 		{ 0 },
 	};
 	memset(o, 0, sizeof(*o));
+	o->cpu = -1;
 	optind = 1;
 	int c;
-	while ((c = getopt_long(argc, argv, "ajAs:h", longopts, NULL)) != -1) {
+	char *cpu_end;
+	while ((c = getopt_long(argc, argv, "ajAs:c:fh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'a': o->active = true; break;
 		case 'j': o->common.json = true; break;
@@ -147,8 +184,14 @@ static int parse(int argc, char **argv, struct bt_options *o)
 		case 'b': o->common.btf = optarg; break;
 		case 'A': o->all = true; break;
 		case 's': o->state = optarg; break;
+		case 'f': o->frames = true; break;
+		case 'c':
+			o->cpu = (int)strtol(optarg, &cpu_end, 10);
+			if (*cpu_end || cpu_end == optarg || o->cpu < 0)
+				return kt_cli_usage("bt", "-c %s: not a CPU number", optarg);
+			break;
 		case 'h':
-			printf("Usage: ktriage bt DUMP [-a | --all-tasks | --state ST | PID...] [--json]\n");
+			printf("Usage: ktriage bt DUMP [-a | --all-tasks | --state ST | -c CPU | PID...] [-f] [--json]\n");
 			exit(KT_EXIT_OK);
 		default:
 			return kt_cli_usage("bt", "unknown option");
@@ -156,6 +199,11 @@ static int parse(int argc, char **argv, struct bt_options *o)
 	}
 	if (optind >= argc)
 		return kt_cli_usage("bt", "no dump given");
+	if (o->all + !!o->state + o->active + (o->cpu >= 0) + (optind + 1 < argc) > 1)
+		return kt_cli_usage("bt", "one selection at a time: -a, --all-tasks, --state, -c or pids");
+	if (o->state && !valid_state(o->state))
+		return kt_cli_usage("bt", "--state %s: states are RU IN UN ID ST TR ZO DE PA NE WA",
+				    o->state);
 	o->common.dump = argv[optind++];
 	o->pids = calloc((size_t)(argc - optind) + 1, sizeof(int));
 	for (; optind < argc; optind++) {
@@ -179,6 +227,8 @@ static bool selected(struct kt_kernel *k, const struct bt_options *o,
 		return strcmp(kt_task_state_name(t->state), o->state) == 0;
 	if (o->active)
 		return t->on_cpu && t->cpu >= 0 && kt_task_current(k, (unsigned)t->cpu) == t;
+	if (o->cpu >= 0)
+		return t == kt_task_current(k, (unsigned)o->cpu);
 	if (o->nr_pids) {
 		for (size_t i = 0; i < o->nr_pids; i++)
 			if (o->pids[i] == t->pid)
@@ -186,6 +236,21 @@ static bool selected(struct kt_kernel *k, const struct bt_options *o,
 		return false;
 	}
 	return t == panic;
+}
+
+/* A selection that matches nothing is an error naming what was asked. */
+static struct kt_error *nothing_selected(struct kt_kernel *k, const struct bt_options *o)
+{
+	if (o->state)
+		return kt_error_create(KT_ERR_NOT_FOUND, "%s: no task in state %s",
+				       o->common.dump, o->state);
+	if (o->cpu >= 0)
+		return kt_error_create(KT_ERR_NOT_FOUND, "%s: no task on CPU %d (the dump has %u)",
+				       o->common.dump, o->cpu, kt_kernel_nr_cpus(k));
+	if (o->nr_pids)
+		return kt_error_create(KT_ERR_NOT_FOUND, "%s: no task with pid %d%s",
+				       o->common.dump, o->pids[0], o->nr_pids > 1 ? " or the others asked" : "");
+	return kt_error_create(KT_ERR_NOT_FOUND, "%s: no task on a CPU", o->common.dump);
 }
 
 /*
@@ -214,7 +279,7 @@ static int print_cpu_stacks(struct kt_kernel *k, const struct bt_options *o,
 		if (array)
 			json_object_array_add(array, stack_json(&unknown, s));
 		else
-			print_stack_text(&unknown, s);
+			print_stack_text(k, o, &unknown, s);
 		kt_stack_free(s);
 	}
 	if (array)
@@ -231,10 +296,16 @@ static int print_selected(struct kt_kernel *k, const struct bt_options *o)
 		return print_cpu_stacks(k, o, err);
 	if (err)
 		return kt_cli_fail(kt_error_wrap(err, "%s", o->common.dump));
-	const struct kt_task *panic = o->all || o->state || o->active || o->nr_pids ? NULL : kt_task_panic(k);
-	if (!o->all && !o->state && !o->active && !o->nr_pids && !panic)
+	bool chosen = o->all || o->state || o->active || o->nr_pids || o->cpu >= 0;
+	const struct kt_task *panic = chosen ? NULL : kt_task_panic(k);
+	if (!chosen && !panic)
 		return kt_cli_fail(kt_error_create(KT_ERR_NOT_FOUND,
 			"%s: no panic task found; name a pid or use -a", o->common.dump));
+	size_t matched = 0;
+	for (size_t i = 0; i < count; i++)
+		matched += selected(k, o, &tasks[i], panic);
+	if (!matched)
+		return kt_cli_fail(nothing_selected(k, o));
 	struct json_object *array = o->common.json ? json_object_new_array() : NULL;
 	for (size_t i = 0; i < count; i++) {
 		const struct kt_task *t = &tasks[i];
@@ -250,7 +321,7 @@ static int print_selected(struct kt_kernel *k, const struct bt_options *o)
 		if (array)
 			json_object_array_add(array, stack_json(t, s));
 		else
-			print_stack_text(t, s);
+			print_stack_text(k, o, t, s);
 		kt_stack_free(s);
 	}
 	if (array)

@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "ktriage/analyzer.h"
 #include "ktriage/kernel.h"
+#include "value_print.h"
 
 /* isprint() || isspace() in the C locale, whatever the user's locale. */
 static bool printed_as_is(unsigned char c)
@@ -22,12 +23,17 @@ static bool printed_as_is(unsigned char c)
 	return (c >= 0x20 && c < 0x7f) || (c >= '\t' && c <= '\r');
 }
 
+/* -T and --level (dmesg_time.c): boot_epoch_ns 0 prints seconds since boot. */
+static int64_t boot_epoch_ns;
+static unsigned level_mask = 0xff;
+
 static void print_record(FILE *out, const struct kt_log_record *r)
 {
 	char prefix[64];
-	int indent = snprintf(prefix, sizeof(prefix), "[%5" PRIu64 ".%06" PRIu64 "] ",
-			      r->ts_nsec / 1000000000,
-			      r->ts_nsec % 1000000000 / 1000);
+	int indent = boot_epoch_ns
+		? kt_cli_wall_time(boot_epoch_ns, r->ts_nsec, prefix, sizeof(prefix))
+		: snprintf(prefix, sizeof(prefix), "[%5" PRIu64 ".%06" PRIu64 "] ",
+			   r->ts_nsec / 1000000000, r->ts_nsec % 1000000000 / 1000);
 	fputs(prefix, out);
 	const unsigned char *text = (const unsigned char *)r->text;
 	for (size_t i = 0; i < r->text_len; i++) {
@@ -40,31 +46,6 @@ static void print_record(FILE *out, const struct kt_log_record *r)
 			fprintf(out, "\\x%02x", c);
 	}
 	putc_unlocked('\n', out);
-}
-
-/* A JSON string of the bytes, invalid UTF-8 replaced by U+FFFD. */
-static struct json_object *json_text(const char *bytes, size_t len)
-{
-	const unsigned char *s = (const unsigned char *)bytes;
-	char *clean = malloc(len * 3 + 1);
-	if (!clean)
-		return NULL;
-	size_t n = 0;
-	for (size_t i = 0; i < len;) {
-		size_t seq = kt_utf8_sequence(s + i, len - i);
-		if (seq) {
-			memcpy(clean + n, s + i, seq);
-			n += seq;
-			i += seq;
-		} else {
-			memcpy(clean + n, "\xef\xbf\xbd", 3);
-			n += 3;
-			i++;
-		}
-	}
-	struct json_object *o = json_object_new_string_len(clean, (int)n);
-	free(clean);
-	return o;
 }
 
 static struct json_object *record_json(const struct kt_log_record *r)
@@ -81,8 +62,10 @@ static struct json_object *record_json(const struct kt_log_record *r)
 	json_object_object_add(o, "level", json_object_new_int(r->level));
 	json_object_object_add(o, "facility", json_object_new_int(r->facility));
 	json_object_object_add(o, "caller", json_object_new_string(caller));
-	json_object_object_add(o, "text", json_text(r->text, r->text_len));
-	json_object_object_add(o, "dict", r->dict ? json_text(r->dict, strlen(r->dict)) : NULL);
+	json_object_object_add(o, "text", kt_cli_json_bytes(r->text, r->text_len));
+	json_object_object_add(o, "dict", r->dict ? kt_cli_json_bytes(r->dict, strlen(r->dict)) : NULL);
+	if (boot_epoch_ns)
+		json_object_object_add(o, "time", kt_cli_json_time(boot_epoch_ns + (int64_t)r->ts_nsec));
 	return o;
 }
 
@@ -93,21 +76,44 @@ static int print_log(struct kt_kernel *kernel, const struct kt_cli_opts *opts)
 	struct kt_error *err = kt_log_records(kernel, &records, &count);
 	if (err)
 		return kt_cli_fail(err);
+	if (boot_epoch_ns < 0 && !(boot_epoch_ns = kt_cli_boot_epoch_ns(kernel)))
+		return kt_cli_fail(kt_error_create(KT_ERR_NOT_FOUND,
+			"%s: -T: the dump does not tell when the machine booted", opts->dump));
+	if (level_mask != 0xff && !kt_cli_any_at_level(records, count, level_mask))
+		return kt_cli_fail(kt_error_create(KT_ERR_NOT_FOUND,
+			"%s: no record at the levels asked (--level)", opts->dump));
 	if (opts->json) {
 		struct json_object *array = json_object_new_array_ext((int)count);
 		for (size_t i = 0; i < count; i++)
-			json_object_array_add(array, record_json(&records[i]));
+			if (level_mask >> (records[i].level & 7) & 1)
+				json_object_array_add(array, record_json(&records[i]));
 		kt_cli_print_json(array);
 		return KT_EXIT_OK;
 	}
 	static char buffer[1 << 16];
 	setvbuf(stdout, buffer, _IOFBF, sizeof(buffer));
 	for (size_t i = 0; i < count; i++)
-		print_record(stdout, &records[i]);
+		if (level_mask >> (records[i].level & 7) & 1)
+			print_record(stdout, &records[i]);
 	return KT_EXIT_OK;
 }
 
 int kt_cmd_dmesg(int argc, char **argv)
 {
-	return kt_cli_run_on_kernel("dmesg", argc, argv, print_log);
+	/* -T and --level LIST (dmesg_time.c), then the common parse. */
+	int n = 0;
+	for (int i = 0; i < argc; i++) {
+		if (i > 0 && !strcmp(argv[i], "-T")) {
+			boot_epoch_ns = -1;
+		} else if (i > 0 && !strncmp(argv[i], "--level", 7) &&
+			   (argv[i][7] == '=' || (!argv[i][7] && i + 1 < argc))) {
+			const char *list = argv[i][7] ? argv[i] + 8 : argv[++i];
+			if (kt_cli_parse_levels(list, &level_mask))
+				return kt_cli_usage("dmesg", "--level %s: levels are emerg, alert, "
+						    "crit, err, warn, notice, info, debug or 0-7", list);
+		} else {
+			argv[n++] = argv[i];
+		}
+	}
+	return kt_cli_run_on_kernel("dmesg", n, argv, print_log);
 }

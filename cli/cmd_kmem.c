@@ -4,6 +4,7 @@
  * TOTAL, PERCENTAGE), or as JSON with the row names as keys, in pages.
  */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -98,7 +99,46 @@ static int print_meminfo(struct kt_kernel *k, const struct kt_cli_opts *opts)
 	return KT_EXIT_OK;
 }
 
+/* -i (the default), -s, or an ADDRESS after the dump. */
 int kt_cmd_kmem(int argc, char **argv)
 {
-	return kt_cli_run_on_kernel("kmem", argc, argv, print_meminfo);
+	char **kept = calloc((size_t)argc + 1, sizeof(*kept));
+	if (!kept)
+		return kt_cli_fail(&kt_error_out_of_memory);
+	const char *what = NULL;
+	int n = 0, operands = 0;
+	for (int i = 0; i < argc; i++) {
+		bool value = i > 0 && (!strcmp(argv[i - 1], "--vmlinux") ||
+				       !strcmp(argv[i - 1], "--btf"));
+		bool operand = i > 0 && !value && argv[i][0] != '-';
+		operands += operand;
+		bool selector = !strcmp(argv[i], "-i") || !strcmp(argv[i], "-s") ||
+				(operand && operands > 1);
+		if (selector && what) {
+			free(kept);
+			return kt_cli_usage("kmem", "one of -i, -s or ADDRESS");
+		}
+		if (selector)
+			what = argv[i];
+		else
+			kept[n++] = argv[i];
+	}
+	kept[n] = NULL;
+	struct kt_cli_opts opts;
+	int status = kt_cli_parse_dump_opts("kmem", n, kept, &opts);
+	free(kept);
+	if (status)
+		return status;
+	struct kt_cli_session s;
+	status = kt_cli_open_kernel(&opts, &s);
+	if (status)
+		return status;
+	if (!what || !strcmp(what, "-i"))
+		status = print_meminfo(s.kernel, &opts);
+	else if (!strcmp(what, "-s"))
+		status = kt_cli_kmem_slabs(s.kernel, opts.json);
+	else
+		status = kt_cli_kmem_address(s.kernel, what, opts.json);
+	kt_cli_close(&s);
+	return kt_cli_finish_output(status);
 }

@@ -28,6 +28,18 @@ char *kt_cli_state_dir(const char *given)
 	return dir;
 }
 
+const char *kt_cli_safe(const char *s)
+{
+	static char *ring[8];
+	static unsigned next;
+	if (!s)
+		return NULL;
+	unsigned slot = next++ % 8;
+	free(ring[slot]);
+	ring[slot] = kt_escape(s);
+	return ring[slot] ? ring[slot] : "?";
+}
+
 void kt_cli_format_time(double when, char *buf, size_t len)
 {
 	time_t t = (time_t)when;
@@ -100,10 +112,9 @@ static struct json_object *entry_json(const struct kt_store_entry *e)
 	iso_time(e->finished > 0 ? e->finished : e->first_seen, when, sizeof(when));
 	struct json_object *o = json_object_new_object();
 	json_object_object_add(o, "id", json_object_new_int64(e->id));
-	json_object_object_add(o, "dump", json_object_new_string(e->path));
-	json_object_object_add(o, "verdict", e->verdict ? json_object_new_string(e->verdict) : NULL);
-	json_object_object_add(o, "signature",
-			       e->signature ? json_object_new_string(e->signature) : NULL);
+	kt_json_add_path(o, "dump", e->path);
+	json_object_object_add(o, "verdict", kt_json_escaped(e->verdict));
+	json_object_object_add(o, "signature", kt_json_escaped(e->signature));
 	json_object_object_add(o, "time", json_object_new_string(when));
 	json_object_object_add(o, "state", json_object_new_string(kt_cli_dump_status(e)));
 	return o;
@@ -156,8 +167,8 @@ static void print_table(const struct kt_store_entry *entries, size_t n)
 		char when[64];
 		kt_cli_format_time(e->finished > 0 ? e->finished : e->first_seen, when, sizeof(when));
 		printf("%-5lld %-23s %-9s %-20s %-21s %s\n", (long long)e->id, when,
-		       kt_cli_dump_status(e), e->verdict ? e->verdict : "-",
-		       e->signature ? e->signature : "-", e->path);
+		       kt_cli_dump_status(e), e->verdict ? kt_cli_safe(e->verdict) : "-",
+		       e->signature ? kt_cli_safe(e->signature) : "-", kt_cli_safe(e->path));
 	}
 }
 

@@ -8,7 +8,7 @@
 
 static void add_string(struct json_object *o, const char *key, const char *value)
 {
-	json_object_object_add(o, key, value ? json_object_new_string(value) : NULL);
+	json_object_object_add(o, key, kt_json_escaped(value));
 }
 
 static struct json_object *analysis_json(const struct kt_store_entry *e)
@@ -47,7 +47,7 @@ static struct json_object *entry_json(const struct kt_store_entry *e,
 {
 	struct json_object *o = json_object_new_object();
 	json_object_object_add(o, "id", json_object_new_int64(e->id));
-	add_string(o, "dump", e->path);
+	kt_json_add_path(o, "dump", e->path);
 	add_string(o, "kind", e->kind);
 	add_string(o, "layout", e->layout);
 	add_string(o, "state", kt_cli_dump_status(e));
@@ -63,7 +63,7 @@ static struct json_object *entry_json(const struct kt_store_entry *e,
 static void field(const char *name, const char *value)
 {
 	if (value && *value)
-		printf("%14s: %s\n", name, value);
+		printf("%14s: %s\n", name, kt_cli_safe(value));
 }
 
 static void print_text(const struct kt_store_entry *e, const struct kt_store_finding *f,
@@ -98,7 +98,8 @@ static void print_text(const struct kt_store_entry *e, const struct kt_store_fin
 	field("Report", e->report_path);
 	for (size_t i = 0; i < n; i++)
 		printf("%14s  %s %s (%.2f): %s\n", i ? "" : "Findings:", f[i].primary ? "*" : "-",
-		       f[i].verdict, f[i].confidence, f[i].summary ? f[i].summary : "");
+		       kt_cli_safe(f[i].verdict), f[i].confidence,
+		       f[i].summary ? kt_cli_safe(f[i].summary) : "");
 }
 
 int kt_cmd_show(int argc, char **argv)

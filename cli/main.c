@@ -10,15 +10,19 @@
 static const struct kt_command commands[] = {
 	{ "info", "DUMP [--json]", "identify a dump: format, compression, kernel, completeness", kt_cmd_info },
 	{ "check", "DUMP... [--json] [--pfns START-END]", "decode every page and digest the memory (is my vmcore intact?)", kt_cmd_check },
-	{ "dmesg", "DUMP [--json]", "the kernel log kept in the dump, as vmcore-dmesg prints it", kt_cmd_dmesg },
+	{ "dmesg", "DUMP [-T] [--level LIST] [--json]", "the kernel log kept in the dump, as vmcore-dmesg prints it", kt_cmd_dmesg },
 	{ "sym", "DUMP SYMBOL|ADDRESS...", "look up symbols in the dump's own kallsyms", kt_cmd_sym },
-	{ "ps", "DUMP [--json]", "every task: pid, parent, CPU, state, command, as crash's ps", kt_cmd_ps },
-	{ "bt", "DUMP [-a | --state ST | --all-tasks | PID...] [--json]", "kernel backtraces from the dump's own ORC tables", kt_cmd_bt },
+	{ "ps", "DUMP [-m] [--json]", "every task: pid, parent, CPU, state, command, as crash's ps; -m: time in its state", kt_cmd_ps },
+	{ "bt", "DUMP [-a | --state ST | --all-tasks | -c CPU | PID...] [-f] [--json]", "kernel backtraces from the dump's own ORC tables", kt_cmd_bt },
 	{ "mod", "DUMP [--all] [--json]", "tainted modules, as crash's mod -t; --all: every module with base and size", kt_cmd_mod },
-	{ "kmem", "DUMP [--json]", "memory summary in pages, as crash's kmem -i", kt_cmd_kmem },
+	{ "kmem", "DUMP [-i | -s | ADDRESS] [--json]", "memory summary in pages (-i, crash's kmem -i), slab caches (-s), what holds an ADDRESS", kt_cmd_kmem },
 	{ "sys", "DUMP [--json]", "crash's sys: CPUs, date, uptime, load, tasks, release, memory, the panic and its task", kt_cmd_sys },
+	{ "struct", "DUMP TYPE[.MEMBER[,MEMBER]] ADDRESS [-x|-d] [--json]", "an object's members from the dump's BTF, as crash's struct", kt_cmd_struct },
+	{ "p", "DUMP SYMBOL[.MEMBER][:CPU] [-x|-d] [--json]", "a variable, per-CPU ones on a CPU, as crash's p", kt_cmd_p },
+	{ "rd", "DUMP ADDRESS [COUNT] [-8|-16|-32|-64] [-s] [-p] [--json]", "memory words with their ASCII, as crash's rd; -s symbols, -p physical", kt_cmd_rd },
+	{ "files", "DUMP PID|TASK [--json]", "a task's root, cwd and open files: fd, file, dentry, inode, type, path, as crash's files", kt_cmd_files },
 	{ "locks", "DUMP [--json | --dot]", "who waits on which lock, who holds it, and the deadlock cycles", kt_cmd_locks },
-	{ "analyze", "DUMP|LOG [--json]", "what killed the machine: verdict, evidence, advice, signature (a dump or a text log)", kt_cmd_analyze },
+	{ "analyze", "DUMP|LOG [--log FILE] [--json]", "what killed the machine: verdict, evidence, advice, signature (a dump or a text log)", kt_cmd_analyze },
 	{ "list", "[--state-dir DIR] [--since T] [--verdict V] [--json]", "the dumps ktriaged has triaged, as coredumpctl list", kt_cmd_list },
 	{ "show", "ID|DUMP [--state-dir DIR] [--json]", "one dump ktriaged triaged: verdict, findings, report", kt_cmd_show },
 	{ "retriage", "ID|DUMP [--state-dir DIR]", "ask ktriaged to analyse a dump again", kt_cmd_retriage },
@@ -116,6 +120,7 @@ int kt_cli_parse_dump_opts(const char *command, int argc, char **argv,
 		{ "vmlinux", required_argument, NULL, 'v' },
 		{ "btf", required_argument, NULL, 'b' },
 		{ "build-cache", required_argument, NULL, 'C' },
+		{ "log", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -139,6 +144,11 @@ int kt_cli_parse_dump_opts(const char *command, int argc, char **argv,
 								kt_build_cache_fetch,
 								kt_build_cache_keep };
 			opts->build_cache = &opts->cache;
+			break;
+		case 'l':
+			if (strcmp(command, "analyze") != 0)
+				return kt_cli_usage(command, "unknown option");
+			opts->log = optarg;
 			break;
 		case 'h':
 			exit(kt_cli_help(command));

@@ -15,6 +15,14 @@ int kt_cli_open_kernel(const struct kt_cli_opts *opts, struct kt_cli_session *s)
 		.build_cache = opts->build_cache,
 	};
 	err = kt_kernel_open(s->dump, &options, &s->kernel);
+	if (!err)
+		err = kt_kernel_check_vmlinux(s->kernel);
+	if (!err)
+		err = kt_kernel_check_btf(s->kernel);
+	if (err && s->kernel) {
+		kt_kernel_close(s->kernel);
+		s->kernel = NULL;
+	}
 	if (err) {
 		kt_dump_close(s->dump);
 		s->dump = NULL;

@@ -9,20 +9,26 @@
 # COMPREPLY+=($(compgen ...)) is the completion idiom: words split on IFS.
 # shellcheck disable=SC2207
 
-_ktriage_commands='info sym bt check dmesg ps mod kmem sys locks analyze list show retriage notify'
+_ktriage_commands='info sym bt check dmesg ps mod kmem sys struct p rd files locks analyze list show retriage notify'
 
 _ktriage_verdicts='sysrq mce cgroup_deadlock rt_mutex_corruption hung_task timer_bug
 	list_corruption oom null_deref gpf kernel_bug panic_on_warn soft_lockup hard_lockup
-	rcu_stall init_died unknown'
+	rcu_stall init_died no_root_fs unknown'
 
 # The options each subcommand takes (--help everywhere).
 _ktriage_options()
 {
 	local dump='--json --vmlinux --btf --help'
 	case $1 in
-		info | dmesg | ps | kmem | sys | analyze) echo "$dump" ;;
+		info | sys | files) echo "$dump" ;;
+		analyze) echo "--log $dump" ;;
+		dmesg) echo "-T --level $dump" ;;
+		ps) echo "-m -p -g $dump" ;;
+		kmem) echo "-i -s $dump" ;;
+		struct | p) echo "-x -d $dump" ;;
+		rd) echo "-8 -16 -32 -64 -s -p $dump" ;;
 		sym) echo '--help' ;;
-		bt) echo "-a --all-tasks --state $dump" ;;
+		bt) echo "-a -s -c -f --all-tasks --state $dump" ;;
 		check) echo '--json --pfns --help' ;;
 		mod) echo "-a --all $dump" ;;
 		locks) echo "--dot $dump" ;;
@@ -78,7 +84,7 @@ _ktriage()
 
 	# The argument of an option.
 	case $prev in
-		--vmlinux | --btf)
+		--vmlinux | --btf | --log)
 			_ktriage_files
 			return ;;
 		--state-dir)
@@ -92,6 +98,9 @@ _ktriage()
 			return ;;
 		--since)
 			_ktriage_words 'today yesterday 1h 12h 1d 7d 30d'
+			return ;;
+		--level)
+			_ktriage_words 'emerg alert crit err warn notice info debug'
 			return ;;
 		--pfns)
 			return ;;
@@ -115,7 +124,7 @@ _ktriage()
 			local operands=0
 			for ((i = i + 1; i < cword; i++)); do
 				case ${words[i - 1]} in
-					--vmlinux | --btf | --state | --pfns) continue ;;
+					--vmlinux | --btf | --state | --pfns | --level | --log) continue ;;
 				esac
 				[[ ${words[i]} != -* ]] && ((operands++))
 			done

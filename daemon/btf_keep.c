@@ -5,10 +5,12 @@
  * be read with types if ktriaged saw that kernel run: at start it copies
  * /sys/kernel/btf/vmlinux to STATE/btf/BUILD-ID.btf, the build ID read from
  * the kernel's own notes (/sys/kernel/notes, NT_GNU_BUILD_ID), and the
- * worker hands that directory to the library (kt_kernel_options.btf_dir),
+ * worker opens the kept files before its sandbox (which opens nothing) and
+ * hands them to the library (kt_kernel_options.kept_btf),
  * which uses the file only for a dump of that build whose own BTF is
  * missing, and only if it agrees with the dump's VMCOREINFO.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -146,4 +148,41 @@ out:
 	free(notes);
 	free(btf);
 	return r;
+}
+
+/* A kept file's name: BUILD-ID.btf with a plain lowercase-hex ID. */
+static bool kept_name(const char *name, char *id, size_t id_size)
+{
+	size_t len = strlen(name);
+	if (len <= 4 || strcmp(name + len - 4, ".btf") != 0 || len - 4 >= id_size ||
+	    strspn(name, "0123456789abcdef") != len - 4)
+		return false;
+	memcpy(id, name, len - 4);
+	id[len - 4] = '\0';
+	return true;
+}
+
+void open_kept_btf(const char *btf_dir, struct kept_btf_files *kept)
+{
+	kept->count = 0;
+	DIR *dir = btf_dir ? opendir(btf_dir) : NULL;
+	if (!dir)
+		return;
+	for (struct dirent *e; kept->count < KEPT_BTF_MAX && (e = readdir(dir));) {
+		size_t i = kept->count;
+		if (!kept_name(e->d_name, kept->ids[i], sizeof(kept->ids[i])))
+			continue;
+		int fd = openat(dirfd(dir), e->d_name,
+				O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+		struct stat st;
+		if (fd < 0)
+			continue;
+		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+			close(fd);
+			continue;
+		}
+		kept->files[i] = (struct kt_kept_btf){ .build_id = kept->ids[i], .fd = fd };
+		kept->count++;
+	}
+	closedir(dir);
 }

@@ -2,7 +2,8 @@
 /*
  * The alert hook: an optional shell command run for every finished dump,
  * with the JSON report on standard input (for a dump that could not be
- * triaged, {"file", "outcome", "reason"}) and KTRIAGE_DUMP, KTRIAGE_DUMP_ID,
+ * triaged, {"file", "outcome", "reason"}) and KTRIAGE_ID (the alert's stable
+ * id: a repeat after a crash has the same), KTRIAGE_DUMP, KTRIAGE_DUMP_ID,
  * KTRIAGE_OUTCOME, KTRIAGE_VERDICT, KTRIAGE_SIGNATURE, KTRIAGE_REPORT in its
  * environment.  It runs inside the unit's sandbox (no network there: a hook
  * that posts an alert hands it to a local relay, or the unit gets a drop-in)
@@ -15,9 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "ktriage/escape.h"
 #include "ktriaged.h"
 
 struct hook {
@@ -63,19 +66,32 @@ static char *hook_input(const struct finished_job *job)
 		return strdup(json_object_to_json_string_ext(r->report,
 			JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 	struct json_object *o = json_object_new_object();
-	json_object_object_add(o, "file", json_object_new_string(job->path));
+	kt_json_add_path(o, "file", job->path);
 	json_object_object_add(o, "outcome", json_object_new_string(kt_outcome_name(r->outcome)));
-	json_object_object_add(o, "reason", r->reason ? json_object_new_string(r->reason) : NULL);
+	json_object_object_add(o, "reason", kt_json_escaped(r->reason));
 	char *text = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
 							   JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 	return text;
 }
 
+/* Escaped, as every output (escape.h); a path's raw bytes in KEY_BASE64. */
 static void set_env(const char *key, const char *value)
 {
-	if (value)
-		setenv(key, value, 1);
+	char *escaped = value ? kt_escape(value) : NULL;
+	if (escaped)
+		setenv(key, escaped, 1);
+	free(escaped);
+}
+
+static void set_env_raw_path(const char *key, const char *path)
+{
+	if (!kt_escape_needed(path, strlen(path), 0))
+		return;
+	char *raw = kt_base64(path, strlen(path));
+	if (raw)
+		setenv(key, raw, 1);
+	free(raw);
 }
 
 static void hook_child(const char *command, int input, const struct finished_job *job,
@@ -87,9 +103,13 @@ static void hook_child(const char *command, int input, const struct finished_job
 	if (dup2(input, 0) < 0)
 		_exit(127);
 	close_range(3, ~0U, 0);
+	/* The daemon's ambient capabilities (the unit's) are not the hook's. */
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
 	char id[32];
 	snprintf(id, sizeof(id), "%lld", (long long)job->dump_id);
+	set_env("KTRIAGE_ID", job->alert_id);
 	set_env("KTRIAGE_DUMP", job->path);
+	set_env_raw_path("KTRIAGE_DUMP_BASE64", job->path);
 	set_env("KTRIAGE_DUMP_ID", id);
 	set_env("KTRIAGE_OUTCOME", kt_outcome_name(job->result->outcome));
 	set_env("KTRIAGE_VERDICT", report_field(job->result, "verdict"));

@@ -6,6 +6,10 @@
  * (systemd/ktriage.catalog).  Dumps that could not be triaged have their
  * own MESSAGE_ID.  PRIORITY follows the verdict: a machine check is an
  * alert, a crash is critical, a deliberate sysrq crash only a notice.
+ * Every value is escaped (escape.h); KTRIAGE_DUMP_BASE64 holds the raw
+ * bytes of a path that escaping changed.
+ * KTRIAGE_ID is the alert's stable id (store.h): a repeat after a crash
+ * carries the same one.
  * Fields: KTRIAGE_VERDICT, KTRIAGE_SIGNATURE, KTRIAGE_DUMP, KTRIAGE_PANIC,
  * KTRIAGE_REPORT, and KTRIAGE_DUMP_ID, KTRIAGE_OUTCOME, KTRIAGE_SUMMARY,
  * KTRIAGE_CONFIDENCE, KTRIAGE_REASON.
@@ -17,6 +21,7 @@
 #include <syslog.h>
 #include <systemd/sd-journal.h>
 
+#include "ktriage/escape.h"
 #include "ktriaged.h"
 
 #define MESSAGE_ID_TRIAGED "bceb464aba9b42369946f2d1b7176d75"
@@ -36,22 +41,34 @@ static int verdict_priority(const char *verdict)
 }
 
 struct fields {
-	struct iovec iov[16];
+	struct iovec iov[20];
 	size_t n;
 };
 
+/* Every value escaped (escape.h): what journalctl shows is what is there. */
 static void add(struct fields *f, const char *key, const char *value)
 {
 	if (!value || f->n >= sizeof(f->iov) / sizeof(f->iov[0]))
 		return;
-	char *field;
-	/* A journal field value may hold newlines; the native protocol takes them. */
-	if (asprintf(&field, "%s=%s", key, value) < 0)
+	char *field, *escaped = kt_escape(value);
+	int n = escaped ? asprintf(&field, "%s=%s", key, escaped) : -1;
+	free(escaped);
+	if (n < 0)
 		return;
 	f->iov[f->n++] = (struct iovec){ .iov_base = field, .iov_len = strlen(field) };
 }
 
-void journal_record(const struct finished_job *job, const char *report_path)
+/* A path that escaping changed: its raw bytes too, in base64. */
+static void add_raw_path(struct fields *f, const char *key, const char *path)
+{
+	if (!kt_escape_needed(path, strlen(path), 0))
+		return;
+	char *raw = kt_base64(path, strlen(path));
+	add(f, key, raw);
+	free(raw);
+}
+
+int journal_record(const struct finished_job *job, const char *report_path)
 {
 	const struct worker_result *r = job->result;
 	bool triaged = r->outcome == KT_OUTCOME_TRIAGED;
@@ -69,7 +86,9 @@ void journal_record(const struct finished_job *job, const char *report_path)
 	snprintf(number, sizeof(number), "%d", triaged ? verdict_priority(verdict) : LOG_WARNING);
 	add(&f, "PRIORITY", number);
 	add(&f, "SYSLOG_IDENTIFIER", "ktriaged");
+	add(&f, "KTRIAGE_ID", job->alert_id);
 	add(&f, "KTRIAGE_DUMP", job->path);
+	add_raw_path(&f, "KTRIAGE_DUMP_BASE64", job->path);
 	snprintf(number, sizeof(number), "%lld", (long long)job->dump_id);
 	add(&f, "KTRIAGE_DUMP_ID", number);
 	add(&f, "KTRIAGE_OUTCOME", kt_outcome_name(r->outcome));
@@ -85,4 +104,17 @@ void journal_record(const struct finished_job *job, const char *report_path)
 		log_debug("No journal entry for %s: %s", job->path, strerror(-ret));
 	for (size_t i = 0; i < f.n; i++)
 		free(f.iov[i].iov_base);
+	return ret;
+}
+
+bool journal_has_alert(const char *alert_id)
+{
+	sd_journal *j;
+	char match[64];
+	snprintf(match, sizeof(match), "KTRIAGE_ID=%s", alert_id);
+	if (sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY) < 0)
+		return false;
+	bool found = sd_journal_add_match(j, match, 0) >= 0 && sd_journal_next(j) > 0;
+	sd_journal_close(j);
+	return found;
 }

@@ -4,7 +4,8 @@
  * sd_notify), watch.c (inotify), queue.c (jobs: settle, probe, queue,
  * dispatch), worker.c (forked analysis), sandbox.c (seccomp, rlimits),
  * spool.c (requests from the CLI), outputs.c (what a finished job writes),
- * and the sinks: report.c, journal.c, prometheus.c, hook.c.
+ * outbox.c (alerts, delivered once from the store), and the sinks:
+ * report.c, journal.c, prometheus.c, hook.c.
  *
  * Functions return 0 or a negative errno, and log what failed and why.
  */
@@ -17,6 +18,7 @@
 #include <systemd/sd-event.h>
 
 #include "ktriage/config.h"
+#include "ktriage/kernel.h"
 #include "ktriage/layout.h"
 #include "ktriage/store.h"
 
@@ -57,6 +59,10 @@ struct manager {
 	char *btf_dir;  /* btf_keep.c: kernels' BTF by build ID */
 
 	struct watch *watches;
+	int inotify_fd;            /* every watch's, -1 until the first (watch.c) */
+	sd_event_source *inotify_source;
+	struct watch **watch_index; /* by watch descriptor */
+	size_t nr_watch_index;
 	sd_event_source *spool_source;
 	sd_event_source *rescan_timer;
 	sd_event_source *prometheus_defer;
@@ -66,6 +72,8 @@ struct manager {
 	struct job *jobs;          /* every job not yet finished, oldest first */
 	unsigned busy;             /* workers running (probes and analyses) */
 	uint64_t nr_triaged, nr_failed; /* since start */
+	uid_t worker_uid;          /* whom workers become when the daemon is root */
+	gid_t worker_gid;
 	bool stopping;
 };
 
@@ -103,13 +111,22 @@ struct worker_result {
 };
 typedef void (*worker_done_fn)(struct manager *m, struct job *job,
 			      struct worker_result *result);
-int worker_start(struct manager *m, struct job *job, const char *path,
+/* dump_fd: the dump, opened and checked by the caller (who keeps it). */
+int worker_start(struct manager *m, struct job *job, const char *path, int dump_fd,
 		 enum worker_mode mode, worker_done_fn done, struct worker **out);
 void worker_kill(struct worker *w);
 void worker_result_clear(struct worker_result *r);
 
 /* sandbox.c: called in the worker, after fork, before reading the dump. */
-int sandbox_enter(double timeout_seconds, unsigned long memory_limit_mb);
+struct sandbox_limits {
+	double timeout_seconds;
+	unsigned long memory_limit_mb;
+	uid_t uid;  /* whom a root daemon's worker becomes */
+	gid_t gid;
+};
+/* The `nobody` user and group (before the fork: the sandbox has no files). */
+void sandbox_worker_identity(uid_t *uid, gid_t *gid);
+int sandbox_enter(const struct sandbox_limits *limits);
 
 /* spool.c */
 int spool_start(struct manager *m);
@@ -121,6 +138,7 @@ struct finished_job {
 	const char *path, *kind, *layout;
 	const struct worker_result *result;
 	bool already_stored;     /* the store recorded it (gave up on it) */
+	const char *alert_id;    /* KTRIAGE_ID, when delivered from the outbox */
 };
 /* Fields of a report, NULL when absent. */
 const char *report_field(const struct worker_result *r, const char *key);
@@ -129,11 +147,19 @@ const char *report_panic(const struct worker_result *r);
 const char *reason_without_path(const char *path, const char *reason, char *buf, size_t size);
 void outputs_record(struct manager *m, const struct finished_job *job);
 
+/* outbox.c: deliver the store's pending alerts to the journal and the hook.
+ * recovering: at start-up, alerts left by an earlier run (said in the log). */
+void outbox_deliver(struct manager *m, bool recovering);
+/* Fault injection for the tests: KTRIAGED_TEST_KILL_AT=name dies there. */
+void fault_point(const char *name);
+
 /* report.c: STATE/reports/ID.json, 0640, written atomically. */
 int report_write(struct manager *m, int64_t dump_id, struct json_object *report,
 		 char **path_out);
 /* journal.c */
-void journal_record(const struct finished_job *job, const char *report_path);
+int journal_record(const struct finished_job *job, const char *report_path);
+/* Is there an entry with this KTRIAGE_ID in the journal already? */
+bool journal_has_alert(const char *alert_id);
 /* prometheus.c: now, or once the current event is handled (the queue settled) */
 int prometheus_write(struct manager *m);
 void prometheus_schedule(struct manager *m);
@@ -149,5 +175,14 @@ int hook_run(struct manager *m, const struct finished_job *job,
 
 /* btf_keep.c: copy SYS_KERNEL/btf/vmlinux to BTF_DIR/BUILD-ID.btf once. */
 int btf_keep_running(const char *btf_dir, const char *sys_kernel);
+
+/* The kept files, opened for a worker whose sandbox will open nothing. */
+#define KEPT_BTF_MAX 16
+struct kept_btf_files {
+	struct kt_kept_btf files[KEPT_BTF_MAX];
+	char ids[KEPT_BTF_MAX][130];
+	size_t count;
+};
+void open_kept_btf(const char *btf_dir, struct kept_btf_files *kept);
 
 #endif

@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include <systemd/sd-daemon.h>
 
+#include "ktriage/escape.h"
 #include "ktriaged.h"
 
 int log_max_priority = 6;
@@ -35,7 +36,11 @@ void log_at(int priority, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "<%d>ktriaged: %s\n", priority, line);
+	/* One line per message, whatever a file name holds: no data becomes a
+	 * second line, nor a "<N>" priority of its own (escape.h). */
+	fprintf(stderr, "<%d>ktriaged: ", priority);
+	kt_escape_puts(stderr, line);
+	fputc('\n', stderr);
 	errno = saved;
 }
 
@@ -169,9 +174,26 @@ static int make_state_dirs(struct manager *m)
 	return 0;
 }
 
+/* Start in any state: a damaged database is kept aside and a new one built;
+ * the start-up scan finds the dumps again. */
+static struct kt_error *rebuild_store(struct manager *m, struct kt_error *why)
+{
+	char *moved_to = NULL;
+	struct kt_error *err = kt_store_rebuild(m->config.state_dir, &moved_to, &m->store);
+	if (!err)
+		log_warning("The findings store is damaged (%s): moved aside to %s; "
+			    "starting a new one, dumps are found again by the scan",
+			    kt_error_string(why), moved_to);
+	kt_error_free(why);
+	free(moved_to);
+	return err;
+}
+
 static int open_store(struct manager *m)
 {
 	struct kt_error *err = kt_store_open(m->config.state_dir, false, &m->store);
+	if (err && err->code == KT_ERR_CORRUPT)
+		err = rebuild_store(m, err);
 	if (err) {
 		log_error("Failed to open the findings store: %s", kt_error_string(err));
 		kt_error_free(err);
@@ -307,10 +329,12 @@ static int run(struct manager *m)
 		return r;
 	}
 	umask(0027);
+	sandbox_worker_identity(&m->worker_uid, &m->worker_gid);
 	/* Start-up: post-reboot is the main path, so scan before READY. */
 	watch_apply_config(m);
 	if ((r = spool_start(m)) < 0)
 		return r;
+	outbox_deliver(m, true);
 	queue_resume_unfinished(m);
 	arm_rescan(m);
 	prometheus_check_directory(m);
@@ -328,15 +352,33 @@ static int run(struct manager *m)
 	return r;
 }
 
+static int start_with_defaults(struct manager *m)
+{
+	struct kt_error *err = kt_config_defaults(&m->config);
+	if (err) {
+		log_error("%s", kt_error_string(err));
+		kt_error_free(err);
+		return -ENOMEM;
+	}
+	apply_overrides(&m->overrides, &m->config);
+	log_warning("The configuration %s cannot be used: running with the defaults "
+		    "(ktriaged --check-config says why)", m->config_path);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	struct manager m = { .config_path = KT_CONFIG_DEFAULT_PATH };
+	struct manager m = { .config_path = KT_CONFIG_DEFAULT_PATH, .inotify_fd = -1 };
 	bool check = false;
 	int status = parse_args(&m, argc, argv, &check);
 	if (status >= 0)
 		return status;
-	if (manager_load_config(&m, &m.config) < 0)
-		return 1;
+	if (manager_load_config(&m, &m.config) < 0) {
+		/* Start in any state: a service that exits here is restarted into
+		 * the same failure and triages nothing.  The defaults, loudly. */
+		if (check || start_with_defaults(&m) < 0)
+			return 1;
+	}
 	if (check) {
 		kt_config_print(&m.config, stdout);
 		kt_config_free(&m.config);

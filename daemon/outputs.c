@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * A job is finished: write its report, record it in the store (the commit
- * point: from here on a restart will not analyse it again), then tell the
- * journal, the Prometheus textfile and the alert hook.  A sink that fails
- * is logged; the others still run.
+ * A job is finished: write its report, record it in the store with its
+ * alert (the commit point: from here on a restart will not analyse it
+ * again, and the alert is in the outbox), then update the Prometheus
+ * textfile and deliver the outbox (outbox.c) to the journal and the hook.
+ * A result the store could not record is not alerted: the dump stays
+ * claimed and is analysed again after a restart.
  */
 #include <json-c/json.h>
 #include <stdio.h>
@@ -34,7 +36,7 @@ const char *report_panic(const struct worker_result *r)
 	return panic;
 }
 
-static void store_record(struct manager *m, const struct finished_job *job,
+static bool store_record(struct manager *m, const struct finished_job *job,
 			 const char *report_path)
 {
 	const struct worker_result *r = job->result;
@@ -49,10 +51,12 @@ static void store_record(struct manager *m, const struct finished_job *job,
 	};
 	struct kt_error *err = kt_store_finish(m->store, job->dump_id, &analysis, NULL);
 	if (err) {
-		log_error("%s: failed to record the analysis: %s", job->path,
+		log_error("%s: failed to record the analysis, so no alert: %s", job->path,
 			  kt_error_string(err));
 		kt_error_free(err);
+		return false;
 	}
+	return true;
 }
 
 /*
@@ -95,12 +99,12 @@ void outputs_record(struct manager *m, const struct finished_job *job)
 	}
 	if (r->outcome == KT_OUTCOME_TRIAGED && m->config.reports)
 		report_write(m, job->dump_id, r->report, &report_path);
-	if (!job->already_stored)
-		store_record(m, job, report_path);
-	log_outcome(job);
-	if (m->config.journal)
-		journal_record(job, report_path);
-	prometheus_schedule(m);
-	hook_run(m, job, report_path);
+	bool stored = job->already_stored || store_record(m, job, report_path);
 	free(report_path);
+	log_outcome(job);
+	if (!stored)
+		return;
+	fault_point("after-record");
+	prometheus_schedule(m);
+	outbox_deliver(m, false);
 }

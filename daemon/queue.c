@@ -295,6 +295,44 @@ static int on_settle_timer(sd_event_source *s, uint64_t usec, void *userdata)
 	return 0;
 }
 
+/*
+ * Open the dump for a worker: no symbolic link, no FIFO or device (O_NONBLOCK
+ * keeps a FIFO from blocking the daemon), and the very file that settled:
+ * the same device, inode and size.  Anything else is a file swapped in
+ * since, and is looked at afresh.  Returns the descriptor or -1.
+ */
+static int open_settled(struct job *job)
+{
+	int fd = open(job->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+	struct stat st;
+	const char *why = NULL;
+	if (fd < 0)
+		why = strerror(errno);
+	else if (fstat(fd, &st) < 0)
+		why = strerror(errno);
+	else if (!S_ISREG(st.st_mode) || st.st_dev != job->device || st.st_ino != job->inode)
+		why = "another file has its name now";
+	else if (st.st_size != job->size)
+		why = "its size changed after it settled";
+	if (!why)
+		return fd;
+	log_warning("%s: not read: %s", job->path, why);
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+/* The file under the job's name changed: forget the job, look at the name again. */
+static void replaced(struct manager *m, struct job *job)
+{
+	char *path = strdup(job->path);
+	bool pstore = job->pstore;
+	job_free(job);
+	if (path)
+		queue_add(m, path, pstore, ORIGIN_SCAN);
+	free(path);
+}
+
 /* ---- Probing --------------------------------------------------------- */
 
 static void probe_done(struct manager *m, struct job *job, struct worker_result *r)
@@ -357,12 +395,25 @@ static void record_unstartable(struct manager *m, struct job *job, const char *w
 	m->nr_failed++;
 }
 
+static void run_analysis(struct manager *m, struct job *job, int fd);
+
 /* Claim the dump in the store, then fork: a kill -9 between is retried. */
 static void start_analysis(struct manager *m, struct job *job)
 {
+	int fd = open_settled(job);
+	if (fd < 0) {
+		replaced(m, job);
+		return;
+	}
+	run_analysis(m, job, fd);
+	close(fd);
+}
+
+static void run_analysis(struct manager *m, struct job *job, int fd)
+{
 	struct kt_store_input input = { .path = job->path, .kind = kind_name(job),
 					.layout = job->match.layout };
-	struct kt_error *err = kt_dump_identity_read(job->path, &input.identity);
+	struct kt_error *err = kt_dump_identity_read_fd(fd, job->path, &input.identity);
 	enum kt_claim claim = KT_CLAIM_KNOWN;
 	if (!err)
 		err = kt_store_claim(m->store, &input, MAX_ATTEMPTS, now_realtime(),
@@ -397,13 +448,26 @@ static void start_analysis(struct manager *m, struct job *job)
 	}
 	job->state = JOB_RUNNING;
 	log_info("%s: analysing (dump %lld)", job->path, (long long)job->dump_id);
-	int r = worker_start(m, job, job->path, WORKER_ANALYZE, analysis_done, &job->worker);
+	int r = worker_start(m, job, job->path, fd, WORKER_ANALYZE, analysis_done, &job->worker);
 	if (r < 0) {
 		char why[128];
 		snprintf(why, sizeof(why), "could not start a worker: %s", strerror(-r));
 		record_unstartable(m, job, why);
 		job_free(job);
 	}
+}
+
+static void start_probe(struct manager *m, struct job *job)
+{
+	int fd = open_settled(job);
+	if (fd < 0) {
+		replaced(m, job);
+		return;
+	}
+	job->state = JOB_PROBING;
+	if (worker_start(m, job, job->path, fd, WORKER_PROBE, probe_done, &job->worker) < 0)
+		job->state = JOB_QUEUED; /* the analysis will meet the same fate */
+	close(fd);
 }
 
 void queue_dispatch(struct manager *m)
@@ -418,9 +482,7 @@ void queue_dispatch(struct manager *m)
 			start_analysis(m, job);
 			continue;
 		}
-		job->state = JOB_PROBING;
-		if (worker_start(m, job, job->path, WORKER_PROBE, probe_done, &job->worker) < 0)
-			job->state = JOB_QUEUED; /* the analysis will meet the same fate */
+		start_probe(m, job);
 	}
 	manager_update_status(m);
 }

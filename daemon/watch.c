@@ -9,6 +9,11 @@
  * late, or on the first dump) is waited for: its nearest existing ancestor
  * is watched for new directories, and the roots are scanned again as soon as
  * one appears, not at the next periodic rescan.
+ *
+ * All watches share one inotify descriptor of ours, indexed by watch
+ * descriptor.  (sd_event_add_inotify keeps a descriptor open per watched
+ * directory until the loop turns: a thousand new directories in one scan
+ * ran out of descriptors under LimitNOFILE=1024 and their dumps were missed.)
  */
 #include <dirent.h>
 #include <errno.h>
@@ -16,15 +21,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "ktriaged.h"
 
 struct watch {
 	struct watch *next;
-	struct manager *m;
-	sd_event_source *source;
+	int wd;
 	char *path;
 	unsigned depth;
 	bool pstore;
@@ -36,17 +42,24 @@ struct watch {
 
 static void watch_free(struct watch *w)
 {
-	sd_event_source_disable_unref(w->source);
 	free(w->path);
 	free(w);
 }
 
-static void watch_remove(struct manager *m, struct watch *w)
+static struct watch *by_wd(struct manager *m, int wd)
+{
+	return wd >= 0 && (size_t)wd < m->nr_watch_index ? m->watch_index[wd] : NULL;
+}
+
+static void watch_remove(struct manager *m, struct watch *w, bool still_watched)
 {
 	for (struct watch **p = &m->watches; *p; p = &(*p)->next)
 		if (*p == w) {
 			*p = w->next;
 			log_debug("No longer watching %s", w->path);
+			if (still_watched)
+				inotify_rm_watch(m->inotify_fd, w->wd);
+			m->watch_index[w->wd] = NULL;
 			watch_free(w);
 			return;
 		}
@@ -59,6 +72,13 @@ void watch_free_all(struct manager *m)
 		m->watches = w->next;
 		watch_free(w);
 	}
+	m->inotify_source = sd_event_source_disable_unref(m->inotify_source);
+	if (m->inotify_fd >= 0)
+		close(m->inotify_fd);
+	m->inotify_fd = -1;
+	free(m->watch_index);
+	m->watch_index = NULL;
+	m->nr_watch_index = 0;
 }
 
 static char *join(const char *dir, const char *name)
@@ -77,6 +97,8 @@ static void remove_awaiting(struct manager *m)
 		struct watch *w = *p;
 		if (w->awaiting) {
 			*p = w->next;
+			inotify_rm_watch(m->inotify_fd, w->wd);
+			m->watch_index[w->wd] = NULL;
 			watch_free(w);
 		} else {
 			p = &w->next;
@@ -112,27 +134,24 @@ static int on_ancestor(struct manager *m, struct watch *w, const struct inotify_
 	return 0;
 }
 
-static int on_inotify(sd_event_source *s, const struct inotify_event *ev,
-		      void *userdata)
+static void on_event(struct manager *m, const struct inotify_event *ev)
 {
-	struct watch *w = userdata;
-	struct manager *m = w->m;
-	if (w->awaiting)
-		return on_ancestor(m, w, ev);
-	if (ev->mask & IN_Q_OVERFLOW) {
-		log_warning("inotify queue overflowed: rescanning everything");
-		watch_scan_all(m);
-		return 0;
+	struct watch *w = by_wd(m, ev->wd);
+	if (!w)
+		return;
+	if (w->awaiting) {
+		on_ancestor(m, w, ev);
+		return;
 	}
 	if (ev->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF)) {
-		watch_remove(m, w);
-		return 0;
+		watch_remove(m, w, !(ev->mask & IN_IGNORED));
+		return;
 	}
 	if (!ev->len)
-		return 0;
+		return;
 	char *path = join(w->path, ev->name);
 	if (!path)
-		return 0;
+		return;
 	if (ev->mask & IN_ISDIR) {
 		if ((ev->mask & (IN_CREATE | IN_MOVED_TO)) && w->depth < m->config.max_depth)
 			watch_scan_tree(m, path, w->depth + 1, w->pstore, true, false);
@@ -140,7 +159,6 @@ static int on_inotify(sd_event_source *s, const struct inotify_event *ev,
 		queue_add(m, path, w->pstore, ORIGIN_EVENT);
 	}
 	free(path);
-	return 0;
 }
 
 static struct watch *find_watch(struct manager *m, const char *path, bool awaiting)
@@ -151,28 +169,92 @@ static struct watch *find_watch(struct manager *m, const char *path, bool awaiti
 	return NULL;
 }
 
+static int on_inotify(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct manager *m = userdata;
+	union {
+		struct inotify_event ev;
+		char bytes[64 * (sizeof(struct inotify_event) + NAME_MAX + 1)];
+	} buf;
+	for (;;) {
+		ssize_t n = read(fd, &buf, sizeof(buf));
+		if (n <= 0)
+			return 0;
+		for (char *p = buf.bytes; p < buf.bytes + n;) {
+			const struct inotify_event *ev = (const struct inotify_event *)p;
+			p += sizeof(*ev) + ev->len;
+			if (ev->mask & IN_Q_OVERFLOW) {
+				log_warning("inotify queue overflowed: rescanning everything");
+				watch_scan_all(m);
+				continue;
+			}
+			on_event(m, ev);
+			if (m->inotify_fd != fd)
+				return 0; /* the configuration was applied afresh meanwhile */
+		}
+	}
+}
+
+static int open_inotify(struct manager *m)
+{
+	if (m->inotify_fd >= 0)
+		return 0;
+	m->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (m->inotify_fd < 0) {
+		log_error("inotify_init1: %m");
+		return -errno;
+	}
+	int r = sd_event_add_io(m->event, &m->inotify_source, m->inotify_fd, EPOLLIN,
+				on_inotify, m);
+	if (r < 0)
+		log_error("Failed to follow inotify events: %s", strerror(-r));
+	return r;
+}
+
+static int index_watch(struct manager *m, struct watch *w)
+{
+	if ((size_t)w->wd >= m->nr_watch_index) {
+		size_t n = m->nr_watch_index ? m->nr_watch_index : 64;
+		while (n <= (size_t)w->wd)
+			n *= 2;
+		struct watch **grown = realloc(m->watch_index, n * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		memset(grown + m->nr_watch_index, 0, (n - m->nr_watch_index) * sizeof(*grown));
+		m->watch_index = grown;
+		m->nr_watch_index = n;
+	}
+	m->watch_index[w->wd] = w;
+	return 0;
+}
+
 static int add_watch(struct manager *m, const char *dir, unsigned depth, bool pstore)
 {
-	if (find_watch(m, dir, false))
-		return 0;
-	struct watch *w = calloc(1, sizeof(*w));
-	if (!w || !(w->path = strdup(dir))) {
-		free(w);
-		return -ENOMEM;
-	}
-	w->m = m;
-	w->depth = depth;
-	w->pstore = pstore;
+	int r = open_inotify(m);
+	if (r < 0)
+		return r;
 	/* A configured directory may be a symbolic link (/var/crash -> /srv/crash);
 	 * below it, links are not followed. */
 	uint32_t mask = depth == 0 ? WATCH_MASK & ~(uint32_t)IN_DONT_FOLLOW : WATCH_MASK;
-	int r = sd_event_add_inotify(m->event, &w->source, dir, mask, on_inotify, w);
-	if (r < 0) {
+	int wd = inotify_add_watch(m->inotify_fd, dir, mask);
+	if (wd < 0) {
+		r = -errno;
 		if (r != -ENOENT && r != -ENOTDIR)
-			log_warning("Failed to watch %s: %s", dir, strerror(-r));
-		free(w->path);
-		free(w);
+			log_warning("Failed to watch %s: %m", dir);
 		return r;
+	}
+	if (by_wd(m, wd))
+		return 0; /* the same directory, by another name or again */
+	struct watch *w = calloc(1, sizeof(*w));
+	if (w)
+		*w = (struct watch){ .wd = wd, .path = strdup(dir), .depth = depth,
+				     .pstore = pstore };
+	if (!w || !w->path || index_watch(m, w) < 0) {
+		if (w)
+			free(w->path);
+		free(w);
+		inotify_rm_watch(m->inotify_fd, wd);
+		return -ENOMEM;
 	}
 	w->next = m->watches;
 	m->watches = w;
@@ -253,15 +335,18 @@ static void await_root(struct manager *m, const char *root)
 		free(ancestor);
 		return;
 	}
-	struct watch *w = calloc(1, sizeof(*w));
-	if (w && sd_event_add_inotify(m->event, &w->source, ancestor,
-				      IN_CREATE | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF |
-				      IN_ONLYDIR, on_inotify, w) >= 0) {
-		*w = (struct watch){ .next = m->watches, .m = m, .source = w->source,
-				     .path = ancestor, .awaiting = true };
-		m->watches = w;
-		log_info("%s does not exist (yet): watching %s for it", root, ancestor);
-		return;
+	int wd = open_inotify(m) < 0 ? -1 :
+		 inotify_add_watch(m->inotify_fd, ancestor,
+				   IN_CREATE | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR);
+	struct watch *w = wd >= 0 && !by_wd(m, wd) ? calloc(1, sizeof(*w)) : NULL;
+	if (w) {
+		*w = (struct watch){ .next = m->watches, .wd = wd, .path = ancestor,
+				     .awaiting = true };
+		if (index_watch(m, w) == 0) {
+			m->watches = w;
+			log_info("%s does not exist (yet): watching %s for it", root, ancestor);
+			return;
+		}
 	}
 	log_info("%s does not exist (yet): looking again at the next rescan", root);
 	free(w);

@@ -25,13 +25,14 @@
 #include <stdio.h>
 
 #include "ktriage/error.h"
+#include "ktriage/escape.h"
 #include "ktriage/kernel.h"
 
 struct json_object;
 
 /* Versions of what ktriage promises to keep stable (docs/signature.md). */
 #define KT_REPORT_SCHEMA_VERSION 1
-#define KT_SIGNATURE_VERSION 1
+#define KT_SIGNATURE_VERSION 2
 
 /* ---- Kernel log text ------------------------------------------------- */
 
@@ -64,8 +65,6 @@ const struct kt_log_line *kt_log_text_line(const struct kt_log_text *log,
 					   size_t index);
 /* Does it look like a kernel log at all (and not a binary or random text)? */
 bool kt_log_text_is_kernel_log(const struct kt_log_text *log);
-/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0. */
-size_t kt_utf8_sequence(const unsigned char *s, size_t n);
 
 /* ---- Findings -------------------------------------------------------- */
 
@@ -119,13 +118,14 @@ struct kt_evidence_lock {
 struct kt_fact {
 	const char *key;
 	const char *value;
+	unsigned sources;       /* enum kt_evidence_source; 0 for registers */
 };
 
 struct kt_finding {
 	const char *verdict;    /* the analyzer's name: "hung_task", "oom"... */
 	const char *summary;    /* one line, as a kernel engineer writes it */
 	double confidence;      /* [0, 1]; kt_confidence_band() names it */
-	const char *signature;  /* "kt1:<16 hex>" (docs/signature.md) */
+	const char *signature;  /* "kt2:<16 hex>" (docs/signature.md) */
 	bool primary;
 	unsigned sources;       /* enum kt_evidence_source */
 	const struct kt_evidence_line *lines;
@@ -160,6 +160,19 @@ struct kt_report;
 
 struct kt_analyze_options {
 	const struct kt_kernel_options *kernel; /* for dumps; may be NULL */
+	/*
+	 * The log kdump saved beside the dump (vmcore-dmesg.txt, dmesg.*), or
+	 * NULL: read in place of the dump's own log when that one is unreadable
+	 * or cut short of the panic.
+	 */
+	const char *saved_log;
+	/*
+	 * The same log as a descriptor the caller opened and keeps (saved_log,
+	 * if set, only names it): how a sandboxed caller, which can open no
+	 * file, passes it.  Read when greater than 0; 0 leaves saved_log to be
+	 * opened by name.
+	 */
+	int saved_log_fd;
 };
 
 /*
@@ -169,9 +182,17 @@ struct kt_analyze_options {
 struct kt_error *kt_analyze_path(const char *path,
 				 const struct kt_analyze_options *options,
 				 struct kt_report **out);
+/* The same over a descriptor the caller opened and keeps; path names it. */
+struct kt_error *kt_analyze_fd(int fd, const char *path,
+			       const struct kt_analyze_options *options,
+			       struct kt_report **out);
 /* Analyze an open kernel model (its log and memory). */
 struct kt_error *kt_analyze_kernel(struct kt_kernel *kernel, const char *file,
 				   struct kt_report **out);
+/* The same, with the text of the log saved beside the dump (see saved_log). */
+struct kt_error *kt_analyze_kernel_saved(struct kt_kernel *kernel, const char *file,
+					 const char *saved_text, size_t saved_len,
+					 const char *saved_name, struct kt_report **out);
 /* Analyze a captured log held in memory. */
 struct kt_error *kt_analyze_log(const char *text, size_t len, const char *file,
 				struct kt_report **out);

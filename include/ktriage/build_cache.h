@@ -60,13 +60,29 @@ struct kt_error *kt_build_cache_adopt(const char *dir, int fd, uint64_t max_byte
  * never a reason for a result to change.
  */
 enum { KT_BUILD_CACHE_BTF, KT_BUILD_CACHE_KALLSYMS, KT_BUILD_CACHE_KINDS };
+/* An entry its reader may not open (a sandbox): opened for it beforehand. */
+struct kt_build_cache_input {
+	char name[128]; /* "<BUILD-ID>.<kind>.ktc" */
+	int fd;
+};
+#define KT_BUILD_CACHE_MAX_INPUTS 128
 struct kt_build_cache_settings {
 	const char *dir;
 	uint64_t max_bytes; /* 0: KT_BUILD_CACHE_DEFAULT_BYTES */
 	/* A writer that may not create files: a descriptor per kind ("btf",
 	 * "kallsyms"), written with kt_build_cache_write; NULL: into dir. */
 	const int *outputs;
+	/* A reader that may not open files: the entries, opened beforehand by
+	 * kt_build_cache_open_inputs; dir is then never opened.  A damaged one
+	 * is a miss, left for the next adopted write to replace. */
+	const struct kt_build_cache_input *inputs;
+	size_t nr_inputs;
+	bool sealed; /* read inputs only (set with inputs, even when none) */
 };
+/* Open up to max entries of dir (read-only, newest layout checked on use). */
+size_t kt_build_cache_open_inputs(const char *dir, struct kt_build_cache_input *inputs,
+				  size_t max);
+void kt_build_cache_close_inputs(struct kt_build_cache_input *inputs, size_t count);
 bool kt_build_cache_fetch(void *settings, const char *build_id, const char *kind,
 			  size_t count, void **data, size_t *sizes);
 void kt_build_cache_keep(void *settings, const char *build_id, const char *kind,

@@ -67,6 +67,11 @@ struct kt_prstatus {
 
 struct kt_error *kt_dump_open(const char *path, struct kt_dump **out);
 /*
+ * The same over a descriptor the caller opened (and keeps: the dump reads a
+ * duplicate); path only names it in messages.  An fd of -1 opens path.
+ */
+struct kt_error *kt_dump_open_fd(int fd, const char *path, struct kt_dump **out);
+/*
  * Open the parts of one makedumpfile --split set, in any order, as one dump
  * whose pfns are the union of the parts'.  The parts must be of the same
  * dump (same VMCOREINFO, page size and max pfn) and together cover every

@@ -16,6 +16,7 @@
 
 #include "ktriage/dump.h"
 #include "ktriage/error.h"
+#include "ktriage/inspect.h"
 
 /* ---- VMCOREINFO ------------------------------------------------------ */
 
@@ -49,12 +50,20 @@ bool kt_vmcoreinfo_entry(const struct kt_vmcoreinfo *vi, size_t i,
 
 struct kt_kernel;
 
+/* A BTF file kept for a build, already open (a sandbox may open nothing). */
+struct kt_kept_btf {
+	const char *build_id; /* lowercase hex, as VMCOREINFO's BUILD-ID */
+	int fd;
+};
+
 struct kt_kernel_options {
 	const char *vmlinux;    /* debug vmlinux: DWARF types and ELF symbols */
 	const char *btf;        /* a BTF file instead of the dump's own */
 	/* BUILD-ID.btf files (ktriaged keeps the running kernel's): used when
 	 * the dump's own BTF is missing and its build ID names one. */
 	const char *btf_dir;
+	const struct kt_kept_btf *kept_btf; /* the same, opened by the caller */
+	size_t nr_kept_btf;
 	const char *system_map; /* System.map symbols */
 	/* Where to keep what is decoded per kernel build; NULL for nowhere. */
 	const struct kt_kernel_cache *build_cache;

@@ -55,4 +55,10 @@ const char *kt_layout_dump_magic(const uint8_t *head, size_t head_len);
 /* Does the directory hold a dump, or one being written? */
 bool kt_layout_dir_has_dump(const char *dir);
 
+/*
+ * The log kdump saved beside a dump (dmesg.STAMP of dump.STAMP,
+ * vmcore-dmesg.txt, *-dmesg.txt): its path in out, false when there is none.
+ */
+bool kt_layout_companion_log(const char *dump_path, char *out, size_t size);
+
 #endif

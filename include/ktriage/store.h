@@ -33,7 +33,7 @@ struct json_object;
 struct kt_store;
 
 #define KT_STORE_DB_NAME "ktriage.db"
-#define KT_STORE_SCHEMA_VERSION 2
+#define KT_STORE_SCHEMA_VERSION 3
 #define KT_IDENTITY_HASH_BYTES (64 * 1024)
 
 /* Read-only opens never create or migrate the database. */
@@ -51,6 +51,9 @@ struct kt_dump_identity {
 /* stat and hash a file (not following a final symlink). */
 struct kt_error *kt_dump_identity_read(const char *path,
 				       struct kt_dump_identity *out);
+/* The same from a descriptor already open (the one a worker will read). */
+struct kt_error *kt_dump_identity_read_fd(int fd, const char *path,
+					  struct kt_dump_identity *out);
 bool kt_dump_identity_equal(const struct kt_dump_identity *a,
 			    const struct kt_dump_identity *b);
 
@@ -102,6 +105,37 @@ struct kt_error *kt_store_finish(struct kt_store *store, int64_t id,
 struct kt_error *kt_store_release(struct kt_store *store, int64_t id);
 /* Analyse a dump again (ktriage retriage): queued with fresh attempts. */
 struct kt_error *kt_store_requeue(struct kt_store *store, int64_t id);
+
+/*
+ * The outbox.  Every analysis kt_store_finish records queues one alert in the
+ * same transaction: no alert for a result that was not stored, and none lost
+ * by a crash after the commit.  The daemon delivers it to each sink (the
+ * journal, the hook) and marks that sink done; what is not marked is
+ * delivered again after a restart.  alert_id (KTRIAGE_ID) is stable: a hash
+ * of the dump's identity and how many analyses it had before, so the same
+ * alert has the same id even from a database rebuilt after corruption.
+ */
+enum kt_alert_sink { KT_ALERT_JOURNAL, KT_ALERT_HOOK };
+struct kt_store_alert {
+	int64_t id, dump_id, analysis_id;
+	char alert_id[33];
+	char *report;              /* the report's JSON text; NULL unless triaged */
+	double created;
+	bool journal_pending, hook_pending;
+};
+/* Alerts with a sink not yet done, oldest first. */
+struct kt_error *kt_store_pending_alerts(struct kt_store *store,
+					 struct kt_store_alert **alerts, size_t *count);
+struct kt_error *kt_store_alert_done(struct kt_store *store, int64_t id,
+				     enum kt_alert_sink sink, double now);
+void kt_store_alerts_free(struct kt_store_alert *alerts, size_t count);
+/*
+ * kt_store_open failed with KT_ERR_CORRUPT: move the database aside (as
+ * *moved_to, with its -wal and -shm) and open a new one, which remembers the
+ * alerts the old one had delivered, as far as they can still be read.
+ */
+struct kt_error *kt_store_rebuild(const char *state_dir, char **moved_to,
+				  struct kt_store **out);
 
 /* One dump and its latest analysis, for list, show and the daemon. */
 struct kt_store_entry {

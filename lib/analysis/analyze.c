@@ -10,14 +10,17 @@
  * (the more specific pattern) wins, then the earlier event.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "report.h"
 
-#define MAX_TEXT_LOG (256u << 20)
+/* The window of a text log that is read (read_text_fd). */
+#define MAX_TEXT_LOG (8u << 20)
 /* A log alone shows a pattern; only memory proves it (analyzer.h). */
 #define LOG_ONLY_CONFIDENCE_CAP 0.75
 /* Kernel model warnings copied into the notes; a damaged dump can have hundreds. */
@@ -137,6 +140,7 @@ static struct kt_error *run(struct kt_report *report, struct kt_kernel *kernel)
 		.arena = report->arena, .log = report->log, .facts = &facts,
 		.kernel = kernel, .report = report,
 	};
+	kt_memory_facts_merge(&analysis, &facts);
 	for (size_t i = 0; i < kt_nr_analyzers; i++) {
 		report->current_rank = i;
 		kt_analyzers[i]->analyze(&analysis);
@@ -176,31 +180,85 @@ struct kt_error *kt_analyze_log(const char *text, size_t len, const char *file,
 	return NULL;
 }
 
-struct kt_error *kt_analyze_kernel(struct kt_kernel *kernel, const char *file,
-				   struct kt_report **out)
+static void report_note(struct kt_report *report, const char *note)
+{
+	if (note && kt_arena_grow(report->arena, (void **)&report->notes, report->nr_notes,
+				  &report->cap_notes, sizeof(*report->notes)))
+		report->notes[report->nr_notes++] = note;
+}
+
+static bool log_has_panic(const struct kt_log_text *log)
+{
+	size_t n = log ? kt_log_text_count(log) : 0;
+	for (size_t i = n; i-- > 0;)
+		if (strstr(kt_log_text_line(log, i)->text, "Kernel panic - not syncing"))
+			return true;
+	return false;
+}
+
+/*
+ * The saved log replaces the dump's when the dump's could not be read, or
+ * was cut before the panic the saved one shows (a dump cut short, a ring
+ * that lost its tail).  Otherwise the dump's own log is the better copy.
+ */
+static bool prefer_saved(const struct kt_log_text *dump_log, const struct kt_log_text *saved)
+{
+	if (!saved || !kt_log_text_is_kernel_log(saved))
+		return false;
+	if (!dump_log || kt_log_text_count(dump_log) == 0)
+		return true;
+	return !log_has_panic(dump_log) && log_has_panic(saved);
+}
+
+/* The dump's log, or the saved one where it is better (prefer_saved). */
+static struct kt_error *choose_log(struct kt_report *report, struct kt_kernel *kernel,
+				   const char *saved_text, size_t saved_len, const char *saved_name)
+{
+	const struct kt_log_record *records = NULL;
+	size_t count = 0;
+	struct kt_error *log_err = kt_log_records(kernel, &records, &count);
+	const char *why = NULL;
+	if (log_err) {
+		why = kt_arena_printf(report->arena, "the dump's kernel log could not be read: %s",
+				      kt_error_string(log_err));
+		kt_error_free(log_err);
+		count = 0;
+	}
+	struct kt_error *err = kt_log_text_from_records(records, count, &report->log);
+	if (err)
+		return err;
+	report->input.log_source = why ? "none" : "dump";
+	struct kt_log_text *saved = NULL;
+	if (saved_text && !kt_log_text_parse(saved_text, saved_len, &saved) &&
+	    prefer_saved(why ? NULL : report->log, saved)) {
+		kt_log_text_free(report->log);
+		report->log = saved;
+		report->input.log_source = "saved";
+		report_note(report, why);
+		report_note(report, kt_arena_printf(report->arena, "the dump's own log is %s: the "
+						    "log saved beside it (%s) was read instead",
+						    why ? "unreadable" : "cut short of the panic",
+						    saved_name ? saved_name : "--log"));
+		return NULL;
+	}
+	kt_log_text_free(saved);
+	if (why) {
+		report->input.partial = true;
+		report_note(report, why);
+	}
+	return NULL;
+}
+
+struct kt_error *kt_analyze_kernel_saved(struct kt_kernel *kernel, const char *file,
+					 const char *saved_text, size_t saved_len,
+					 const char *saved_name, struct kt_report **out)
 {
 	struct kt_report *report = report_new(file, "dump");
 	if (!report)
 		return &kt_error_out_of_memory;
-	const struct kt_log_record *records = NULL;
-	size_t count = 0;
-	struct kt_error *log_err = kt_log_records(kernel, &records, &count);
-	if (log_err) {
-		report->input.partial = true;
-		char *note = kt_arena_printf(report->arena,
-					     "the dump's kernel log could not be read: %s",
-					     kt_error_string(log_err));
-		kt_error_free(log_err);
-		count = 0;
-		if (note && kt_arena_grow(report->arena, (void **)&report->notes, 0,
-					  &report->cap_notes, sizeof(*report->notes)))
-			report->notes[report->nr_notes++] = note;
-	}
-	struct kt_error *err = kt_log_text_from_records(records, count, &report->log);
-	if (!err) {
-		report->input.log_source = log_err ? "none" : "dump";
+	struct kt_error *err = choose_log(report, kernel, saved_text, saved_len, saved_name);
+	if (!err)
 		err = run(report, kernel);
-	}
 	if (err) {
 		kt_report_free(report);
 		return err;
@@ -209,61 +267,139 @@ struct kt_error *kt_analyze_kernel(struct kt_kernel *kernel, const char *file,
 	return NULL;
 }
 
-static struct kt_error *read_text_file(const char *path, char **text, size_t *len)
+struct kt_error *kt_analyze_kernel(struct kt_kernel *kernel, const char *file,
+				   struct kt_report **out)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
+	return kt_analyze_kernel_saved(kernel, file, NULL, 0, NULL, out);
+}
+
+/*
+ * A text log is read from its end: the crash is the last thing a kernel
+ * prints, and no printk buffer holds more than a few MiB of text.  A file
+ * larger than the window is cut at the first line break inside it, so the
+ * memory for any file, however large, stays bounded (the hostile-input
+ * table in README.md).
+ */
+static struct kt_error *read_text_fd(int fd, const char *path, char **text, size_t *len,
+				     uint64_t *skipped)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0)
 		return kt_error_create(KT_ERR_IO, "%s: %s", path, strerror(errno));
-	size_t cap = 1 << 16, n = 0;
-	char *buf = malloc(cap);
-	while (buf) {
-		size_t got = fread(buf + n, 1, cap - n, f);
-		n += got;
-		if (got == 0 || n >= MAX_TEXT_LOG)
-			break;
-		if (n == cap) {
-			char *grown = realloc(buf, cap * 2);
-			if (!grown) {
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			buf = grown;
-			cap *= 2;
-		}
-	}
-	bool failed = ferror(f);
-	fclose(f);
+	uint64_t size = st.st_size > 0 ? (uint64_t)st.st_size : 0;
+	uint64_t from = size > MAX_TEXT_LOG ? size - MAX_TEXT_LOG : 0;
+	size_t want = (size_t)(size - from);
+	char *buf = malloc(want + 1);
 	if (!buf)
 		return &kt_error_out_of_memory;
-	if (failed) {
-		free(buf);
-		return kt_error_create(KT_ERR_IO, "%s: read failed", path);
+	size_t n = 0;
+	while (n < want) {
+		ssize_t got = pread(fd, buf + n, want - n, (off_t)(from + n));
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			free(buf);
+			return kt_error_create(KT_ERR_IO, "%s: read failed: %s", path,
+					       strerror(errno));
+		}
+		if (got == 0)
+			break;
+		n += (size_t)got;
 	}
+	size_t cut = 0;
+	if (from) {
+		char *nl = memchr(buf, '\n', n);
+		cut = nl ? (size_t)(nl - buf) + 1 : 0;
+		memmove(buf, buf + cut, n - cut);
+		n -= cut;
+	}
+	buf[n] = '\0';
+	*skipped = from + cut;
 	*text = buf;
 	*len = n;
 	return NULL;
+}
+
+/* An error's text on the heap (the error is freed before the text is used). */
+static char *error_text(const struct kt_error *err)
+{
+	return strdup(kt_error_string(err));
+}
+
+/*
+ * The log saved beside the dump, read from its end as any text log is: from
+ * the descriptor the caller passed (a sandboxed worker opens no file), else
+ * opened by its name.  No saved log leaves *text NULL.
+ */
+static struct kt_error *read_saved_log(const struct kt_analyze_options *options,
+				       char **text, size_t *len)
+{
+	*text = NULL;
+	*len = 0;
+	if (!options || (!options->saved_log && options->saved_log_fd <= 0))
+		return NULL;
+	const char *name = options->saved_log ? options->saved_log : "saved log";
+	uint64_t skipped = 0;
+	if (options->saved_log_fd > 0)
+		return read_text_fd(options->saved_log_fd, name, text, len, &skipped);
+	int fd = open(name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return kt_error_create(KT_ERR_IO, "%s: %s", name, strerror(errno));
+	struct kt_error *err = read_text_fd(fd, name, text, len, &skipped);
+	close(fd);
+	return err;
 }
 
 static struct kt_error *analyze_dump(struct kt_dump *dump, const char *path,
 				     const struct kt_analyze_options *options,
 				     struct kt_report **out)
 {
+	char *saved = NULL;
+	size_t saved_len = 0;
+	struct kt_error *read_err = read_saved_log(options, &saved, &saved_len);
+	if (read_err)
+		return read_err;
+	const char *saved_name = !saved ? NULL : options->saved_log ? options->saved_log
+									 : "saved log";
 	struct kt_kernel *kernel;
 	struct kt_error *err = kt_kernel_open(dump, options ? options->kernel : NULL, &kernel);
-	if (err)
-		return err;
-	err = kt_analyze_kernel(kernel, path, out);
-	kt_kernel_close(kernel);
+	if (!err) {
+		err = kt_analyze_kernel_saved(kernel, path, saved, saved_len, saved_name, out);
+		kt_kernel_close(kernel);
+	} else if (saved) {
+		/* No kernel model at all: the saved log is all there is. */
+		char *why = error_text(err);
+		kt_error_free(err);
+		err = kt_analyze_log(saved, saved_len, saved_name, out);
+		if (!err) {
+			(*out)->input.partial = true;
+			report_note(*out, kt_arena_printf((*out)->arena, "the dump's memory could not "
+							  "be read (%s): the saved log alone was analysed",
+							  why ? why : "?"));
+		}
+		free(why);
+	}
+	free(saved);
 	return err;
 }
 
-static struct kt_error *analyze_text(const char *path, struct kt_error *dump_err,
+static void note_skipped(struct kt_report *report, uint64_t skipped)
+{
+	char *note = kt_arena_printf(report->arena,
+		"the log is larger than %u MiB: its first %llu bytes were not read",
+		MAX_TEXT_LOG >> 20, (unsigned long long)skipped);
+	if (note && kt_arena_grow(report->arena, (void **)&report->notes, report->nr_notes,
+				  &report->cap_notes, sizeof(*report->notes)))
+		report->notes[report->nr_notes++] = note;
+}
+
+static struct kt_error *analyze_text(int fd, const char *path, struct kt_error *dump_err,
 				     struct kt_report **out)
 {
 	char *text = NULL;
 	size_t len = 0;
-	struct kt_error *err = read_text_file(path, &text, &len);
+	uint64_t skipped = 0;
+	struct kt_error *err = read_text_fd(fd, path, &text, &len, &skipped);
 	if (err) {
 		kt_error_free(dump_err);
 		return err;
@@ -279,6 +415,8 @@ static struct kt_error *analyze_text(const char *path, struct kt_error *dump_err
 		*out = NULL;
 		return dump_err; /* says why it is not a dump; it is no log either */
 	}
+	if (skipped)
+		note_skipped(*out, skipped);
 	kt_error_free(dump_err);
 	return NULL;
 }
@@ -287,11 +425,20 @@ struct kt_error *kt_analyze_path(const char *path,
 				 const struct kt_analyze_options *options,
 				 struct kt_report **out)
 {
-	struct stat st;
-	if (stat(path, &st) < 0)
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
 		return kt_error_create(KT_ERR_IO, "%s: %s", path, strerror(errno));
+	struct kt_error *err = kt_analyze_fd(fd, path, options, out);
+	close(fd);
+	return err;
+}
+
+struct kt_error *kt_analyze_fd(int fd, const char *path,
+			       const struct kt_analyze_options *options,
+			       struct kt_report **out)
+{
 	struct kt_dump *dump;
-	struct kt_error *err = kt_dump_open(path, &dump);
+	struct kt_error *err = kt_dump_open_fd(fd, path, &dump);
 	if (!err) {
 		err = analyze_dump(dump, path, options, out);
 		kt_dump_close(dump);
@@ -300,7 +447,7 @@ struct kt_error *kt_analyze_path(const char *path,
 	/* Not a dump the reader knows: perhaps a log.  Keep why it was not a dump. */
 	if (err->code != KT_ERR_FORMAT && err->code != KT_ERR_UNSUPPORTED)
 		return err;
-	return analyze_text(path, err, out);
+	return analyze_text(fd, path, err, out);
 }
 
 const struct kt_report_input *kt_report_input(const struct kt_report *report)

@@ -232,7 +232,7 @@ void kt_finding_lock_waiter(struct kt_finding_draft *f, struct kt_evidence_lock 
 }
 
 static void add_pair(struct kt_finding_draft *f, const struct kt_fact **array,
-		     size_t *count, size_t *cap, const char *key, char *value)
+		     size_t *count, size_t *cap, const char *key, char *value, unsigned sources)
 {
 	if (!value)
 		return;
@@ -240,11 +240,12 @@ static void add_pair(struct kt_finding_draft *f, const struct kt_fact **array,
 	for (size_t i = 0; i < *count; i++)
 		if (strcmp(facts[i].key, key) == 0) {
 			facts[i].value = value; /* the later, better-informed value wins */
+			facts[i].sources = sources;
 			return;
 		}
 	if (!GROW(f, facts, *count, *cap))
 		return;
-	facts[(*count)++] = (struct kt_fact){ kt_arena_strdup(f->arena, key), value };
+	facts[(*count)++] = (struct kt_fact){ kt_arena_strdup(f->arena, key), value, sources };
 	*array = facts;
 }
 
@@ -256,14 +257,26 @@ void kt_finding_fact(struct kt_finding_draft *f, const char *key, const char *fm
 	va_start(ap, fmt);
 	char *value = kt_arena_vprintf(f->arena, fmt, ap);
 	va_end(ap);
-	add_pair(f, &f->pub.facts, &f->pub.nr_facts, &f->cap_facts, key, value);
+	add_pair(f, &f->pub.facts, &f->pub.nr_facts, &f->cap_facts, key, value, KT_FROM_LOG);
+}
+
+void kt_finding_fact_from(struct kt_finding_draft *f, unsigned sources, const char *key,
+			  const char *fmt, ...)
+{
+	if (!f)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	char *value = kt_arena_vprintf(f->arena, fmt, ap);
+	va_end(ap);
+	add_pair(f, &f->pub.facts, &f->pub.nr_facts, &f->cap_facts, key, value, sources);
 }
 
 void kt_finding_register(struct kt_finding_draft *f, const char *name, const char *value)
 {
 	if (f)
 		add_pair(f, &f->pub.registers, &f->pub.nr_registers, &f->cap_registers,
-			 name, kt_arena_strdup(f->arena, value));
+			 name, kt_arena_strdup(f->arena, value), 0);
 }
 
 /*
@@ -408,6 +421,19 @@ void kt_analysis_note(struct kt_analysis *analysis, const char *fmt, ...)
 	char *note = kt_arena_vprintf(report->arena, fmt, ap);
 	va_end(ap);
 	report->input.partial = true;
+	if (note && kt_arena_grow(report->arena, (void **)&report->notes, report->nr_notes,
+				  &report->cap_notes, sizeof(*report->notes)))
+		report->notes[report->nr_notes++] = note;
+}
+
+void kt_analysis_disagree(struct kt_analysis *analysis, const char *fmt, ...)
+{
+	struct kt_report *report = analysis->report;
+	va_list ap;
+	va_start(ap, fmt);
+	char *text = kt_arena_vprintf(report->arena, fmt, ap);
+	va_end(ap);
+	char *note = text ? kt_arena_printf(report->arena, "log and memory disagree: %s", text) : NULL;
 	if (note && kt_arena_grow(report->arena, (void **)&report->notes, report->nr_notes,
 				  &report->cap_notes, sizeof(*report->notes)))
 		report->notes[report->nr_notes++] = note;

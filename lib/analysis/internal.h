@@ -99,13 +99,20 @@ struct kt_oops {
 
 /* "INFO: task comm:pid blocked for more than N seconds." and its stack. */
 struct kt_hung_report {
-	size_t line;
+	size_t line;             /* KT_NO_LINE: memory found it, the log has no report */
 	const char *comm;
 	int pid;
 	long seconds;
 	char state;              /* from "task:comm state:D ...", or 0 */
 	struct kt_text_trace trace;
+	unsigned sources;        /* enum kt_evidence_source: log, memory or both */
+	const char *memory_lock; /* the lock memory shows it waits on ("cgroup_mutex"), or NULL */
+	const char *memory_kind; /* that lock's kind ("mutex", "percpu_rwsem"), or NULL */
+	bool memory_writer;      /* memory: it waits to write-lock it */
 };
+
+/* A fact memory found that no log line shows. */
+#define KT_NO_LINE SIZE_MAX
 
 /* ---- Waits of blocked tasks (waits.c) --------------------------------- */
 
@@ -135,6 +142,7 @@ struct kt_log_facts {
 	struct kt_hung_report *hung;
 	struct kt_wait *hung_waits;  /* kt_wait_classify of each, computed once */
 	size_t nr_hung;
+	size_t nr_hung_logged;   /* hung[0..nr_hung_logged) come from the log's reports */
 	const char *modules;     /* the last "Modules linked in:" list */
 	const char *release;     /* kernel release the log names, or NULL */
 	bool preempt_rt;         /* the kernel is PREEMPT_RT */
@@ -159,6 +167,21 @@ bool kt_oops_caused_panic(const struct kt_log_facts *facts,
 			  const struct kt_oops *oops);
 /* Does the panic message contain s? */
 bool kt_panic_says(const struct kt_log_facts *facts, const char *s);
+
+/* ---- Facts from memory (memory_facts.c) ------------------------------ */
+
+/*
+ * The memory producer: merge what the dump's memory shows into the log's
+ * facts, so analyzers match on one set.  Blocked (D) tasks join the hung
+ * reports (a task in both is marked so; one memory alone has gets
+ * KT_NO_LINE), and each gets the lock memory proves it waits on.  Runs only
+ * where memory tells of a hang: the log reports one, the panic is
+ * hung_task's, or the lock graph has a wait-for cycle.
+ */
+struct kt_analysis;
+void kt_memory_facts_merge(struct kt_analysis *analysis, struct kt_log_facts *facts);
+/* The lock memory shows hung report i waits on, else the one its stack names. */
+const char *kt_hung_lock(const struct kt_analysis *analysis, size_t i);
 
 /* ---- Findings (finding.c) --------------------------------------------- */
 
@@ -195,6 +218,9 @@ void kt_finding_lock_waiter(struct kt_finding_draft *f, struct kt_evidence_lock 
 			int32_t pid);
 void kt_finding_fact(struct kt_finding_draft *f, const char *key,
 		     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* A fact with where it came from (kt_finding_fact's facts come from the log). */
+void kt_finding_fact_from(struct kt_finding_draft *f, unsigned sources, const char *key,
+			  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void kt_finding_register(struct kt_finding_draft *f, const char *name,
 			 const char *value);
 /* The registers an oops printed (RIP, RSP, RAX..., CR2). */
@@ -300,6 +326,9 @@ struct kt_analysis {
 	struct kt_lock_graph *graph;
 };
 
+/* Where the log and memory disagree: said in the report, which stays whole. */
+void kt_analysis_disagree(struct kt_analysis *analysis, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 /* Add a sentence to the report's notes and mark it partial. */
 void kt_analysis_note(struct kt_analysis *analysis, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -309,6 +338,8 @@ void kt_analysis_note(struct kt_analysis *analysis, const char *fmt, ...)
 /* Every task, or NULL (count 0) when there is no model or it failed. */
 const struct kt_task *kt_model_tasks(struct kt_analysis *analysis, size_t *count);
 const struct kt_task *kt_model_task(struct kt_analysis *analysis, int32_t pid);
+/* A dump whose task list could not be read at all (not: a list with no blocked task). */
+bool kt_model_tasks_unreadable(struct kt_analysis *analysis);
 /* Seconds since the task last ran, from its CPU's clock; -1 unknown. */
 int64_t kt_model_blocked_seconds(struct kt_analysis *analysis,
 				 const struct kt_task *task);
@@ -372,6 +403,8 @@ bool kt_model_spin(struct kt_analysis *analysis, struct kt_finding_draft *f, int
 /* "; it spins on X, held by Y:pid ...: the culprit" for a lockup's CPU, or "". */
 const char *kt_lockup_spin_text(struct kt_analysis *analysis, struct kt_finding_draft *f,
 				int cpu);
+/* The dump's wait-for graph (built once), or NULL. */
+struct kt_lock_graph *kt_model_graph(struct kt_analysis *analysis);
 /* Free what the model evidence cached (the lock graph). */
 void kt_model_release(struct kt_analysis *analysis);
 

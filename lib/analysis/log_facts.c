@@ -418,12 +418,19 @@ static bool push_oops(struct kt_arena *arena, struct kt_log_facts *facts,
 
 /* ---- Hung tasks -------------------------------------------------------- */
 
-/* "INFO: task runc:[2:INIT]:108 blocked for more than 8 seconds." */
+/*
+ * "INFO: task runc:[2:INIT]:108 blocked for more than 8 seconds.", and every
+ * wording the detector has had between "blocked" and "for more than": newer
+ * kernels say "blocked in I/O wait for more than" for a task in io_schedule.
+ */
+#define HUNG_WORDING_MAX 40
+
 static bool hung_header(struct kt_arena *arena, const char *s, struct kt_hung_report *h)
 {
 	const char *p = strstr(s, "INFO: task ");
-	const char *blocked = p ? strstr(p, " blocked for more than ") : NULL;
-	if (!blocked)
+	const char *blocked = p ? strstr(p, " blocked ") : NULL;
+	const char *more = blocked ? strstr(blocked, "for more than ") : NULL;
+	if (!more || more - blocked > HUNG_WORDING_MAX)
 		return false;
 	const char *name = p + 11;
 	const char *colon = blocked;
@@ -433,7 +440,7 @@ static bool hung_header(struct kt_arena *arena, const char *s, struct kt_hung_re
 		return false;
 	*h = (struct kt_hung_report){ .pid = atoi(colon + 1) };
 	h->comm = kt_arena_strndup(arena, name, (size_t)(colon - name));
-	h->seconds = atol(blocked + 23);
+	h->seconds = atol(more + 14);
 	return h->comm != NULL;
 }
 
@@ -589,6 +596,7 @@ struct kt_error *kt_log_facts_parse(struct kt_arena *arena,
 			open = &facts->oopses[facts->nr_oopses - 1];
 	}
 	report_bodies(arena, log, facts);
+	facts->nr_hung_logged = facts->nr_hung;
 	facts->hung_waits = facts->nr_hung ? kt_arena_alloc(arena, facts->nr_hung *
 							     sizeof(*facts->hung_waits)) : NULL;
 	for (size_t k = 0; facts->hung_waits && k < facts->nr_hung; k++)

@@ -210,32 +210,6 @@ static const char *find_timestamp(const char *s, uint64_t *ns)
 	return NULL;
 }
 
-size_t kt_utf8_sequence(const unsigned char *s, size_t n)
-{
-	size_t len;
-	uint32_t cp, min;
-	if (n == 0)
-		return 0;
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xe0) == 0xc0)
-		len = 2, min = 0x80, cp = s[0] & 0x1f;
-	else if ((s[0] & 0xf0) == 0xe0)
-		len = 3, min = 0x800, cp = s[0] & 0x0f;
-	else if ((s[0] & 0xf8) == 0xf0)
-		len = 4, min = 0x10000, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	return cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ? 0 : len;
-}
-
 /*
  * Sinks put lines in JSON, journal fields and terminals: control bytes and
  * invalid UTF-8 (a torn console, a binary blob) become '?', in place.

@@ -31,6 +31,12 @@ const struct kt_task *kt_model_tasks(struct kt_analysis *a, size_t *count)
 	return a->tasks;
 }
 
+bool kt_model_tasks_unreadable(struct kt_analysis *a)
+{
+	size_t count;
+	return a->kernel && !kt_model_tasks(a, &count);
+}
+
 const struct kt_task *kt_model_task(struct kt_analysis *a, int32_t pid)
 {
 	size_t count;

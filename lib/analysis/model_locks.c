@@ -28,6 +28,11 @@ static struct kt_lock_graph *graph_of(struct kt_analysis *a)
 	return a->graph;
 }
 
+struct kt_lock_graph *kt_model_graph(struct kt_analysis *a)
+{
+	return graph_of(a);
+}
+
 void kt_model_release(struct kt_analysis *a)
 {
 	kt_lock_graph_free(a->graph);
@@ -87,12 +92,12 @@ static bool involves(const struct kt_lock *lock, struct kt_finding_draft *f)
 	return lock->owner_pid >= 0 && kt_finding_task(f, lock->owner_pid);
 }
 
-/* The lock the log named from its takers that shares a waiter with lock. */
+/* The lock a stack (log or memory) named from its takers that shares a waiter with lock. */
 static struct kt_evidence_lock *log_named(struct kt_finding_draft *f, const struct kt_lock *lock)
 {
 	for (size_t i = 0; i < f->pub.nr_locks; i++) {
 		struct kt_evidence_lock *e = (struct kt_evidence_lock *)&f->pub.locks[i];
-		if (e->address || !(e->sources & KT_FROM_LOG) ||
+		if (e->address ||
 		    strcmp(e->kind ? e->kind : "", kt_lock_kind_name(lock->kind)) != 0)
 			continue;
 		for (size_t k = 0; k < e->nr_waiters; k++)
@@ -299,7 +304,7 @@ static void note_cycles(struct kt_analysis *a, struct kt_finding_draft *f,
 		const char *text = cycle_text(a, g, c);
 		if (!out->cycle)
 			out->cycle = text;
-		kt_finding_fact(f, out->cycles == 1 ? "cycle" : "cycle_more", "%s", text);
+		kt_finding_fact_from(f, KT_FROM_MEMORY, out->cycles == 1 ? "cycle" : "cycle_more", "%s", text);
 	}
 }
 
@@ -394,7 +399,7 @@ bool kt_model_locks(struct kt_analysis *a, struct kt_finding_draft *f,
 	if (out->busiest && out->busiest->nr_waiters)
 		out->chain = chain_text(a, g, out->busiest->waiter_pids[0]);
 	if (out->chain)
-		kt_finding_fact(f, "chain", "%s", out->chain);
+		kt_finding_fact_from(f, KT_FROM_MEMORY, "chain", "%s", out->chain);
 	note_root_wait(a, g, out);
 	if (out->locks)
 		kt_finding_add_sources(f, KT_FROM_MEMORY);

@@ -31,7 +31,7 @@ struct kt_report {
 	bool capped;               /* findings were left out (KT_MAX_FINDINGS_PER_VERDICT) */
 };
 
-/* "kt1:" and 16 hex digits of sha256 over the version, verdict and parts. */
+/* "kt2:" and 16 hex digits of sha256 over the version, verdict and parts. */
 const char *kt_signature_compute(struct kt_arena *arena, const char *verdict,
 				 const char *const *parts, size_t count);
 

@@ -12,9 +12,10 @@
 #define KT_VERSION "0"
 #endif
 
+/* Strings come from the dump and the log: escaped (escape.h), valid UTF-8 always. */
 static struct json_object *string_or_null(const char *s)
 {
-	return s ? json_object_new_string(s) : NULL;
+	return kt_json_escaped(s);
 }
 
 static struct json_object *hex(uint64_t value)
@@ -47,19 +48,19 @@ static struct json_object *line_json(const struct kt_evidence_line *l)
 	} else {
 		json_object_object_add(o, "timestamp", NULL);
 	}
-	json_object_object_add(o, "text", json_object_new_string(l->text));
+	json_object_object_add(o, "text", kt_json_escaped(l->text));
 	return o;
 }
 
 static struct json_object *frame_json(const struct kt_evidence_frame *f)
 {
 	struct json_object *o = json_object_new_object();
-	json_object_object_add(o, "function", json_object_new_string(f->function));
+	json_object_object_add(o, "function", kt_json_escaped(f->function));
 	json_object_object_add(o, "offset", hex(f->offset));
 	if (f->size)
 		json_object_object_add(o, "size", hex(f->size));
 	if (f->module)
-		json_object_object_add(o, "module", json_object_new_string(f->module));
+		json_object_object_add(o, "module", kt_json_escaped(f->module));
 	json_object_object_add(o, "reliable", json_object_new_boolean(f->reliable));
 	return o;
 }
@@ -104,20 +105,33 @@ static struct json_object *pairs_json(const struct kt_fact *pairs, size_t count)
 {
 	struct json_object *o = json_object_new_object();
 	for (size_t i = 0; i < count; i++)
-		json_object_object_add(o, pairs[i].key, json_object_new_string(pairs[i].value));
+		json_object_object_add(o, pairs[i].key, kt_json_escaped(pairs[i].value));
+	return o;
+}
+
+/* Where each fact came from: "log", "memory" or "both" (the memory producer's word). */
+static struct json_object *fact_sources_json(const struct kt_fact *facts, size_t count)
+{
+	struct json_object *o = json_object_new_object();
+	for (size_t i = 0; i < count; i++) {
+		unsigned m = facts[i].sources ? facts[i].sources : KT_FROM_LOG;
+		const char *from = (m & KT_FROM_LOG) && (m & KT_FROM_MEMORY) ? "both"
+				   : m & KT_FROM_MEMORY ? "memory" : "log";
+		json_object_object_add(o, facts[i].key, json_object_new_string(from));
+	}
 	return o;
 }
 
 static struct json_object *finding_json(const struct kt_finding *f)
 {
 	struct json_object *o = json_object_new_object();
-	json_object_object_add(o, "verdict", json_object_new_string(f->verdict));
-	json_object_object_add(o, "summary", json_object_new_string(f->summary));
+	json_object_object_add(o, "verdict", kt_json_escaped(f->verdict));
+	json_object_object_add(o, "summary", kt_json_escaped(f->summary));
 	char c[16];
 	snprintf(c, sizeof(c), "%.2f", f->confidence);
 	json_object_object_add(o, "confidence", json_object_new_double_s(f->confidence, c));
 	json_object_object_add(o, "confidence_level",
-			       json_object_new_string(kt_confidence_band(f->confidence)));
+			       kt_json_escaped(kt_confidence_band(f->confidence)));
 	json_object_object_add(o, "signature", string_or_null(f->signature));
 	json_object_object_add(o, "primary", json_object_new_boolean(f->primary));
 	json_object_object_add(o, "sources", sources(f->sources));
@@ -136,10 +150,11 @@ static struct json_object *finding_json(const struct kt_finding *f)
 	json_object_object_add(evidence, "locks", locks);
 	json_object_object_add(evidence, "registers", pairs_json(f->registers, f->nr_registers));
 	json_object_object_add(evidence, "facts", pairs_json(f->facts, f->nr_facts));
+	json_object_object_add(evidence, "fact_sources", fact_sources_json(f->facts, f->nr_facts));
 	json_object_object_add(o, "evidence", evidence);
 	struct json_object *advice = json_object_new_array();
 	for (size_t i = 0; i < f->nr_advice; i++)
-		json_object_array_add(advice, json_object_new_string(f->advice[i]));
+		json_object_array_add(advice, kt_json_escaped(f->advice[i]));
 	json_object_object_add(o, "advice", advice);
 	return o;
 }
@@ -147,11 +162,11 @@ static struct json_object *finding_json(const struct kt_finding *f)
 static struct json_object *input_json(const struct kt_report_input *in)
 {
 	struct json_object *o = json_object_new_object();
-	json_object_object_add(o, "file", json_object_new_string(in->file));
-	json_object_object_add(o, "kind", json_object_new_string(in->kind));
+	kt_json_add_path(o, "file", in->file);
+	json_object_object_add(o, "kind", kt_json_escaped(in->kind));
 	json_object_object_add(o, "kernel_release", string_or_null(in->kernel_release));
 	json_object_object_add(o, "host", string_or_null(in->host));
-	json_object_object_add(o, "log_source", json_object_new_string(in->log_source));
+	json_object_object_add(o, "log_source", kt_json_escaped(in->log_source));
 	json_object_object_add(o, "partial", json_object_new_boolean(in->partial));
 	return o;
 }
@@ -165,17 +180,17 @@ struct kt_error *kt_report_to_json(const struct kt_report *report, struct json_o
 	json_object_object_add(o, "schema_version", json_object_new_int(KT_REPORT_SCHEMA_VERSION));
 	struct json_object *tool = json_object_new_object();
 	json_object_object_add(tool, "name", json_object_new_string("ktriage"));
-	json_object_object_add(tool, "version", json_object_new_string(KT_VERSION));
+	json_object_object_add(tool, "version", kt_json_escaped(KT_VERSION));
 	json_object_object_add(o, "tool", tool);
 	json_object_object_add(o, "input", input_json(&report->input));
-	json_object_object_add(o, "verdict", json_object_new_string(primary->verdict));
+	json_object_object_add(o, "verdict", kt_json_escaped(primary->verdict));
 	json_object_object_add(o, "signature", string_or_null(primary->signature));
-	json_object_object_add(o, "summary", json_object_new_string(primary->summary));
+	json_object_object_add(o, "summary", kt_json_escaped(primary->summary));
 	char c[16];
 	snprintf(c, sizeof(c), "%.2f", primary->confidence);
 	json_object_object_add(o, "confidence", json_object_new_double_s(primary->confidence, c));
 	json_object_object_add(o, "confidence_level",
-			       json_object_new_string(kt_confidence_band(primary->confidence)));
+			       kt_json_escaped(kt_confidence_band(primary->confidence)));
 	json_object_object_add(o, "panic", string_or_null(report->input.panic));
 	struct json_object *findings = json_object_new_array();
 	for (size_t i = 0; i < report->count; i++)
@@ -183,7 +198,7 @@ struct kt_error *kt_report_to_json(const struct kt_report *report, struct json_o
 	json_object_object_add(o, "findings", findings);
 	struct json_object *notes = json_object_new_array();
 	for (size_t i = 0; i < report->nr_notes; i++)
-		json_object_array_add(notes, json_object_new_string(report->notes[i]));
+		json_object_array_add(notes, kt_json_escaped(report->notes[i]));
 	json_object_object_add(o, "notes", notes);
 	*out = o;
 	return NULL;

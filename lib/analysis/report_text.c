@@ -2,6 +2,7 @@
 /* The report as text: read like a good bug report, the proof under the claim. */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "report.h"
@@ -105,7 +106,7 @@ static void print_evidence(FILE *out, const struct kt_finding *f)
 	}
 }
 
-void kt_report_print(const struct kt_report *report, FILE *out)
+static void print_report(const struct kt_report *report, FILE *out)
 {
 	const struct kt_report_input *in = &report->input;
 	const struct kt_finding *p = kt_report_primary(report);
@@ -138,4 +139,20 @@ void kt_report_print(const struct kt_report *report, FILE *out)
 		for (size_t i = 0; i < report->nr_notes; i++)
 			fprintf(out, "  - %s\n", report->notes[i]);
 	}
+}
+
+/* Names and log text are the dump's: the terminal gets them escaped (escape.h). */
+void kt_report_print(const struct kt_report *report, FILE *out)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&text, &len);
+	if (!mem) {
+		print_report(report, out);
+		return;
+	}
+	print_report(report, mem);
+	if (fclose(mem) == 0)
+		kt_escape_write(out, text, len, KT_ESCAPE_KEEP_LINES);
+	free(text);
 }

@@ -2,7 +2,7 @@
 /*
  * Signatures (docs/signature.md): sha256 over
  *   "ktriage-signature-v1" NUL verdict NUL part1 NUL part2 ...
- * shown as "kt1:" and the first 16 hex digits (64 bits: collisions between
+ * shown as "ktN:" and the first 16 hex digits (64 bits: collisions between
  * distinct crashes of one fleet are negligible, and the string stays short
  * enough for a journal field and a Prometheus label).
  */

@@ -3,10 +3,13 @@
  * Opening a dump: detect the format from its first bytes, hand it to the
  * back-end, and serve physical reads through the page cache.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <gelf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -23,10 +26,19 @@ static const struct kt_dump_ops *detect(const unsigned char head[8])
 	return NULL;
 }
 
-static struct kt_error *open_source(const char *path, struct kt_dump *dump)
+static struct kt_error *open_source(const char *path, int fd, struct kt_dump *dump)
 {
 	struct kt_source *file;
-	struct kt_error *err = kt_source_open_file(path, &file);
+	struct kt_error *err;
+	if (fd < 0) {
+		err = kt_source_open_file(path, &file);
+	} else {
+		int own = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+		if (own < 0)
+			return kt_error_create(KT_ERR_IO, "%s: %s", path, strerror(errno));
+		if ((err = kt_source_open_fd(own, path, &file)))
+			close(own);
+	}
 	if (err)
 		return err;
 	if (!kt_source_is_flattened_stream(file)) {
@@ -90,10 +102,15 @@ struct kt_error *kt_dump_finish_open(struct kt_dump *dump)
 
 struct kt_error *kt_dump_open(const char *path, struct kt_dump **out)
 {
+	return kt_dump_open_fd(-1, path, out);
+}
+
+struct kt_error *kt_dump_open_fd(int fd, const char *path, struct kt_dump **out)
+{
 	struct kt_dump *dump = kt_dump_alloc(path);
 	if (!dump)
 		return &kt_error_out_of_memory;
-	struct kt_error *err = open_source(path, dump);
+	struct kt_error *err = open_source(path, fd, dump);
 	if (!err)
 		err = check_head(dump);
 	if (!err) {

@@ -21,6 +21,7 @@ struct segment {
 	uint64_t paddr;
 	uint64_t file_size; /* bytes present in the file */
 	uint64_t offset;
+	size_t index;       /* of its program header: which wins an overlap */
 };
 
 struct elf_dump {
@@ -32,7 +33,38 @@ struct elf_dump {
 static int compare_segments(const void *a, const void *b)
 {
 	const struct segment *x = a, *y = b;
-	return x->paddr < y->paddr ? -1 : x->paddr > y->paddr;
+	if (x->paddr != y->paddr)
+		return x->paddr < y->paddr ? -1 : 1;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/*
+ * Make the sorted segments disjoint: a byte covered twice is read from the
+ * segment that starts first (the earlier header on a tie), and a segment
+ * wholly inside earlier ones is dropped.  Real cores have no overlaps; a
+ * crafted one with 65,534 overlapping PT_LOADs would otherwise cost a scan
+ * of all of them for every page read.  Sorted by start, the earlier
+ * segments cover [s.paddr, covered_end) without a gap, so one sweep does.
+ */
+static void make_disjoint(struct elf_dump *e)
+{
+	size_t kept = 0;
+	uint64_t covered_end = 0;
+	for (size_t i = 0; i < e->nr_segments; i++) {
+		struct segment s = e->segments[i];
+		uint64_t end = s.paddr + s.file_size;
+		if (kept && end <= covered_end)
+			continue;
+		if (kept && s.paddr < covered_end) {
+			uint64_t cut = covered_end - s.paddr;
+			s.paddr += cut;
+			s.offset += cut;
+			s.file_size -= cut;
+		}
+		e->segments[kept++] = s;
+		covered_end = end;
+	}
+	e->nr_segments = kept;
 }
 
 static struct kt_error *read_headers(struct kt_dump *dump, uint8_t **image,
@@ -150,11 +182,13 @@ static struct kt_error *load_segments(struct kt_dump *dump, Elf *elf,
 				.paddr = ph.p_paddr,
 				.file_size = ph.p_filesz,
 				.offset = ph.p_offset,
+				.index = i,
 			};
 		}
 	}
 	qsort(e->segments, e->nr_segments, sizeof(*e->segments),
 	      compare_segments);
+	make_disjoint(e);
 	return NULL;
 }
 

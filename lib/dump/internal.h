@@ -13,6 +13,8 @@
 struct kt_source;
 
 struct kt_error *kt_source_open_file(const char *path, struct kt_source **out);
+/* The same over a descriptor already open; takes it on success. */
+struct kt_error *kt_source_open_fd(int fd, const char *path, struct kt_source **out);
 /* Wrap a flattened stream; on success takes over the plain source. */
 struct kt_error *kt_source_open_flattened(struct kt_source *file,
 					  struct kt_source **out);
@@ -31,6 +33,28 @@ bool kt_source_covers(const struct kt_source *src, uint64_t off, uint64_t len);
  */
 struct kt_error *kt_source_read(struct kt_source *src, uint64_t off,
 				void *buf, size_t len);
+
+/*
+ * The first offset at or after off, below end, where the source may hold
+ * bytes other than zero: holes of a sparse file are skipped (SEEK_DATA).
+ * end when there is none.
+ */
+uint64_t kt_source_next_data(const struct kt_source *src, uint64_t off, uint64_t end);
+/* The end of the data extent at off (SEEK_HOLE), at most end. */
+uint64_t kt_source_data_end(const struct kt_source *src, uint64_t off, uint64_t end);
+
+/* A sparse rank table over bitmap chunks (rank.c): chunks added in order. */
+struct kt_rank {
+	uint64_t *chunks, *before; /* chunks with set bits, and the bits before each */
+	size_t nr, cap;
+	uint64_t total;
+};
+bool kt_rank_add(struct kt_rank *rank, uint64_t chunk, uint64_t bits);
+/* Set bits in every chunk before chunk. */
+uint64_t kt_rank_before(const struct kt_rank *rank, uint64_t chunk);
+/* The first chunk >= chunk with a set bit, UINT64_MAX when none. */
+uint64_t kt_rank_next_busy(const struct kt_rank *rank, uint64_t chunk);
+void kt_rank_free(struct kt_rank *rank);
 
 struct kt_dump_ops {
 	const char *name;

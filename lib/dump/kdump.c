@@ -62,7 +62,7 @@ struct kdump {
 	uint64_t bitmap_bytes; /* of the 2nd bitmap as stored */
 	uint64_t descs_off;
 	uint64_t start_pfn, end_pfn; /* the pfns this file holds */
-	uint64_t *rank;              /* set bits before each chunk, from start */
+	struct kt_rank rank;         /* set bits before each chunk (rank.c) */
 	uint64_t nr_chunks;
 	uint8_t *chunks;             /* BITMAP_SLOTS cached bitmap chunks */
 	uint64_t chunk_tags[BITMAP_SLOTS]; /* chunk index + 1, 0 when empty */
@@ -298,25 +298,51 @@ static uint64_t chunk_count_in_range(const struct kdump *k, uint64_t chunk,
 	return count;
 }
 
-static struct kt_error *build_rank(struct kt_dump *dump)
+/* The chunks of one data extent of the bitmap, [first, end). */
+static struct kt_error *rank_chunks(struct kt_dump *dump, uint64_t first, uint64_t end)
 {
 	struct kdump *k = dump->format;
-	k->nr_chunks = (k->end_pfn + BITMAP_CHUNK * 8 - 1) / (BITMAP_CHUNK * 8);
-	k->rank = calloc(k->nr_chunks + 1, sizeof(*k->rank));
-	k->chunks = malloc(BITMAP_SLOTS * BITMAP_CHUNK);
-	if (!k->rank || !k->chunks)
-		return &kt_error_out_of_memory;
-	uint64_t total = 0;
-	for (uint64_t c = 0; c < k->nr_chunks; c++) {
-		k->rank[c] = total;
+	for (uint64_t c = first; c < end; c++) {
 		const uint8_t *bits;
 		struct kt_error *err = bitmap_chunk(dump, c, &bits);
 		if (err)
 			return err;
-		total += chunk_count_in_range(k, c, bits, k->end_pfn);
+		if (!kt_rank_add(&k->rank, c, chunk_count_in_range(k, c, bits, k->end_pfn)))
+			return &kt_error_out_of_memory;
 	}
-	k->rank[k->nr_chunks] = total;
-	dump->info.pages_present = total;
+	return NULL;
+}
+
+/*
+ * Only the bitmap's data extents are read: a hole is zeros, chunks without
+ * a page.  What a sparse file claims costs nothing; what it stores, its size.
+ */
+static struct kt_error *build_rank(struct kt_dump *dump)
+{
+	struct kdump *k = dump->format;
+	k->nr_chunks = (k->end_pfn + BITMAP_CHUNK * 8 - 1) / (BITMAP_CHUNK * 8);
+	k->chunks = malloc(BITMAP_SLOTS * BITMAP_CHUNK);
+	if (!k->chunks)
+		return &kt_error_out_of_memory;
+	uint64_t first = k->start_pfn / (BITMAP_CHUNK * 8) * BITMAP_CHUNK;
+	uint64_t last = k->nr_chunks * BITMAP_CHUNK;
+	if (last > k->bitmap_bytes)
+		last = k->bitmap_bytes;
+	for (uint64_t off = first; off < last;) {
+		uint64_t data = kt_source_next_data(dump->source, k->bitmap2_off + off,
+						    k->bitmap2_off + last) - k->bitmap2_off;
+		if (data >= last)
+			break;
+		uint64_t hole = kt_source_data_end(dump->source, k->bitmap2_off + data,
+						   k->bitmap2_off + last) - k->bitmap2_off;
+		uint64_t from = data / BITMAP_CHUNK, to = (hole + BITMAP_CHUNK - 1) / BITMAP_CHUNK;
+		struct kt_error *err = rank_chunks(dump, from > off / BITMAP_CHUNK ? from
+						   : off / BITMAP_CHUNK, to);
+		if (err)
+			return err;
+		off = to * BITMAP_CHUNK;
+	}
+	dump->info.pages_present = k->rank.total;
 	return NULL;
 }
 
@@ -345,7 +371,7 @@ static struct kt_error *desc_index(struct kt_dump *dump, uint64_t pfn,
 	struct kt_error *err = bitmap_chunk(dump, chunk, &bits);
 	if (err)
 		return err;
-	*index = k->rank[chunk] + chunk_count_in_range(k, chunk, bits, pfn);
+	*index = kt_rank_before(&k->rank, chunk) + chunk_count_in_range(k, chunk, bits, pfn);
 	return NULL;
 }
 
@@ -481,8 +507,9 @@ static bool kdump_next_range(struct kt_dump *dump, uint64_t pfn,
 	/* Skip whole empty chunks by their rank, then bits one by one. */
 	while (pfn < k->end_pfn) {
 		uint64_t chunk = pfn / (BITMAP_CHUNK * 8);
-		if (k->rank[chunk + 1] == k->rank[chunk] && pfn % (BITMAP_CHUNK * 8) == 0) {
-			pfn = (chunk + 1) * BITMAP_CHUNK * 8;
+		uint64_t busy = kt_rank_next_busy(&k->rank, chunk);
+		if (busy != chunk) {
+			pfn = busy < k->nr_chunks ? busy * BITMAP_CHUNK * 8 : k->end_pfn;
 			continue;
 		}
 		if (pfn_dumped(dump, pfn, &err))
@@ -591,7 +618,7 @@ static void kdump_close(struct kt_dump *dump)
 	struct kdump *k = dump->format;
 	if (!k)
 		return;
-	free(k->rank);
+	kt_rank_free(&k->rank);
 	free(k->chunks);
 	free(k->compressed);
 	kt_decompressor_destroy(k->decompressor);

@@ -99,10 +99,26 @@ struct kt_error *kt_kdump_count_missing(struct kt_dump *dump, uint64_t descs_off
 		free(buf);
 		return NULL;
 	}
-	uint64_t lost = 0;
-	for (uint64_t i = 0; i < total; i += DESCS_PER_READ) {
-		uint64_t n = total - i < DESCS_PER_READ ? total - i : DESCS_PER_READ;
+	/* Descriptors past the end of the file, or in a hole, are lost without
+	 * a read: a sparse file costs its stored bytes, not its size. */
+	uint64_t size = kt_source_size(dump->source);
+	uint64_t in_file = size > descs_off ? (size - descs_off) / KT_KDUMP_DESC_SIZE : 0;
+	uint64_t lost = total > in_file ? total - in_file : 0;
+	uint64_t readable = total < in_file ? total : in_file;
+	for (uint64_t i = 0; i < readable;) {
+		uint64_t at = descs_off + i * KT_KDUMP_DESC_SIZE;
+		uint64_t data = kt_source_next_data(dump->source, at, size);
+		if (data - at >= KT_KDUMP_DESC_SIZE) {
+			uint64_t skip = (data - at) / KT_KDUMP_DESC_SIZE;
+			if (skip > readable - i)
+				skip = readable - i;
+			lost += skip;
+			i += skip;
+			continue;
+		}
+		uint64_t n = readable - i < DESCS_PER_READ ? readable - i : DESCS_PER_READ;
 		lost += count_lost(dump, descs_off, i, n, buf);
+		i += n;
 	}
 	free(buf);
 	dump->info.pages_missing = lost;

@@ -5,8 +5,13 @@
  * BUILD-ID.
  */
 #include <elfutils/libdwelf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
 #include <stdio.h>
+#include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -28,4 +33,27 @@ struct kt_error *kt_vmlinux_check_build_id(struct kt_kernel *k,
 				       "%s: build ID %s is not the dump's %s", path,
 				       hex, want);
 	return NULL;
+}
+
+/*
+ * --vmlinux of another build is refused before anything is read, as crash
+ * refuses it: its symbols and types would describe another kernel.
+ */
+struct kt_error *kt_kernel_check_vmlinux(struct kt_kernel *k)
+{
+	const char *path = k->options.vmlinux;
+	if (!path)
+		return NULL;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return kt_error_create(KT_ERR_IO, "%s: %s", path, strerror(errno));
+	elf_version(EV_CURRENT);
+	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	struct kt_error *err = !elf || elf_kind(elf) != ELF_K_ELF
+		? kt_error_create(KT_ERR_FORMAT, "%s: not an ELF file", path)
+		: kt_vmlinux_check_build_id(k, path, elf);
+	if (elf)
+		elf_end(elf);
+	close(fd);
+	return err;
 }

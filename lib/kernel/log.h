@@ -26,6 +26,12 @@ struct kt_log_source {
  * bigger than the memory of its kernel either (max_bytes, when known).
  */
 #define KT_LOG_MAX_BYTES (1ull << 30)
+/*
+ * The largest log text: CONFIG_LOG_BUF_SHIFT is at most 25 (32 MiB).  A
+ * ring claiming more is damage or a trap (a 256 MiB ring of nothing was
+ * read whole and printed nothing); it is refused with a note, not read.
+ */
+#define KT_LOG_MAX_TEXT_BITS 25
 
 /*
  * Read every record still in the log: the lockless ringbuffer when

@@ -169,6 +169,11 @@ struct kt_error *kt_log_legacy_load(const struct kt_log_source *src,
 				       "log_buf: impossible log_buf_len %" PRIu32
 				       ", log_first_idx %" PRIu32 ", log_next_idx %" PRIu32,
 				       buf_len, first, next);
+	if (buf_len > (UINT32_C(1) << KT_LOG_MAX_TEXT_BITS))
+		return kt_error_create(KT_ERR_INVALID,
+				       "log_buf: %" PRIu32 " bytes, more than the %u MiB a kernel "
+				       "can be built with: not read", buf_len,
+				       1u << (KT_LOG_MAX_TEXT_BITS - 20));
 	uint8_t *buf;
 	if ((err = kt_log_read_array(src, "log_buf", buf_address, buf_len, &buf)))
 		return err;

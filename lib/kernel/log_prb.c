@@ -386,6 +386,11 @@ static struct kt_error *prb_read_rings(const struct kt_log_source *src,
 				       "printk ringbuffer: %" PRIu64 " descriptors and a %"
 				       PRIu64 "-byte text ring exceed the %" PRIu64 "-byte limit",
 				       r->count, r->data_size, kt_log_max_bytes(src));
+	if (size_bits > KT_LOG_MAX_TEXT_BITS)
+		return kt_error_create(KT_ERR_INVALID,
+				       "printk ringbuffer: a text ring of %" PRIu64 " MiB, more than "
+				       "the %u MiB a kernel can be built with: not read",
+				       r->data_size >> 20, 1u << (KT_LOG_MAX_TEXT_BITS - 20));
 	struct kt_error *err;
 	if ((err = kt_log_read_array(src, "prb descriptors", kt_le64(rb + l->descs),
 			      descs_size, &r->descs)) ||

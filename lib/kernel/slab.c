@@ -106,6 +106,9 @@ bool kt_slab_object_at(struct kt_kernel *k, uint64_t address,
 	out->object = base + pad + index * size;
 	out->offset = address - out->object;
 	out->size = object_size;
+	out->kmem_cache = cache;
+	out->slab = head;
+	out->memory = base;
 	err = kt_kernel_read_string(k, name, out->cache, sizeof(out->cache));
 	kt_error_free(err);
 	return !err && out->cache[0];

@@ -10,6 +10,9 @@ struct kt_slab_object {
 	uint64_t object;     /* where the object containing the address starts */
 	uint64_t offset;     /* address - object */
 	uint64_t size;       /* the cache's object_size */
+	uint64_t kmem_cache; /* the struct kmem_cache */
+	uint64_t slab;       /* the slab's head struct page (struct slab) */
+	uint64_t memory;     /* where the slab's memory starts */
 };
 
 /*

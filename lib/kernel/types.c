@@ -12,10 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "types.h"
 
-#define MAX_BTF_SIZE (256u << 20)
 #define MAX_DEPTH 32
 
 /* The BTF back-end's state. */
@@ -29,6 +29,7 @@ struct kt_types {
 	const struct kt_types_ops *ops;
 	struct kt_types_backend *backend;
 	const char *source; /* "dump", a file name */
+	struct kt_types_backend *dump_btf; /* for kt_types_btf beside DWARF */
 	char *kept_path;    /* a BTF kept for the dump's build (btf_dir) */
 };
 
@@ -125,63 +126,6 @@ static uint32_t find_type(const struct kt_types_backend *ty, const char *key)
 		h = (h + 1) & (ty->hash_size - 1);
 	}
 	return 0;
-}
-
-static struct kt_error *btf_from_buffer(const void *data, size_t size,
-				       struct btf **out)
-{
-	if (size > MAX_BTF_SIZE)
-		return kt_error_create(KT_ERR_INVALID,
-				       "kernel BTF: %zu bytes is implausible", size);
-	struct btf *btf = btf__new(data, (uint32_t)size);
-	if (!btf)
-		return kt_error_create(KT_ERR_FORMAT, "kernel BTF: libbpf: %s",
-				       strerror(errno));
-	*out = btf;
-	return NULL;
-}
-
-static struct kt_error *btf_from_dump(struct kt_kernel *k, struct btf **out)
-{
-	uint64_t start, stop;
-	struct kt_error *err = kt_symbol_address(k, "__start_BTF", &start);
-	if (!err)
-		err = kt_symbol_address(k, "__stop_BTF", &stop);
-	if (err)
-		return kt_error_wrap(err, "kernel BTF (CONFIG_DEBUG_INFO_BTF?; else give --btf FILE)");
-	if (stop <= start || stop - start > MAX_BTF_SIZE)
-		return kt_error_create(KT_ERR_INVALID,
-				       "kernel BTF: __start_BTF 0x%llx..__stop_BTF 0x%llx is implausible",
-				       (unsigned long long)start, (unsigned long long)stop);
-	size_t size = (size_t)(stop - start);
-	void *data = kt_btf_cache_get(k, start, size);
-	if (!data) {
-		data = malloc(size);
-		if (!data)
-			return &kt_error_out_of_memory;
-		err = kt_kernel_read(k, start, data, size);
-		if (err) {
-			free(data);
-			return kt_error_wrap(err, "kernel BTF");
-		}
-		kt_btf_cache_put(k, data, size);
-	}
-	err = btf_from_buffer(data, size, out);
-	free(data);
-	if (err)
-		return kt_error_wrap(err, "kernel BTF at 0x%llx unusable (give --btf FILE)",
-				     (unsigned long long)start);
-	return err;
-}
-
-static struct kt_error *btf_from_file(const char *path, struct btf **out)
-{
-	struct btf *btf = btf__parse(path, NULL);
-	if (!btf)
-		return kt_error_create(KT_ERR_FORMAT, "%s: BTF: %s", path,
-				       strerror(errno));
-	*out = btf;
-	return NULL;
 }
 
 /* Skip typedefs and qualifiers down to the type that has a shape. */
@@ -383,8 +327,8 @@ static struct kt_error *open_btf(struct kt_kernel *k, const char *path,
 				 struct kt_types *ty)
 {
 	struct btf *btf = NULL;
-	struct kt_error *err = path ? btf_from_file(path, &btf)
-				    : btf_from_dump(k, &btf);
+	struct kt_error *err = path ? kt_btf_from_file(path, &btf)
+				    : kt_btf_from_dump(k, &btf);
 	if (!err)
 		err = btf_backend(btf, &ty->backend);
 	if (err)
@@ -420,6 +364,30 @@ static struct kt_error *open_vmlinux(struct kt_kernel *k, struct kt_types *ty)
 	return open_btf(k, NULL, ty);
 }
 
+static struct kt_error *open_btf_fd(struct kt_kernel *k, int fd, const char *name,
+				    struct kt_types *ty)
+{
+	struct btf *btf = NULL;
+	struct kt_error *err = kt_btf_from_fd(fd, name, &btf);
+	if (!err)
+		err = btf_backend(btf, &ty->backend);
+	if (err)
+		return err;
+	ty->ops = &btf_ops;
+	ty->source = name;
+	return NULL;
+}
+
+/* The descriptor the caller opened for this build's kept BTF, or -1. */
+static int kept_fd(const struct kt_kernel *k, const char *id)
+{
+	for (size_t i = 0; i < k->options.nr_kept_btf; i++)
+		if (k->options.kept_btf[i].build_id &&
+		    strcmp(k->options.kept_btf[i].build_id, id) == 0)
+			return k->options.kept_btf[i].fd;
+	return -1;
+}
+
 /*
  * The dump has no usable BTF: one kept for its build (BTF_DIR/BUILD-ID.btf,
  * saved by ktriaged from /sys/kernel/btf/vmlinux while that kernel ran).
@@ -431,16 +399,20 @@ static struct kt_error *open_kept_btf(struct kt_kernel *k, struct kt_types *ty,
 {
 	const char *id = kt_vmcoreinfo_get(k->vmcoreinfo, "BUILD-ID");
 	char *path = NULL;
-	if (!k->options.btf_dir || !id || !*id || strlen(id) > 128 ||
-	    strspn(id, "0123456789abcdef") != strlen(id) ||
-	    asprintf(&path, "%s/%s.btf", k->options.btf_dir, id) < 0)
+	if (!id || !*id || strlen(id) > 128 || strspn(id, "0123456789abcdef") != strlen(id))
 		return why;
-	struct stat st; /* stat, not access: the daemon's sandbox allows it */
-	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+	int fd = kept_fd(k, id);
+	if (fd < 0 && (!k->options.btf_dir ||
+		       asprintf(&path, "%s/%s.btf", k->options.btf_dir, id) < 0))
+		return why;
+	struct stat st;
+	if (fd < 0 && (stat(path, &st) != 0 || !S_ISREG(st.st_mode))) {
 		free(path);
 		return why;
 	}
-	struct kt_error *err = open_btf(k, path, ty);
+	if (fd >= 0 && asprintf(&path, "kept BTF %s.btf", id) < 0)
+		return why;
+	struct kt_error *err = fd >= 0 ? open_btf_fd(k, fd, path, ty) : open_btf(k, path, ty);
 	if (err) {
 		kt_kernel_warn(k, "%s: %s", path, kt_error_string(err));
 		kt_error_free(err);
@@ -487,7 +459,7 @@ struct kt_error *kt_types_init_btf(struct kt_kernel *k, const void *data,
 	if (!ty)
 		return &kt_error_out_of_memory;
 	struct btf *btf;
-	struct kt_error *err = btf_from_buffer(data, size, &btf);
+	struct kt_error *err = kt_btf_from_buffer(data, size, &btf);
 	if (!err)
 		err = btf_backend(btf, &ty->backend);
 	if (err) {
@@ -504,10 +476,85 @@ void kt_types_destroy(struct kt_kernel *k)
 {
 	if (!k->types)
 		return;
+	if (k->types->dump_btf)
+		btf_destroy(k->types->dump_btf);
 	k->types->ops->destroy(k->types->backend);
 	free(k->types->kept_path);
 	free(k->types);
 	k->types = NULL;
+}
+
+/*
+ * A --btf file must describe the dump's kernel: where the dump has its own
+ * BTF, the types ktriage reads most must have the same sizes in both.
+ */
+struct kt_error *kt_kernel_check_btf(struct kt_kernel *k)
+{
+	static const char *const types[] = { "task_struct", "mm_struct", "rq", "file",
+					     "kmem_cache", "page", "mutex" };
+	const char *path = k->options.btf;
+	struct btf *own = NULL, *given = NULL;
+	if (!path)
+		return NULL;
+	struct kt_error *err = kt_btf_from_dump(k, &own);
+	if (err) {
+		kt_error_free(err); /* the dump has none: nothing to compare with */
+		return NULL;
+	}
+	err = kt_btf_from_file(path, &given);
+	for (size_t i = 0; !err && i < sizeof(types) / sizeof(types[0]); i++) {
+		__s32 a = btf__find_by_name_kind(own, types[i], BTF_KIND_STRUCT);
+		__s32 b = btf__find_by_name_kind(given, types[i], BTF_KIND_STRUCT);
+		if (a > 0 && b > 0 && btf__resolve_size(own, (__u32)a) != btf__resolve_size(given, (__u32)b))
+			err = kt_error_create(KT_ERR_INVALID,
+					      "%s: struct %s is %lld bytes, the dump's kernel's %lld: "
+					      "BTF of another kernel", path, types[i],
+					      (long long)btf__resolve_size(given, (__u32)b),
+					      (long long)btf__resolve_size(own, (__u32)a));
+	}
+	btf__free(own);
+	btf__free(given);
+	return err;
+}
+
+/*
+ * Whole types (value.c) are walked in BTF whatever answers kt_type_*: with
+ * a vmlinux's DWARF, the dump's own BTF is opened beside it, once.
+ */
+static struct kt_error *btf_backend_of(struct kt_kernel *k,
+				       struct kt_types_backend **out)
+{
+	struct kt_error *err = kt_kernel_need_types(k);
+	if (err)
+		return err;
+	if (k->types->ops == &btf_ops) {
+		*out = k->types->backend;
+		return NULL;
+	}
+	if (!k->types->dump_btf) {
+		struct btf *btf;
+		err = kt_btf_from_dump(k, &btf);
+		if (!err)
+			err = btf_backend(btf, &k->types->dump_btf);
+		if (err)
+			return err;
+	}
+	*out = k->types->dump_btf;
+	return NULL;
+}
+
+struct kt_error *kt_types_btf(struct kt_kernel *k, const char *name,
+			      const struct btf **btf, uint32_t *id)
+{
+	struct kt_types_backend *b;
+	struct kt_error *err = btf_backend_of(k, &b);
+	if (err)
+		return err;
+	*btf = b->btf;
+	*id = name ? find_type(b, name) : 0;
+	if (name && !*id)
+		return kt_error_create(KT_ERR_NOT_FOUND, "type %s not found", name);
+	return NULL;
 }
 
 const char *kt_types_backend_name(struct kt_kernel *k)
@@ -584,6 +631,11 @@ const char *kt_type_of_variable(const char *variable)
 		{ "avenrun", "unsigned long" },
 		{ "tainted_mask", "unsigned long" },
 		{ "jiffies", "unsigned long" },
+		{ "page_offset_base", "unsigned long" },
+		{ "vmemmap_base", "unsigned long" },
+		{ "vmalloc_base", "unsigned long" },
+		{ "nr_threads", "int" },
+		{ "max_pfn", "unsigned long" },
 		{ "panic_cpu", "atomic_t" },
 		{ "node_data", "struct pglist_data *" },
 		{ "totalram_pages", "atomic_long_t" },

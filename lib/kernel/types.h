@@ -57,9 +57,24 @@ void *kt_btf_cache_get(struct kt_kernel *kernel, uint64_t address, size_t size);
 void kt_btf_cache_put(struct kt_kernel *kernel, const void *data, size_t size);
 
 /*
+ * The kernel's BTF and, when name is not NULL, the id of the type so named
+ * ("struct rq", "pid_t"); the dump's own BTF when DWARF answers kt_type_*.
+ */
+struct btf;
+struct kt_error *kt_types_btf(struct kt_kernel *kernel, const char *name,
+			      const struct btf **btf, uint32_t *id);
+
+/*
  * Which back-end answers for this kernel: "BTF", "DWARF", or NULL when
  * there are no types.  Builds the types if nothing has asked yet.
  */
 const char *kt_types_backend_name(struct kt_kernel *kernel);
+
+/* The kernel's BTF from the dump, a file, or an open descriptor (btf_sources.c). */
+struct btf;
+struct kt_error *kt_btf_from_dump(struct kt_kernel *kernel, struct btf **out);
+struct kt_error *kt_btf_from_file(const char *path, struct btf **out);
+struct kt_error *kt_btf_from_fd(int fd, const char *name, struct btf **out);
+struct kt_error *kt_btf_from_buffer(const void *data, size_t size, struct btf **out);
 
 #endif

@@ -362,6 +362,60 @@ struct kt_error *kt_build_cache_put(const char *dir, const char *build_id,
 	return NULL;
 }
 
+size_t kt_build_cache_open_inputs(const char *dir, struct kt_build_cache_input *inputs,
+				  size_t max)
+{
+	DIR *d = dir ? opendir(dir) : NULL;
+	size_t n = 0;
+	for (struct dirent *e; d && n < max && (e = readdir(d));) {
+		size_t len = strlen(e->d_name);
+		if (!is_entry_name(e->d_name) || len >= sizeof(inputs[n].name))
+			continue;
+		int fd = openat(dirfd(d), e->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+		struct stat st;
+		if (fd >= 0 && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))) {
+			close(fd);
+			fd = -1;
+		}
+		if (fd < 0)
+			continue;
+		memcpy(inputs[n].name, e->d_name, len + 1);
+		inputs[n++].fd = fd;
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+void kt_build_cache_close_inputs(struct kt_build_cache_input *inputs, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		if (inputs[i].fd >= 0)
+			close(inputs[i].fd);
+}
+
+/* The entry among inputs: read from the start of its descriptor, checked whole. */
+static struct kt_error *get_input(const struct kt_build_cache_settings *c,
+				  const char *build_id, const char *kind, size_t count,
+				  struct kt_build_cache_section *sections)
+{
+	char name[4096];
+	struct kt_error *err = entry_path(".", build_id, kind, name, sizeof(name));
+	if (err)
+		return err;
+	memset(sections, 0, count * sizeof(*sections));
+	for (size_t i = 0; i < c->nr_inputs; i++) {
+		if (strcmp(c->inputs[i].name, name + 2) != 0)
+			continue;
+		if (lseek(c->inputs[i].fd, 0, SEEK_SET) == 0 &&
+		    read_entry(c->inputs[i].fd, build_id, kind, count, sections))
+			return NULL;
+		kt_build_cache_sections_free(count, sections);
+		break;
+	}
+	return kt_error_create(KT_ERR_NOT_FOUND, "build cache: no entry %s", name + 2);
+}
+
 bool kt_build_cache_fetch(void *context, const char *build_id, const char *kind,
 			  size_t count, void **data, size_t *sizes)
 {
@@ -369,7 +423,8 @@ bool kt_build_cache_fetch(void *context, const char *build_id, const char *kind,
 	struct kt_build_cache_section s[KT_BUILD_CACHE_MAX_SECTIONS];
 	if (count > KT_BUILD_CACHE_MAX_SECTIONS)
 		return false;
-	struct kt_error *err = kt_build_cache_get(c->dir, build_id, kind, count, s);
+	struct kt_error *err = c->sealed ? get_input(c, build_id, kind, count, s)
+					 : kt_build_cache_get(c->dir, build_id, kind, count, s);
 	if (err) {
 		kt_error_free(err);
 		return false;

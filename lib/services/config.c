@@ -234,21 +234,68 @@ static int handler(void *user, const char *section, const char *name,
 	return set_value(st, section, name, value ? value : "");
 }
 
+/* A configuration is a few KiB: anything larger is not one. */
+#define MAX_CONFIG_BYTES (1u << 20)
+
+static const char *file_type_name(mode_t mode)
+{
+	return S_ISDIR(mode) ? "a directory" : S_ISFIFO(mode) ? "a FIFO"
+	     : S_ISCHR(mode) || S_ISBLK(mode) ? "a device" : S_ISSOCK(mode) ? "a socket"
+	     : "not a regular file";
+}
+
+/*
+ * The whole file, NUL-terminated.  Only a regular file of bounded size: a
+ * FIFO would block the daemon forever (O_NONBLOCK keeps the open itself
+ * from blocking), /dev/zero would never end, a directory reads as empty.
+ */
+static struct kt_error *read_config_file(const char *path, bool missing_ok, char **text)
+{
+	*text = NULL;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return missing_ok && errno == ENOENT ? NULL
+			: kt_error_create(KT_ERR_IO, "%s: %m", path);
+	struct stat st;
+	struct kt_error *err = NULL;
+	if (fstat(fd, &st) < 0)
+		err = kt_error_create(KT_ERR_IO, "%s: %m", path);
+	else if (!S_ISREG(st.st_mode))
+		err = kt_error_create(KT_ERR_USAGE, "%s: is %s, not a configuration file",
+				      path, file_type_name(st.st_mode));
+	else if (st.st_size > MAX_CONFIG_BYTES)
+		err = kt_error_create(KT_ERR_USAGE, "%s: %lld bytes, more than a configuration "
+				      "file may hold (%u)", path, (long long)st.st_size,
+				      MAX_CONFIG_BYTES);
+	char *buf = err ? NULL : malloc(MAX_CONFIG_BYTES + 1);
+	ssize_t n = buf ? read(fd, buf, MAX_CONFIG_BYTES + 1) : 0;
+	if (!err && !buf)
+		err = &kt_error_out_of_memory;
+	else if (!err && (n < 0 || n > MAX_CONFIG_BYTES))
+		err = kt_error_create(KT_ERR_IO, "%s: %s", path,
+				      n < 0 ? strerror(errno) : "grew while it was read");
+	close(fd);
+	if (err) {
+		free(buf);
+		return err;
+	}
+	buf[n] = '\0';
+	*text = buf;
+	return NULL;
+}
+
 struct kt_error *kt_config_load(struct kt_config *config, const char *path,
 				bool missing_ok)
 {
-	FILE *f = fopen(path, "re");
-	if (!f) {
-		if (missing_ok && errno == ENOENT)
-			return NULL;
-		return kt_error_create(KT_ERR_IO, "%s: %m", path);
-	}
+	char *text;
+	struct kt_error *err = read_config_file(path, missing_ok, &text);
+	if (err || !text)
+		return err;
 	struct parse_state st = { .config = config };
-	int line = ini_parse_file(f, handler, &st);
-	fclose(f);
+	int line = ini_parse_string(text, handler, &st);
+	free(text);
 	if (line == 0)
 		return NULL;
-	struct kt_error *err;
 	if (line < 0)
 		err = kt_error_create(KT_ERR_IO, "%s: cannot be read", path);
 	else

@@ -54,22 +54,25 @@ struct kt_error *kt_dump_identity_read(const char *path,
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0)
 		return kt_error_create(KT_ERR_IO, "%s: %m", path);
-	struct stat st;
-	struct kt_error *err = NULL;
-	if (fstat(fd, &st) < 0)
-		err = kt_error_create(KT_ERR_IO, "%s: %m", path);
-	else if (!S_ISREG(st.st_mode))
-		err = kt_error_create(KT_ERR_USAGE, "%s: not a regular file", path);
-	if (!err) {
-		memset(out, 0, sizeof(*out));
-		out->device = st.st_dev;
-		out->inode = st.st_ino;
-		out->size = (uint64_t)st.st_size;
-		out->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
-		err = hash_head(fd, path, out->header_hash);
-	}
+	struct kt_error *err = kt_dump_identity_read_fd(fd, path, out);
 	close(fd);
 	return err;
+}
+
+struct kt_error *kt_dump_identity_read_fd(int fd, const char *path,
+					  struct kt_dump_identity *out)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return kt_error_create(KT_ERR_IO, "%s: %m", path);
+	if (!S_ISREG(st.st_mode))
+		return kt_error_create(KT_ERR_USAGE, "%s: not a regular file", path);
+	memset(out, 0, sizeof(*out));
+	out->device = st.st_dev;
+	out->inode = st.st_ino;
+	out->size = (uint64_t)st.st_size;
+	out->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+	return hash_head(fd, path, out->header_hash);
 }
 
 bool kt_dump_identity_equal(const struct kt_dump_identity *a,

@@ -2,6 +2,7 @@
 /* Crash directory layouts: which files under /var/crash are dumps or logs. */
 #include <dirent.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -130,4 +131,49 @@ bool kt_layout_dir_has_dump(const char *dir)
 	}
 	closedir(d);
 	return found;
+}
+
+/*
+ * Rank of a log name as the companion of a dump: kdump-tools' dmesg.STAMP of
+ * the same STAMP as dump.STAMP first, then vmcore-dmesg.txt, then any other
+ * companion log.  0: not a companion.
+ */
+static int companion_rank(const char *dump_base, const char *name)
+{
+	struct kt_layout_match m = kt_layout_classify(name, false, NULL, 0);
+	if (m.kind != KT_INPUT_LOG || !m.companion)
+		return 0;
+	if (has_prefix(dump_base, "dump.") && has_prefix(name, "dmesg.") &&
+	    strcmp(dump_base + 5, name + 6) == 0)
+		return 3;
+	return strcmp(name, "vmcore-dmesg.txt") == 0 ? 2 : 1;
+}
+
+bool kt_layout_companion_log(const char *dump_path, char *out, size_t size)
+{
+	const char *slash = strrchr(dump_path, '/');
+	const char *base = slash ? slash + 1 : dump_path;
+	char dir[4096];
+	int dir_len = slash ? (int)(slash - dump_path) : 1;
+	if (snprintf(dir, sizeof(dir), "%.*s", dir_len, slash ? dump_path : ".") >= (int)sizeof(dir))
+		return false;
+	if (slash && dir_len == 0)
+		snprintf(dir, sizeof(dir), "/");
+	DIR *d = opendir(dir);
+	if (!d)
+		return false;
+	int best = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_type != DT_REG && e->d_type != DT_UNKNOWN)
+			continue;
+		int rank = companion_rank(base, e->d_name);
+		char path[4096 + 256];
+		if (rank > best && snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) < (int)size) {
+			memcpy(out, path, strlen(path) + 1);
+			best = rank;
+		}
+	}
+	closedir(d);
+	return best > 0;
 }

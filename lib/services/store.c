@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * The findings store: opening, migrating, and the daemon's writes (claim,
- * finish, release, requeue), each one transaction.
+ * finish, release, requeue), each one transaction.  finish also queues the
+ * result's alert in the outbox (store_outbox.c), in the same transaction.
  */
 #include <errno.h>
 #include <json-c/json.h>
@@ -60,15 +61,35 @@ static const char *const migrations[] = {
 	/* 2: what alerting groups by: the crashed machine and its kernel. */
 	"ALTER TABLE analyses ADD COLUMN host TEXT;"
 	"ALTER TABLE analyses ADD COLUMN kernel_release TEXT;",
+	/* 3: the outbox: one alert per recorded analysis (store_outbox.c). */
+	"CREATE TABLE alerts ("
+	"  id INTEGER PRIMARY KEY,"
+	"  analysis_id INTEGER NOT NULL UNIQUE REFERENCES analyses(id),"
+	"  dump_id INTEGER NOT NULL REFERENCES dumps(id),"
+	"  alert_id TEXT NOT NULL,"
+	"  report TEXT,"
+	"  created REAL NOT NULL,"
+	"  journal_done REAL, hook_done REAL);"
+	"CREATE INDEX alerts_pending ON alerts(journal_done, hook_done);"
+	/* Alerts a corrupt database had delivered, salvaged when it was moved aside. */
+	"CREATE TABLE delivered_alerts ("
+	"  alert_id TEXT PRIMARY KEY, journal_done REAL, hook_done REAL);",
 };
 
 #define NR_MIGRATIONS (int)(sizeof(migrations) / sizeof(migrations[0]))
 _Static_assert(NR_MIGRATIONS == KT_STORE_SCHEMA_VERSION,
 	       "one migration per schema version");
 
+/* A damaged file is KT_ERR_CORRUPT: the daemon moves it aside (main.c). */
+static enum kt_error_code error_code(struct kt_store *store)
+{
+	int rc = sqlite3_errcode(store->db) & 0xff;
+	return rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB ? KT_ERR_CORRUPT : KT_ERR_IO;
+}
+
 struct kt_error *kt_store_error(struct kt_store *store, const char *what)
 {
-	return kt_error_create(KT_ERR_IO, "%s: %s: %s", store->path, what,
+	return kt_error_create(error_code(store), "%s: %s: %s", store->path, what,
 			       sqlite3_errmsg(store->db));
 }
 
@@ -85,7 +106,7 @@ struct kt_error *kt_store_exec(struct kt_store *store, const char *sql)
 	char *msg = NULL;
 	if (sqlite3_exec(store->db, sql, NULL, NULL, &msg) == SQLITE_OK)
 		return NULL;
-	struct kt_error *err = kt_error_create(KT_ERR_IO, "%s: %s", store->path,
+	struct kt_error *err = kt_error_create(error_code(store), "%s: %s", store->path,
 					       msg ? msg : sqlite3_errmsg(store->db));
 	sqlite3_free(msg);
 	return err;
@@ -163,6 +184,24 @@ static struct kt_error *configure(struct kt_store *store)
 				    "PRAGMA foreign_keys = ON");
 }
 
+/* What a torn write or a bad disk left: found at start, not mid-run. */
+static struct kt_error *quick_check(struct kt_store *store)
+{
+	sqlite3_stmt *stmt;
+	struct kt_error *err = kt_store_prepare(store, "PRAGMA quick_check(1)", &stmt);
+	if (err)
+		return err;
+	int rc = sqlite3_step(stmt);
+	const unsigned char *result = rc == SQLITE_ROW ? sqlite3_column_text(stmt, 0) : NULL;
+	if (rc != SQLITE_ROW)
+		err = kt_store_error(store, "integrity check");
+	else if (!result || strcmp((const char *)result, "ok") != 0)
+		err = kt_error_create(KT_ERR_CORRUPT, "%s: integrity check: %s", store->path,
+				      result ? (const char *)result : "no answer");
+	sqlite3_finalize(stmt);
+	return err;
+}
+
 struct kt_error *kt_store_open(const char *state_dir, bool read_only,
 			       struct kt_store **out)
 {
@@ -190,8 +229,8 @@ struct kt_error *kt_store_open(const char *state_dir, bool read_only,
 	if (sqlite3_open_v2(store->path, &store->db, flags | SQLITE_OPEN_NOMUTEX,
 			    NULL) != SQLITE_OK)
 		err = kt_store_error(store, "open");
-	else if (!(err = configure(store)) && !read_only)
-		err = migrate(store);
+	else if (!(err = configure(store)) && !read_only && !(err = migrate(store)))
+		err = quick_check(store);
 	else if (!err && kt_store_schema_version(store) != KT_STORE_SCHEMA_VERSION)
 		err = kt_error_create(KT_ERR_UNSUPPORTED,
 				      "%s: schema version %d, this ktriage reads version %d",
@@ -522,6 +561,9 @@ struct kt_error *kt_store_finish(struct kt_store *store, int64_t id,
 	if (!err)
 		err = set_state(store, id, analysis->outcome == KT_OUTCOME_TRIAGED
 						  ? "done" : "failed", aid);
+	/* The alert commits with the result, or neither does. */
+	if (!err)
+		err = kt_store_queue_alert(store, id, aid, analysis);
 	if ((err = end(store, err)))
 		return err;
 	if (analysis_id)

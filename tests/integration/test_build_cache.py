@@ -110,6 +110,7 @@ class BuildCache(unittest.TestCase):
         d = td.Daemon(root)
         d.start()
         try:
+            inodes = []
             for i in range(2):
                 host = os.path.join(d.crash, "127.0.0.1-2024-05-0%d-10:11:12" % (i + 1))
                 os.mkdir(host)
@@ -119,6 +120,11 @@ class BuildCache(unittest.TestCase):
                 self.assertEqual(len(self.entries(cache)), 2,
                                  "after dump %d: %r\n%s" % (i + 1, self.entries(cache),
                                                             d.log_text()[-3000:]))
+                inodes.append(sorted(os.stat(os.path.join(cache, e)).st_ino
+                                     for e in self.entries(cache)))
+            # The second worker, which may open nothing, read the entries through
+            # descriptors: a miss would have written and adopted new files.
+            self.assertEqual(inodes[0], inodes[1], "the second worker missed the cache")
             analyses = d.analyses()
             self.assertEqual([a[2] for a in analyses], ["triaged", "triaged"], analyses)
             self.assertEqual(analyses[0][4:6], analyses[1][4:6],

@@ -183,7 +183,7 @@ class Daemon:
         self.statuses = []
         self.ready = False
 
-    def start(self, extra_env=None, args=()):
+    def start(self, extra_env=None, args=(), preexec_fn=None):
         sock_path = os.path.join(self.root, "notify.sock")
         if os.path.exists(sock_path):
             os.unlink(sock_path)
@@ -201,7 +201,7 @@ class Daemon:
         self.proc = subprocess.Popen(
             [KTRIAGED, "--config", self.conf, "--watch", self.crash,
              "--state-dir", self.state, "--debug"] + list(args),
-            stdout=self.log, stderr=self.log, env=env)
+            stdout=self.log, stderr=self.log, env=env, preexec_fn=preexec_fn)
         wait_for("READY=1 from ktriaged (log: %s)" % self.log_path,
                  lambda: self.ready or self.exited())
         if not self.ready:
@@ -260,6 +260,8 @@ class Daemon:
         if not os.path.exists(db):
             return []
         con = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=10)
+        # Paths are bytes a crash directory chose, not necessarily UTF-8.
+        con.text_factory = lambda b: b.decode("utf-8", "surrogateescape")
         try:
             return con.execute(sql, args).fetchall()
         except sqlite3.OperationalError:
@@ -355,7 +357,7 @@ class DaemonTest(unittest.TestCase):
         aid, dump_id, outcome, reason, verdict, signature, report_path = analyses[0][:7]
         self.assertEqual(outcome, "triaged", reason)
         self.assertEqual(verdict, expected_verdict(SAMPLE))
-        self.assertRegex(signature, r"^kt1:[0-9a-f]{16}$")
+        self.assertRegex(signature, r"^kt2:[0-9a-f]{16}$")
         self.assertNotIn("vmcore-incomplete: analysing", d.log_text())
 
         # The report file: 0640, the analyze --json document, valid.
@@ -437,6 +439,67 @@ class DaemonTest(unittest.TestCase):
         self.assertEqual(len(d.analyses()), before + 1)
         self.assertEqual(len(d.dumps()), len({r[1] for r in d.dumps()}), "a duplicate row")
         self.stop(d)
+
+    def test_worker_runs_unprivileged_in_seccomp(self):
+        """An analysis worker, caught running: not root, no capabilities, a
+        seccomp filter, no new privileges, and only the descriptors it was
+        given (stdin/stdout /dev/null, stderr a pipe, its output, the dump),
+        and what it opened before its sandbox closed: the kept BTF and the
+        log kdump saved beside the dump."""
+        d = self.daemon()
+        d.start()
+        dst = os.path.join(d.crash, "dump.vmcore")
+        src = os.path.join(self.root, "staging")
+        companion = os.path.join(d.crash, "vmcore-dmesg.txt")
+        shutil.copyfile(os.path.join(SAMPLE, "vmcore-dmesg.txt"), companion)
+        shutil.copyfile(sample_dump(), src)
+        os.rename(src, dst)
+        worker = self.catch_analysis_worker(d.proc.pid)
+        if not worker:
+            self.fail("never caught the analysis worker running")
+        try:
+            # Caught as it forked: let it go until it has entered its sandbox.
+            os.kill(worker, signal.SIGCONT)
+            status = wait_for("worker %d in its sandbox" % worker,
+                              lambda: self.sandboxed_status(worker), timeout=20, interval=0.001)
+            os.kill(worker, signal.SIGSTOP)
+            fds = {int(fd): os.readlink("/proc/%d/fd/%s" % (worker, fd))
+                   for fd in os.listdir("/proc/%d/fd" % worker)}
+        finally:
+            os.kill(worker, signal.SIGCONT)
+        uids = status["Uid"].split()
+        self.assertTrue(all(u != "0" for u in uids), "worker uids: %r" % uids)
+        if os.geteuid() == 0:
+            import pwd
+            nobody = pwd.getpwnam("nobody").pw_uid
+            self.assertEqual(set(uids), {str(nobody)}, "a root daemon's worker is nobody")
+        self.assertTrue(all(g != "0" for g in status["Gid"].split()), status["Gid"])
+        self.assertEqual(status["Groups"].strip(), "", "supplementary groups")
+        for cap in ("CapEff", "CapPrm", "CapInh", "CapAmb"):
+            self.assertEqual(int(status[cap].strip(), 16), 0, "%s: %s" % (cap, status[cap]))
+        self.assertEqual(status["Seccomp"].strip(), "2")
+        self.assertEqual(status["NoNewPrivs"].strip(), "1")
+        self.assertEqual(sorted(fds)[:5], [0, 1, 2, 3, 4], "worker descriptors: %r" % fds)
+        # Any other is the reader's duplicate of the dump it was given, a kept
+        # BTF file or the companion log, both opened before the sandbox: once
+        # sandboxed it opens nothing.
+        btf = os.path.join(d.state, "btf") + os.sep
+        others = {fds[fd] for fd in fds if fd > 4} - {dst, companion}
+        self.assertEqual({f for f in others if not f.startswith(btf)}, set(),
+                         "worker descriptors: %r" % fds)
+        self.assertEqual(fds[0], "/dev/null")
+        self.assertTrue(fds[2].startswith("pipe:"), fds[2])
+        self.assertEqual(fds[4], dst, "the worker reads the dump the daemon opened")
+        self.assertIn(companion, fds.values(), "the log beside the dump, opened before the sandbox")
+        d.wait_finished(1)
+        self.assertEqual([a[2] for a in d.analyses()], ["triaged"])
+        self.stop(d)
+
+    @staticmethod
+    def sandboxed_status(pid):
+        with open("/proc/%d/status" % pid) as f:
+            status = dict(line.split(":", 1) for line in f.read().splitlines())
+        return status if status["Seccomp"].strip() == "2" else None
 
     def catch_analysis_worker(self, daemon_pid, timeout=15):
         """SIGSTOP the daemon's analysis worker (fd 3 is its report memfd)."""
@@ -657,9 +720,8 @@ class DaemonTest(unittest.TestCase):
         self.assertEqual(total, 20, prom)
         self.stop(d)
 
-    def test_journal_entry(self):
-        """The journal entry, found by MESSAGE_ID, with the catalog's text."""
-        script = self.journal_script()
+    def run_journal_script(self, script):
+        """Run script with a journald: the machine's, or one of our own."""
         if os.path.exists("/run/systemd/journal/socket"):
             how = ["sh", "-c", script, "sh", "shared"]
         elif os.geteuid() == 0 and shutil.which("unshare") and \
@@ -674,6 +736,306 @@ class DaemonTest(unittest.TestCase):
             self.skipTest("journald could not be started here: " + out.stderr.strip()[-500:])
         self.assertEqual(out.returncode, 0, "journal script failed:\n%s\n%s"
                          % (out.stdout[-3000:], out.stderr[-3000:]))
+        return out
+
+    def test_forged_name_gives_one_journal_entry(self):
+        """A crash directory named with a newline, "<0>" and terminal escapes:
+        one journal entry for the dump, at the verdict's priority, the name
+        escaped and its raw bytes in KTRIAGE_DUMP_BASE64; the daemon's own
+        log lines (its stderr, a journal stream as under systemd) never
+        become an emergency entry."""
+        import base64
+        d = Daemon(self.root)
+        forged = "x\n<0>ktriaged: FORGED emergency\x1b]0;owned\x07\x1b[2J"
+        dump_dir = os.path.join(d.crash, forged)
+        escaped = os.path.join(d.crash, "x\\x0a<0>ktriaged: FORGED emergency"
+                               "\\x1b]0;owned\\x07\\x1b[2J") + "/vmcore"
+        out = self.run_journal_script(self.journal_script(
+            dump_dir="'%s'" % dump_dir, query="MESSAGE_ID=" + MESSAGE_ID,
+            wrap="systemd-cat -t ktriaged-test --level-prefix=true"))
+        entries = [json.loads(line) for line in out.stdout.splitlines()
+                   if line.startswith("{")]
+        mine = [e for e in entries if e.get("KTRIAGE_DUMP", "").startswith(self.root)]
+        self.assertEqual(len(mine), 1, "journal entries for this test: %r" % entries)
+        e = mine[0]
+        self.assertEqual(e["KTRIAGE_DUMP"], escaped)
+        self.assertEqual(base64.b64decode(e["KTRIAGE_DUMP_BASE64"]).decode(),
+                         os.path.join(dump_dir, "vmcore"))
+        self.assertEqual(e["PRIORITY"], "2", "the verdict's priority, not one from the name")
+        self.assertNotIn("\n", e["MESSAGE"])
+        self.assertNotIn("\x1b", e["MESSAGE"])
+        stream = [json.loads(line) for line in out.stdout.splitlines()
+                  if line.startswith("{") and '"ktriaged-test"' in line]
+        self.assertTrue(stream, "the daemon's stderr did not reach the journal")
+        self.assertEqual([s["MESSAGE"] for s in stream if s["PRIORITY"] in ("0", "1")], [],
+                         "an emergency or alert entry from the daemon's log")
+        self.assertFalse([s for s in stream if "FORGED" in s["MESSAGE"]
+                          and not s["MESSAGE"].startswith("ktriaged: ")],
+                         "a log line that starts with the forged text")
+
+    def test_hostile_names_reach_no_terminal_raw_and_json_stays_valid(self):
+        """A crash directory whose name holds terminal escapes and bytes that
+        are not UTF-8: `list`, `show` print it escaped, `list --json`, `show
+        --json`, the report file and the hook's input are valid UTF-8 JSON,
+        and the raw name comes back from dump_base64."""
+        import base64
+        d = self.daemon()
+        d.start()
+        raw_dir = os.path.join(os.fsencode(d.crash), b"evil\x1b]0;owned\x07\xff\xfe\x1b[2J")
+        os.makedirs(raw_dir)
+        staging = os.path.join(self.root, "staging")
+        shutil.copyfile(sample_dump(), staging)
+        os.rename(staging, os.path.join(raw_dir, b"vmcore"))
+        d.wait_finished(1)
+        raw_path = os.path.join(raw_dir, b"vmcore")
+
+        def run(*args):
+            out = subprocess.run([KTRIAGE] + list(args) + ["--state-dir", d.state],
+                                 capture_output=True, timeout=TIMEOUT)
+            self.assertEqual(out.returncode, 0, out.stderr)
+            return out.stdout
+        for args in (["list"], ["show", "1"]):
+            text = run(*args)
+            self.assertNotIn(b"\x1b", text, "ktriage %s printed an escape" % args[0])
+            self.assertNotIn(b"\x07", text)
+            text.decode("utf-8")  # strict: raises on bytes that are not UTF-8
+            self.assertIn(b"evil\\x1b]0;owned\\x07\\xff\\xfe\\x1b[2J/vmcore", text)
+        listed = json.loads(run("list", "--json").decode("utf-8"))
+        entry = listed[0] if isinstance(listed, list) else listed["dumps"][0]
+        self.assertEqual(base64.b64decode(entry["dump_base64"]), raw_path)
+        shown = json.loads(run("show", "1", "--json").decode("utf-8"))
+        self.assertEqual(base64.b64decode(shown["dump_base64"]), raw_path)
+        report_path = d.analyses()[0][6]
+        with open(report_path, "rb") as f:
+            report = json.loads(f.read().decode("utf-8"))
+        self.assertEqual(base64.b64decode(report["input"]["file_base64"]), raw_path)
+        validate_report(self, report, report_path)
+        for name in os.listdir(d.hooks):
+            with open(os.path.join(d.hooks, name), "rb") as f:
+                json.loads(f.read().decode("utf-8"))
+        self.assertNotIn("\x1b", d.log_text(), "the daemon's log holds a raw escape")
+        self.stop(d)
+
+    def test_kill_9_at_each_alert_step_gives_one_entry_and_one_hook_call(self):
+        """kill -9 after the store commit, after the journal entry was sent
+        (not yet marked), after it was marked, after the hook started; then a
+        restart: per dump exactly one journal entry and one hook call, both
+        with the same KTRIAGE_ID."""
+        points = ["after-record", "journal-sent", "after-journal", "after-hook"]
+        runs = []
+        for point in points:
+            root = os.path.join(self.root, point)
+            os.makedirs(os.path.join(root, "crash"))
+            calls = os.path.join(root, "hook-calls")
+            conf = os.path.join(root, "ktriaged.conf")
+            with open(conf, "w") as f:
+                f.write("[watch]\nsettle_seconds = 0.3\nrescan_seconds = 0\n"
+                        "[analysis]\nworkers = 1\ntimeout_seconds = %d\n"
+                        "[outputs]\nhook = echo \"$KTRIAGE_ID $KTRIAGE_DUMP\" >> %s\n"
+                        % (TIMEOUT, calls))
+            runs.append("run_point %s %s %s" % (point, root, conf))
+        script = self.JOURNAL_START + r"""
+run_point() {
+    point=$1 root=$2 conf=$3
+    KTRIAGED_TEST_KILL_AT=$point %(ktriaged)s --config $conf --watch $root/crash         --state-dir $root/state >>$root/daemon.log 2>&1 &
+    daemon=$!
+    sleep 0.5
+    cp %(dump)s $root/staging && mv $root/staging $root/crash/vmcore
+    wait $daemon
+    echo "$point: first run ended with $?" >&2
+    %(ktriaged)s --config $conf --watch $root/crash --state-dir $root/state         >>$root/daemon.log 2>&1 &
+    daemon=$!
+    i=0
+    while [ $i -lt 600 ] && ! { [ -s $root/hook-calls ] &&
+            journalctl --no-pager -o json KTRIAGE_DUMP=$root/crash/vmcore | grep -q .; }; do
+        i=$((i + 1)); sleep 0.1
+    done
+    sleep 1
+    kill -TERM $daemon; wait $daemon
+}
+%(runs)s
+journalctl --no-pager -o json MESSAGE_ID=%(message_id)s
+[ "$mode" = private ] && kill $journald
+exit 0
+""" % dict(ktriaged=KTRIAGED, dump=os.path.abspath(sample_dump()), runs="\n".join(runs),
+           message_id=MESSAGE_ID)
+        out = self.run_journal_script(script)
+        entries = [json.loads(line) for line in out.stdout.splitlines()
+                   if line.startswith("{")]
+        for point in points:
+            root = os.path.join(self.root, point)
+            dump = os.path.join(root, "crash", "vmcore")
+            self.assertIn("%s: first run ended with 137" % point, out.stderr,
+                          "the daemon did not die at %s" % point)
+            mine = [e for e in entries if e.get("KTRIAGE_DUMP") == dump]
+            with open(os.path.join(root, "hook-calls")) as f:
+                calls = f.read().splitlines()
+            with open(os.path.join(root, "daemon.log"), errors="replace") as f:
+                log = f.read()[-3000:]
+            self.assertEqual(len(mine), 1, "%s: journal entries %r\n%s" % (point, mine, log))
+            self.assertEqual(len(calls), 1, "%s: hook calls %r\n%s" % (point, calls, log))
+            self.assertRegex(mine[0]["KTRIAGE_ID"], r"^[0-9a-f]{32}$")
+            self.assertEqual(calls[0], "%s %s" % (mine[0]["KTRIAGE_ID"], dump))
+
+    JOURNAL_START = r"""
+set -u
+mode=$1
+if [ "$mode" = private ]; then
+    mkdir -p /run/systemd /run/log
+    mount -t tmpfs tmpfs /run/systemd || exit 77
+    mkdir -p /run/systemd/journal
+    mount -t tmpfs tmpfs /run/log || exit 77
+    [ -d /var/log/journal ] && mount -t tmpfs tmpfs /var/log/journal
+    /lib/systemd/systemd-journald >/dev/null 2>&1 &
+    journald=$!
+    i=0
+    while [ ! -S /run/systemd/journal/socket ]; do
+        i=$((i + 1)); [ $i -gt 200 ] && { echo "journald did not start" >&2; exit 77; }
+        sleep 0.05
+    done
+fi
+"""
+
+    def test_corrupt_database_is_moved_aside_and_rebuilt(self):
+        """A database overwritten with garbage: the daemon still becomes
+        READY, says where it kept the damaged file, and triages the dump
+        again into a new database."""
+        d = self.daemon()
+        d.start()
+        staging = os.path.join(self.root, "staging")
+        shutil.copyfile(sample_dump(), staging)
+        os.rename(staging, os.path.join(d.crash, "dump.vmcore"))
+        d.wait_finished(1)
+        self.stop(d)
+        db = os.path.join(d.state, "ktriage.db")
+        for suffix in ("-wal", "-shm"):
+            if os.path.exists(db + suffix):
+                os.unlink(db + suffix)
+        with open(db, "r+b") as f:
+            f.write(b"\xde\xad" * 4096)
+        d.start()
+        self.assertRegex(d.log_text(), r"<4>ktriaged: The findings store is damaged .*moved aside "
+                         r"to .*ktriage\.db\.corrupt-\d+")
+        self.assertTrue([n for n in os.listdir(d.state) if n.startswith("ktriage.db.corrupt-")])
+        rows = d.wait_finished(1)
+        self.assertEqual([r[2] for r in rows], ["done"])
+        self.stop(d)
+
+    def test_unusable_configuration_leaves_the_daemon_triaging(self):
+        """A FIFO, /dev/zero or a directory as the configuration: refused in
+        one line at once (no blocking, no spinning), and the daemon runs with
+        the defaults and triages."""
+        for config in ("fifo", "/dev/zero", "dir"):
+            d = self.daemon()
+            if config == "fifo":
+                d.conf = os.path.join(self.root, "ktriaged.fifo")
+                if not os.path.exists(d.conf):
+                    os.mkfifo(d.conf)
+            elif config == "dir":
+                d.conf = os.path.join(self.root, "conf.d")
+                os.makedirs(d.conf, exist_ok=True)
+            else:
+                d.conf = config
+            check = subprocess.run([KTRIAGED, "--config", d.conf, "--check-config"],
+                                   capture_output=True, text=True, timeout=10)
+            self.assertEqual(check.returncode, 1)
+            self.assertEqual(len(check.stderr.splitlines()), 1, check.stderr)
+            self.assertRegex(check.stderr, r"is (a FIFO|a device|a directory), not a "
+                             r"configuration file")
+            d.start()
+            self.assertIn("running with the defaults", d.log_text())
+            name = "dump-%s.vmcore" % os.path.basename(config)
+            staging = os.path.join(self.root, "staging")
+            shutil.copyfile(sample_dump(), staging)
+            os.rename(staging, os.path.join(d.crash, name))
+            wait_for("%s triaged with config %s" % (name, config),
+                     lambda: [r for r in d.dumps() if r[1].endswith(name) and r[2] == "done"])
+            self.stop(d)
+
+    def test_five_thousand_new_directories_under_limit_nofile_1024(self):
+        """5,000 crash directories in one scan (the start-up scan), while the
+        daemon runs with systemd's default LimitNOFILE=1024: every one is
+        watched (one inotify descriptor for all), the dumps among them are
+        triaged, and a dump written later into one of them is seen at once
+        (rescan is off here)."""
+        import resource
+        d = self.daemon()
+        with_dumps = {1234, 3456, 4999}
+        names = ["127.0.0.1-%04d" % i for i in range(5000)]
+        for i, name in enumerate(names):
+            os.makedirs(os.path.join(d.crash, name))
+            if i in with_dumps:
+                shutil.copyfile(sample_dump(), os.path.join(d.crash, name, "vmcore"))
+        limit = lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (1024, 1024))
+        d.start(preexec_fn=limit)
+        rows = d.wait_finished(len(with_dumps), timeout=TIMEOUT * 2)
+        self.assertEqual(sorted(r[1] for r in rows),
+                         sorted(os.path.join(d.crash, names[i], "vmcore") for i in with_dumps))
+        late = os.path.join(d.crash, names[2500], "vmcore")
+        staging = os.path.join(self.root, "staging")
+        shutil.copyfile(sample_dump(), staging)
+        with open(staging, "ab") as f:
+            f.write(b"\0")  # another file, not the same dump again
+        os.rename(staging, late)
+        rows = d.wait_finished(len(with_dumps) + 1, timeout=TIMEOUT * 2)
+        self.assertEqual({r[2] for r in rows}, {"done"})
+        self.assertIn(late, [r[1] for r in rows])
+        log = d.log_text()
+        self.assertNotIn("Too many open files", log)
+        self.assertEqual(log.count("Watching %s/127.0.0.1-" % d.crash), 5000,
+                         "not every new directory was watched")
+        self.assertIsNone(d.proc.poll(), "the daemon died")
+        self.stop(d)
+
+    def test_dump_swapped_after_it_settled_is_not_read(self):
+        """A settled dump waiting for a worker is swapped for a FIFO, then for
+        a symbolic link to a secret: the daemon opens neither (O_NOFOLLOW,
+        O_NONBLOCK, the settled inode), blocks on nothing, and no report or
+        row holds the secret; the next dump is triaged as usual."""
+        d = self.daemon(workers=1)
+        d.start()
+        secret = os.path.join(self.root, "secret.log")
+        with open(secret, "w") as f:
+            f.write("[    1.000000] TOPSECRET-hostile-test-token\n" * 50 +
+                    "[    2.000000] Kernel panic - not syncing: TOPSECRET\n")
+        first, swapped = (os.path.join(d.crash, n) for n in ("a.vmcore", "b.vmcore"))
+        for path in (first, swapped):
+            staging = os.path.join(self.root, "staging")
+            shutil.copyfile(sample_dump(), staging)
+            if path == swapped:
+                with open(staging, "ab") as f:
+                    f.write(b"\0")  # another dump, not a second name for the first
+            os.rename(staging, path)
+        wait_for("the first dump's analysis", lambda: "a.vmcore: analysing" in d.log_text())
+        os.unlink(swapped)
+        os.mkfifo(swapped)
+        time.sleep(0.3)
+        os.unlink(swapped)
+        os.symlink(secret, swapped)
+        last = os.path.join(d.crash, "c.vmcore")
+        staging = os.path.join(self.root, "staging")
+        shutil.copyfile(sample_dump(), staging)
+        with open(staging, "ab") as f:
+            f.write(b"\0\0")
+        os.rename(staging, last)
+        wait_for("the last dump triaged",
+                 lambda: [r for r in d.dumps() if r[1] == last and r[2] == "done"], timeout=60)
+        for row in d.analyses():
+            self.assertNotIn("TOPSECRET", repr(row))
+        for name in os.listdir(os.path.join(d.state, "reports")):
+            with open(os.path.join(d.state, "reports", name)) as f:
+                self.assertNotIn("TOPSECRET", f.read())
+        self.assertRegex(d.log_text(), r"b\.vmcore: not read: ",
+                         "the swap was not seen when the dump was opened")
+        swapped_rows = [r for r in d.dumps() if r[1] == swapped]
+        for row in swapped_rows:  # read before the swap: the original dump
+            verdicts = [a[4] for a in d.analyses() if a[1] == row[0]]
+            self.assertEqual(verdicts, [expected_verdict(SAMPLE)])
+        self.stop(d)
+
+    def test_journal_entry(self):
+        """The journal entry, found by MESSAGE_ID, with the catalog's text."""
+        out = self.run_journal_script(self.journal_script())
         entries = [json.loads(line) for line in out.stdout.splitlines()
                    if line.startswith("{")]
         mine = [e for e in entries if e.get("KTRIAGE_DUMP", "").startswith(self.root)]
@@ -681,16 +1043,17 @@ class DaemonTest(unittest.TestCase):
         e = mine[0]
         self.assertEqual(e["MESSAGE_ID"], MESSAGE_ID)
         self.assertEqual(e["KTRIAGE_VERDICT"], expected_verdict(SAMPLE))
-        self.assertRegex(e["KTRIAGE_SIGNATURE"], r"^kt1:[0-9a-f]{16}$")
+        self.assertRegex(e["KTRIAGE_SIGNATURE"], r"^kt2:[0-9a-f]{16}$")
         self.assertEqual(e["KTRIAGE_PANIC"], "hung_task: blocked tasks")
         self.assertTrue(e["KTRIAGE_REPORT"].endswith(".json"))
         self.assertEqual(e["PRIORITY"], "2", "a crash verdict is logged at LOG_CRIT")
         self.assertIn("Kernel crash dump triaged: " + expected_verdict(SAMPLE), out.stdout,
                       "journalctl -x did not show the catalog text")
 
-    def journal_script(self):
+    def journal_script(self, dump_dir=None, query=None, wrap=""):
         d = Daemon(self.root)
-        dump_dir = os.path.join(d.crash, "127.0.0.1-2024-05-03-00:00:00")
+        dump_dir = dump_dir or os.path.join(d.crash, "127.0.0.1-2024-05-03-00:00:00")
+        query = query or "MESSAGE_ID=%s KTRIAGE_DUMP=%s/vmcore" % (MESSAGE_ID, dump_dir)
         return r"""
 set -u
 mode=$1
@@ -716,28 +1079,29 @@ if [ "$mode" = private ]; then
     done
 fi
 mkdir -p %(dump_dir)s %(state)s
-%(ktriaged)s --config %(conf)s --watch %(crash)s --state-dir %(state)s >%(root)s/daemon.log 2>&1 &
+%(wrap)s %(ktriaged)s --config %(conf)s --watch %(crash)s --state-dir %(state)s >%(root)s/daemon.log 2>&1 &
 daemon=$!
 sleep 0.5
 cp %(dump)s %(dump_dir)s/vmcore-incomplete && mv %(dump_dir)s/vmcore-incomplete %(dump_dir)s/vmcore
 found=
 i=0
 while [ $i -lt 600 ]; do
-    if journalctl --no-pager -o json MESSAGE_ID=%(message_id)s KTRIAGE_DUMP=%(dump_dir)s/vmcore | grep -q .; then
+    if journalctl --no-pager -o json %(query)s | grep -q .; then
         found=1; break
     fi
     i=$((i + 1)); sleep 0.1
 done
 kill -TERM $daemon; wait $daemon
 status=$?
-journalctl --no-pager -o json MESSAGE_ID=%(message_id)s KTRIAGE_DUMP=%(dump_dir)s/vmcore
-journalctl --no-pager -x MESSAGE_ID=%(message_id)s KTRIAGE_DUMP=%(dump_dir)s/vmcore
+journalctl --no-pager -o json %(query)s
+journalctl --no-pager -o json SYSLOG_IDENTIFIER=ktriaged-test
+journalctl --no-pager -x %(query)s
 [ "$mode" = private ] && kill $journald
 [ -n "$found" ] || { echo "no journal entry; daemon log:" >&2; cat %(root)s/daemon.log >&2; exit 1; }
 exit $status
 """ % dict(catalog=CATALOG, root=self.root, dump_dir=dump_dir, state=d.state,
            ktriaged=KTRIAGED, conf=d.conf, crash=d.crash, dump=os.path.abspath(sample_dump()),
-           message_id=MESSAGE_ID)
+           message_id=MESSAGE_ID, query=query, wrap=wrap)
 
 
 if __name__ == "__main__":

@@ -53,7 +53,11 @@ PROBES = {
     "--json": [], "--vmlinux": ["/nonexistent/vmlinux"], "--btf": ["/nonexistent/btf"],
     "--dot": [], "--all": [], "-a": [], "--all-tasks": [], "--state": ["UN"],
     "--pfns": ["0-1"], "--state-dir": ["/nonexistent/state"], "--since": ["today"],
-    "--verdict": ["oom"],
+    "--verdict": ["oom"], "--log": ["/nonexistent/log"],
+    # The inspection commands' crash-style switches.
+    "-x": [], "-d": [], "-s": [], "-p": [], "-m": [], "-i": [], "-g": [],
+    "-8": [], "-16": [], "-32": [], "-64": [], "-T": [], "--level": ["err"],
+    "-f": [], "-c": ["0"],
 }
 
 

@@ -310,17 +310,19 @@ class PsText(unittest.TestCase):
         out = run("ps", dump)
         self.assertEqual(out.returncode, 0, out.stderr)
         lines = out.stdout.splitlines()
-        self.assertEqual(lines[0].split(), ["PID", "PPID", "CPU", "TASK", "ST", "COMM"])
+        self.assertEqual(lines[0].split(), ["PID", "PPID", "CPU", "TASK", "ST", "%MEM", "VSZ",
+                                            "RSS", "COMM"])
         tasks = ps_json(SAMPLE)
         self.assertEqual(len(lines) - 1, len(tasks))
         for line, task in zip(lines[1:], tasks):
-            marker, fields = line[0], line[1:].split(None, 5)
+            marker, fields = line[0], line[1:].split(None, 8)
             self.assertEqual(marker == ">", task["on_cpu"], line)
             self.assertEqual([int(fields[0]), int(fields[1]), int(fields[2]), int(fields[3], 16), fields[4]],
                              [task["pid"], task["ppid"], task["cpu"], int(task["task"], 16), task["state"]],
                              line)
             comm = f"[{task['comm']}]" if task["kernel_thread"] or task["idle"] else task["comm"]
-            self.assertEqual(fields[5], comm, line)
+            self.assertEqual([int(fields[6]), int(fields[7])], [task["vsz_kb"], task["rss_kb"]], line)
+            self.assertEqual(fields[8], comm, line)
 
     def test_errors(self):
         out = run("ps")

@@ -135,6 +135,51 @@ static void companion_needs_a_dumpless_directory(void **state)
 	rmdir(dir);
 }
 
+static void touch(const char *dir, const char *name)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fclose(f);
+}
+
+static void remove_in(const char *dir, const char *name)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	unlink(path);
+}
+
+/* The log kdump saved beside a dump: the same stamp first, then vmcore-dmesg.txt. */
+static void companion_log_of_a_dump(void **state)
+{
+	char dir[] = "/tmp/kt-layout-XXXXXX", out[512], want[512];
+	assert_non_null(mkdtemp(dir));
+	char dump[300];
+	snprintf(dump, sizeof(dump), "%s/dump.202612060101", dir);
+	touch(dir, "dump.202612060101");
+	assert_false(kt_layout_companion_log(dump, out, sizeof(out)));
+	touch(dir, "notes.txt");
+	assert_false(kt_layout_companion_log(dump, out, sizeof(out)));
+	touch(dir, "vmcore-dmesg.txt");
+	assert_true(kt_layout_companion_log(dump, out, sizeof(out)));
+	snprintf(want, sizeof(want), "%s/vmcore-dmesg.txt", dir);
+	assert_string_equal(out, want);
+	touch(dir, "dmesg.202612060101");
+	assert_true(kt_layout_companion_log(dump, out, sizeof(out)));
+	snprintf(want, sizeof(want), "%s/dmesg.202612060101", dir);
+	assert_string_equal(out, want);
+	/* Too small a buffer: no truncated path. */
+	char tiny[8];
+	assert_false(kt_layout_companion_log(dump, tiny, sizeof(tiny)));
+	static const char *const made[] = { "dump.202612060101", "notes.txt", "vmcore-dmesg.txt",
+					    "dmesg.202612060101" };
+	for (size_t i = 0; i < sizeof(made) / sizeof(made[0]); i++)
+		remove_in(dir, made[i]);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -145,6 +190,7 @@ int main(void)
 		cmocka_unit_test(noise_is_ignored),
 		cmocka_unit_test(pstore_is_log_only),
 		cmocka_unit_test(companion_needs_a_dumpless_directory),
+		cmocka_unit_test(companion_log_of_a_dump),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

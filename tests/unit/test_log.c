@@ -397,6 +397,23 @@ static void prb_empty_ring_has_no_records(void **state)
 	prb_done(&w, vi, log);
 }
 
+/* A ring sized beyond any kernel's (256 MiB) is refused, not read whole. */
+static void prb_oversized_ring_is_refused_with_a_note(void **state)
+{
+	struct prb_writer w;
+	prb_init(&w, 18, 28);
+	prb_sync(&w);
+	struct kt_vmcoreinfo *vi;
+	struct kt_log *log = NULL;
+	struct kt_error *err = load(&w.im, &vi, &log);
+	assert_non_null(err);
+	assert_int_equal(err->code, KT_ERR_INVALID);
+	assert_non_null(strstr(err->message, "256 MiB"));
+	assert_non_null(strstr(err->message, "not read"));
+	kt_error_free(err);
+	prb_done(&w, vi, log);
+}
+
 static void prb_reads_records_with_their_fields(void **state)
 {
 	struct prb_writer w;
@@ -1034,6 +1051,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(prb_empty_ring_has_no_records),
+		cmocka_unit_test(prb_oversized_ring_is_refused_with_a_note),
 		cmocka_unit_test(prb_reads_records_with_their_fields),
 		cmocka_unit_test(prb_wraps_ids_and_lpos),
 		cmocka_unit_test(prb_data_less_records),

@@ -314,6 +314,138 @@ static void identity_of_a_file(void **state)
 	kt_error_free(err);
 }
 
+static void pending(struct kt_store *store, struct kt_store_alert **alerts, size_t *count)
+{
+	assert_null(kt_store_pending_alerts(store, alerts, count));
+}
+
+/* Every recorded result has its alert, delivered sink by sink; the id is stable. */
+static void results_queue_one_alert_each(void **state)
+{
+	struct fixture *f = *state;
+	struct kt_store_input in = input("/var/crash/o/vmcore", 31);
+	int64_t id;
+	enum kt_claim claim;
+	assert_null(kt_store_claim(f->store, &in, 2, 1000, &id, &claim));
+	struct kt_store_alert *alerts;
+	size_t count;
+	pending(f->store, &alerts, &count);
+	assert_int_equal(count, 0); /* a claim is not a result */
+	kt_store_alerts_free(alerts, count);
+	finish_triaged(f->store, id, "cgroup_deadlock");
+	pending(f->store, &alerts, &count);
+	assert_int_equal(count, 1);
+	assert_int_equal(alerts[0].dump_id, id);
+	assert_true(alerts[0].journal_pending && alerts[0].hook_pending);
+	assert_non_null(strstr(alerts[0].report, "cgroup_deadlock"));
+	assert_int_equal(strlen(alerts[0].alert_id), 32);
+	char first_id[33];
+	strcpy(first_id, alerts[0].alert_id);
+	assert_null(kt_store_alert_done(f->store, alerts[0].id, KT_ALERT_JOURNAL, 1003));
+	int64_t row = alerts[0].id;
+	kt_store_alerts_free(alerts, count);
+	pending(f->store, &alerts, &count);
+	assert_int_equal(count, 1);
+	assert_false(alerts[0].journal_pending);
+	assert_true(alerts[0].hook_pending);
+	kt_store_alerts_free(alerts, count);
+	assert_null(kt_store_alert_done(f->store, row, KT_ALERT_HOOK, 1004));
+	pending(f->store, &alerts, &count);
+	assert_int_equal(count, 0);
+	kt_store_alerts_free(alerts, count);
+	/* Retriaged: a second alert, another id. */
+	assert_null(kt_store_requeue(f->store, id));
+	assert_null(kt_store_claim(f->store, &in, 2, 1005, &id, &claim));
+	finish_triaged(f->store, id, "cgroup_deadlock");
+	pending(f->store, &alerts, &count);
+	assert_int_equal(count, 1);
+	assert_string_not_equal(alerts[0].alert_id, first_id);
+	kt_store_alerts_free(alerts, count);
+	/* A rebuilt database gives the same dump's first alert the same id. */
+	char other[sizeof(f->dir) + 16];
+	snprintf(other, sizeof(other), "%s/rebuilt", f->dir);
+	struct kt_store *rebuilt;
+	assert_null(kt_store_open(other, false, &rebuilt));
+	assert_null(kt_store_claim(rebuilt, &in, 2, 2000, &id, &claim));
+	finish_triaged(rebuilt, id, "cgroup_deadlock");
+	pending(rebuilt, &alerts, &count);
+	assert_int_equal(count, 1);
+	assert_string_equal(alerts[0].alert_id, first_id);
+	kt_store_alerts_free(alerts, count);
+	kt_store_close(rebuilt);
+}
+
+/* A result the store cannot record queues no alert either. */
+static void no_alert_without_its_result(void **state)
+{
+	struct fixture *f = *state;
+	const struct kt_store_analysis a = { .outcome = KT_OUTCOME_FAILED, .reason = "x",
+					     .tool_version = "9.9", .started = 1, .finished = 2 };
+	struct kt_error *err = kt_store_finish(f->store, 999, &a, NULL); /* no such dump */
+	assert_non_null(err);
+	kt_error_free(err);
+	struct kt_store_alert *alerts;
+	size_t count;
+	pending(f->store, &alerts, &count);
+	assert_int_equal(count, 0);
+	kt_store_alerts_free(alerts, count);
+}
+
+/* A database moved aside keeps its delivered alerts from being sent again. */
+static void rebuilt_store_remembers_delivered_alerts(void **state)
+{
+	struct fixture *f = *state;
+	struct kt_store_input in = input("/var/crash/r/vmcore", 41);
+	int64_t id;
+	enum kt_claim claim;
+	assert_null(kt_store_claim(f->store, &in, 2, 1000, &id, &claim));
+	finish_triaged(f->store, id, "cgroup_deadlock");
+	struct kt_store_alert *alerts;
+	size_t count;
+	pending(f->store, &alerts, &count);
+	assert_int_equal(count, 1);
+	assert_null(kt_store_alert_done(f->store, alerts[0].id, KT_ALERT_JOURNAL, 1003));
+	assert_null(kt_store_alert_done(f->store, alerts[0].id, KT_ALERT_HOOK, 1004));
+	kt_store_alerts_free(alerts, count);
+	kt_store_close(f->store);
+	char *aside = NULL;
+	assert_null(kt_store_rebuild(f->dir, &aside, &f->store));
+	assert_non_null(strstr(aside, "ktriage.db.corrupt-"));
+	assert_int_equal(access(aside, F_OK), 0);
+	free(aside);
+	/* The scan finds the dump again: triaged anew, its alert already delivered. */
+	assert_null(kt_store_claim(f->store, &in, 2, 2000, &id, &claim));
+	assert_int_equal(claim, KT_CLAIM_RUN);
+	finish_triaged(f->store, id, "cgroup_deadlock");
+	pending(f->store, &alerts, &count);
+	assert_int_equal(count, 0);
+	kt_store_alerts_free(alerts, count);
+}
+
+/* Garbage where the database was: KT_ERR_CORRUPT, which the daemon rebuilds. */
+static void garbage_database_is_corrupt(void **state)
+{
+	struct fixture *f = *state;
+	kt_store_close(f->store);
+	f->store = NULL;
+	char path[128];
+	snprintf(path, sizeof(path), "%s/ktriage.db", f->dir);
+	unlink(path);
+	FILE *db = fopen(path, "w");
+	assert_non_null(db);
+	for (int i = 0; i < 4096; i++)
+		fputs("not a database ", db);
+	fclose(db);
+	struct kt_error *err = kt_store_open(f->dir, false, &f->store);
+	assert_non_null(err);
+	assert_int_equal(err->code, KT_ERR_CORRUPT);
+	kt_error_free(err);
+	char *aside = NULL;
+	assert_null(kt_store_rebuild(f->dir, &aside, &f->store));
+	free(aside);
+	assert_int_equal(kt_store_schema_version(f->store), KT_STORE_SCHEMA_VERSION);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -325,6 +457,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(retriage_replaces_the_latest, setup, teardown),
 		cmocka_unit_test_setup_teardown(filters, setup, teardown),
 		cmocka_unit_test_setup_teardown(schema_is_versioned, setup, teardown),
+		cmocka_unit_test_setup_teardown(results_queue_one_alert_each, setup, teardown),
+		cmocka_unit_test_setup_teardown(no_alert_without_its_result, setup, teardown),
+		cmocka_unit_test_setup_teardown(rebuilt_store_remembers_delivered_alerts, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(garbage_database_is_corrupt, setup, teardown),
 		cmocka_unit_test(read_only_needs_a_database),
 		cmocka_unit_test(identity_of_a_file),
 	};

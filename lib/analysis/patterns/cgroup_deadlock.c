@@ -19,10 +19,15 @@
 
 #include "report.h"
 
+static bool is_cgroup_lock(const char *name)
+{
+	return name && (strcmp(name, "cgroup_mutex") == 0 ||
+			strcmp(name, "cgroup_threadgroup_rwsem") == 0);
+}
+
 static bool on_cgroup_lock(const struct kt_wait *w)
 {
-	if (w->lock && (strcmp(w->lock, "cgroup_mutex") == 0 ||
-			strcmp(w->lock, "cgroup_threadgroup_rwsem") == 0))
+	if (is_cgroup_lock(w->lock))
 		return true;
 	/* cgroup code sleeping on its own (cgroup_lock_and_drain_offline's waitqueue) */
 	if (w->blocker_frame && (kt_function_has_prefix(w->blocker_frame->function, "cgroup") ||
@@ -76,12 +81,26 @@ static void sign(struct kt_analysis *a, struct kt_finding_draft *f)
 			kt_finding_sign(f, "lock:%s", names[i]);
 }
 
+/* Memory proves the lock's identity; the stack's taker only suggests it. */
+static bool waits_on_cgroup_lock(struct kt_analysis *a, size_t i)
+{
+	struct kt_wait w;
+	kt_hung_wait(a, i, &w);
+	if (a->facts->hung[i].memory_lock)
+		return is_cgroup_lock(a->facts->hung[i].memory_lock) ||
+		       (!w.lock && on_cgroup_lock(&w));
+	return on_cgroup_lock(&w);
+}
+
 /* A writer waiting in percpu_down_write: the migration side of the cycle. */
 static int find_writer(struct kt_analysis *a)
 {
 	for (size_t i = 0; i < a->facts->nr_hung; i++) {
 		struct kt_wait w;
 		kt_hung_wait(a, i, &w);
+		const struct kt_hung_report *h = &a->facts->hung[i];
+		if (h->memory_kind && strcmp(h->memory_kind, "percpu_rwsem") == 0 && h->memory_writer)
+			return (int)i;
 		if (w.primitive && strcmp(w.primitive, "percpu_rwsem") == 0 && w.mode &&
 		    strcmp(w.mode, "write") == 0)
 			return (int)i;
@@ -132,11 +151,8 @@ static void analyze(struct kt_analysis *a)
 	if (!facts->nr_hung || kt_analysis_event_claimed(a, facts->hung[0].line))
 		return;
 	size_t on_cgroup = 0;
-	for (size_t i = 0; i < facts->nr_hung; i++) {
-		struct kt_wait w;
-		kt_hung_wait(a, i, &w);
-		on_cgroup += on_cgroup_lock(&w);
-	}
+	for (size_t i = 0; i < facts->nr_hung; i++)
+		on_cgroup += waits_on_cgroup_lock(a, i);
 	if (!on_cgroup || on_cgroup * 2 < facts->nr_hung)
 		return;
 	struct kt_finding_draft *f = kt_hung_finding(a, "cgroup_deadlock", 0.65);
@@ -149,12 +165,19 @@ static void analyze(struct kt_analysis *a)
 	sign(a, f);
 	char writer_text[160] = "";
 	note_writer(a, f, writer_text, sizeof(writer_text));
+	int writer = find_writer(a);
 	size_t confirmed = kt_model_confirm_blocked(a, f);
 	struct kt_model_lock_summary memory;
 	bool proven = kt_model_locks(a, f, &memory) && memory.cycles;
 	if (proven)
 		kt_finding_summary(f, "cgroup lock deadlock, proven from memory: %s; %zu hung "
 				   "tasks pile up behind it", memory.cycle, f->pub.nr_tasks);
+	else if (memory.chain && writer >= 0 && facts->hung[writer].memory_lock)
+		kt_finding_summary(f, "cgroup lock deadlock: memory shows %s, the writer of %s, "
+				   "which waits for its readers (a reader memory could not place on "
+				   "a stack); %zu of %zu hung tasks wait on cgroup locks",
+				   memory.chain, facts->hung[writer].memory_lock, on_cgroup,
+				   facts->nr_hung);
 	else
 		kt_finding_summary(f, "cgroup lock deadlock: %zu of %zu hung tasks block on %s "
 				   "from cgroup code%s; consistent with the cgroup_mutex <-> "

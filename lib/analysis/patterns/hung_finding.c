@@ -77,8 +77,10 @@ static void add_report(struct kt_analysis *a, struct kt_finding_draft *f, size_t
 	struct kt_wait w;
 	kt_hung_wait(a, i, &w);
 	kt_finding_claim_event(f, h->line);
-	kt_finding_add_lines(f, h->line, h->trace.count ? h->trace.end_line : h->line + 1);
-	struct kt_evidence_task *t = kt_finding_add_task(f, h->pid, h->comm, KT_FROM_LOG);
+	if (h->line != KT_NO_LINE)
+		kt_finding_add_lines(f, h->line, h->trace.count ? h->trace.end_line : h->line + 1);
+	unsigned sources = h->sources ? h->sources : KT_FROM_LOG;
+	struct kt_evidence_task *t = kt_finding_add_task(f, h->pid, h->comm, sources);
 	if (!t)
 		return;
 	t->state = h->state == 'D' || !h->state ? "D" : kt_arena_printf(a->arena, "%c", h->state);
@@ -86,13 +88,16 @@ static void add_report(struct kt_analysis *a, struct kt_finding_draft *f, size_t
 	t->role = w.blocker_frame
 			  ? kt_arena_printf(a->arena, "blocked in %s", w.blocker_frame->function)
 			  : "blocked";
+	if (!(sources & KT_FROM_LOG))
+		t->role = kt_arena_printf(a->arena, "%s (memory only: not reported in the log)",
+					  t->role);
 	t->waits_on = describe_wait(a->arena, &w);
 	kt_task_set_frames(f, t, &h->trace);
 	if (w.lock) {
-		struct kt_evidence_lock *lock = kt_finding_add_lock(f, w.lock, w.primitive, KT_FROM_LOG);
+		struct kt_evidence_lock *lock = kt_finding_add_lock(f, w.lock, w.primitive, sources);
 		if (lock && !lock->note)
-			lock->note = kt_arena_printf(a->arena, "named from its taker %s (log)",
-						     w.lock_via);
+			lock->note = kt_arena_printf(a->arena, "named from its taker %s (%s)",
+						     w.lock_via, sources & KT_FROM_LOG ? "log" : "memory stack");
 		kt_finding_lock_waiter(f, lock, h->pid);
 	}
 }
@@ -105,12 +110,16 @@ struct kt_finding_draft *kt_hung_finding(struct kt_analysis *a, const char *verd
 		return NULL;
 	enum kt_claim claim = kt_panic_says(facts, "hung_task") ? KT_CLAIM_PANIC
 								: KT_CLAIM_NOTE;
-	struct kt_finding_draft *f = kt_finding_new(a, verdict, claim, facts->hung[0].line,
-						    confidence);
+	size_t event = facts->hung[0].line;
+	if (event == KT_NO_LINE && facts->has_panic)
+		event = facts->panic_line;
+	struct kt_finding_draft *f = kt_finding_new(a, verdict, claim, event, confidence);
 	for (size_t i = 0; f && i < facts->nr_hung; i++)
 		add_report(a, f, i);
 	if (claim == KT_CLAIM_PANIC)
 		kt_finding_add_panic(a, f);
+	if (f && !facts->nr_hung_logged)
+		kt_analysis_note(a, "the log kept no hung-task report: the blocked tasks are memory's");
 	sign_sites(a, f, NULL);
 	return f;
 }

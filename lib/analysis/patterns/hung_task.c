@@ -72,8 +72,8 @@ static void advise_waits(struct kt_analysis *a, struct kt_finding_draft *f)
 	}
 	if (lock)
 		kt_finding_advice(f, "Find the lock's owner and what it waits for: the owner "
-				  "is the root of the hang (ktriage locks DUMP, or crash's "
-				  "\"struct mutex <address>\").");
+				  "is the root of the hang (ktriage locks DUMP; ktriage struct DUMP "
+				  "mutex ADDRESS shows the lock, ktriage kmem DUMP ADDRESS what holds it).");
 	if (io)
 		kt_finding_advice(f, "Tasks wait for I/O (io_schedule, page writeback): check "
 				  "the storage path (device errors, blk-mq timeouts, multipath, an "
@@ -112,6 +112,7 @@ static void panic_only(struct kt_analysis *a)
 			   "\"blocked for more than\" report%s", facts->panic,
 			   f->pub.nr_tasks ? kt_arena_printf(a->arena, "; %zu task%s in D state in memory",
 							     f->pub.nr_tasks, f->pub.nr_tasks == 1 ? "" : "s")
+			   : kt_model_tasks_unreadable(a) ? "; memory's task list could not be read"
 					   : "");
 	if (f->pub.nr_tasks)
 		kt_finding_confidence(f, 0.8);
@@ -158,7 +159,7 @@ static void memory_summary(struct kt_analysis *a, struct kt_finding_draft *f,
 			 l->owner_comm ? l->owner_comm : "?", l->owner_pid,
 			 locks.root_wait ? ", which waits on " : "",
 			 locks.root_wait ? locks.root_wait : "");
-		kt_finding_fact(f, "root", "%s:%d", l->owner_comm ? l->owner_comm : "?", l->owner_pid);
+		kt_finding_fact_from(f, KT_FROM_MEMORY, "root", "%s:%d", l->owner_comm ? l->owner_comm : "?", l->owner_pid);
 	}
 	else if (locks.busiest && locks.write_held) {
 		const struct kt_evidence_lock *l = locks.busiest;

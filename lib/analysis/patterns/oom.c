@@ -37,6 +37,7 @@ struct oom_report {
 	int trigger_pid;
 	char constraint[48];     /* CONSTRAINT_NONE, CONSTRAINT_MEMCG, ... */
 	char memcg[256];
+	char usage[96];          /* "usage 49152kB, limit 49152kB" of the memcg */
 	char victim[64];
 	int victim_pid;
 	bool memcg_kill, sysrq;
@@ -73,6 +74,25 @@ static bool parse_kill(const char *s, struct oom_report *r)
 	r->victim_pid = pid;
 	snprintf(r->victim, sizeof(r->victim), "%s", name);
 	r->memcg_kill |= strstr(s, "Memory cgroup out of memory") != NULL;
+	return true;
+}
+
+/*
+ * What only a memcg OOM prints (mem_cgroup_print_oom_meminfo): "memory: usage
+ * 49152kB, limit 49152kB, failcnt 53" and "Memory cgroup stats for /PATH:".
+ */
+static bool memcg_line(const char *s, struct oom_report *r)
+{
+	if (strncmp(s, "memory: usage ", 14) == 0) {
+		size_t usage = strcspn(s + 8, ","), limit = strcspn(s + 8 + usage + 1, ",");
+		snprintf(r->usage, sizeof(r->usage), "%.*s", (int)(usage + 1 + limit), s + 8);
+		return true;
+	}
+	const char *p = strstr(s, "Memory cgroup stats for ");
+	if (!p)
+		return false;
+	if (!r->memcg[0])
+		snprintf(r->memcg, sizeof(r->memcg), "%.*s", (int)strcspn(p + 24, ": "), p + 24);
 	return true;
 }
 
@@ -175,8 +195,9 @@ static bool scan(struct kt_analysis *a, struct oom_report *r)
 			snprintf(r->constraint, sizeof(r->constraint), "CONSTRAINT_MEMCG");
 			p = strstr(s, "limit of ") + 9;
 			snprintf(r->memcg, sizeof(r->memcg), "%.*s", (int)strcspn(p, " "), p);
-		} else if (strncmp(s, "memory: usage ", 14) == 0) {
-			r->usage_line = i;
+		} else if (memcg_line(s, r)) {
+			if (strncmp(s, "memory: usage ", 14) == 0)
+				r->usage_line = i;
 		} else if (strstr(s, "total_vm") && strstr(s, "rss") && strstr(s, "pid")) {
 			column = rss_column(s);
 			r->table_header = i;
@@ -211,7 +232,7 @@ static bool scan(struct kt_analysis *a, struct oom_report *r)
 
 static const char *kind(const struct oom_report *r)
 {
-	if (strstr(r->constraint, "MEMCG") || r->memcg_kill || r->memcg[0])
+	if (strstr(r->constraint, "MEMCG") || r->memcg_kill || r->memcg[0] || r->usage[0])
 		return "memcg";
 	if (strstr(r->constraint, "CPUSET"))
 		return "cpuset";
@@ -277,7 +298,7 @@ static void memory_state(struct kt_analysis *a, struct kt_finding_draft *f)
 	}
 	if (!m.total_mem)
 		return;
-	kt_finding_fact(f, "memory", "free %" PRIu64 " of %" PRIu64 " pages (%" PRIu64 "%%), "
+	kt_finding_fact_from(f, KT_FROM_MEMORY, "memory", "free %" PRIu64 " of %" PRIu64 " pages (%" PRIu64 "%%), "
 			"page cache %" PRIu64 ", slab %" PRIu64 ", swap free %" PRIu64 " of %" PRIu64
 			" (memory)", m.free, m.total_mem, m.free * 100 / m.total_mem, m.cached,
 			m.slab, m.swap_free, m.total_swap);
@@ -333,9 +354,17 @@ static void advise(struct kt_finding_draft *f, const struct oom_report *r, int p
 				  "(oom_score_adj -1000) or there were none (early boot: is there "
 				  "enough RAM for the kernel and initramfs?).");
 	if (strcmp(kind(r), "memcg") == 0)
-		kt_finding_advice(f, "A memory cgroup hit its limit (memory.max / "
-				  "memory.limit_in_bytes): raise the container's limit or fix the "
-				  "growth of %s.", r->victim[0] ? r->victim : "its largest task");
+		kt_finding_advice(f, "The memory cgroup %s hit its own limit (memory.max / "
+				  "memory.limit_in_bytes%s%s): the machine had memory to spare. "
+				  "Raise that cgroup's limit or fix the growth of %s; adding a "
+				  "limit elsewhere would not help.", r->memcg[0] ? r->memcg : "",
+				  r->usage[0] ? "; " : "", r->usage,
+				  r->victim[0] ? r->victim : r->nr_top ? r->top[0].name : "its largest task");
+	else if (strcmp(kind(r), "cpuset") == 0 || strcmp(kind(r), "mempolicy") == 0)
+		kt_finding_advice(f, "The allocation was confined (%s) to some NUMA nodes, which "
+				  "ran out while others had memory: check the cpuset's mems / the "
+				  "task's mempolicy (numactl --membind) before adding memory.",
+				  kind(r));
 	else if (r->nr_top)
 		kt_finding_advice(f, "%s held the most memory: check it for a leak or bound it "
 				  "with a memory cgroup limit; check the Mem-Info lines for slab or "
@@ -364,6 +393,8 @@ static void analyze(struct kt_analysis *a)
 		kt_finding_fact(f, "constraint", "%s", r.constraint);
 	if (r.memcg[0])
 		kt_finding_fact(f, "cgroup", "%s", r.memcg);
+	if (r.usage[0])
+		kt_finding_fact(f, "memcg_usage", "%s", r.usage);
 	if (r.victim[0])
 		kt_finding_fact(f, "victim", "%s (pid %d)", r.victim, r.victim_pid);
 	if (r.nr_top)

@@ -31,6 +31,7 @@
 	X(hard_lockup)                                                        \
 	X(rcu_stall)                                                          \
 	X(init_died)           /* Attempted to kill init */                   \
+	X(no_root_fs)          /* no root filesystem, no init to run */       \
 	X(unknown)             /* last: any panic nothing else explained */
 
 #define DECLARE(name) extern const struct kt_analyzer kt_analyzer_##name;

@@ -74,6 +74,13 @@ static void memory_only(struct kt_analysis *a, struct kt_finding_draft *f)
 		kt_finding_summary(f, "No crash report in the log, but memory shows a deadlock: %s",
 				   locks.cycle);
 		kt_finding_confidence(f, 0.5);
+	} else if (kt_model_tasks_unreadable(a)) {
+		kt_finding_summary(f, "No crash report in the log%s, and memory's task list could "
+				   "not be read (see the notes): nothing is known of the tasks",
+				   kt_log_text_count(a->log) ? "" : " (no log)");
+		kt_finding_advice(f, "The dump is damaged or cut short: analyse it with the log "
+				  "kdump saved beside it (ktriage analyze DUMP --log vmcore-dmesg.txt "
+				  "or dmesg.*).");
 	} else {
 		kt_finding_summary(f, "No crash report in the log%s; memory shows %zu task%s in D "
 				   "state", kt_log_text_count(a->log) ? "" : " (no log)", blocked,
