@@ -33,7 +33,10 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # the dynamic loader relocating a dozen libraries a command never calls
 # (libcrypto, sqlite3, libstdc++ through snappy) was 9 M of dmesg's 13 M
 # instructions (bench/RESULTS.md).  --as-needed drops libsystemd from
-# ktriage, which does not call it.  STATIC_DEPS=0 links them all shared.
+# ktriage, which does not call it.  STATIC_DEPS=0 links them all shared: the
+# .deb and .rpm do (debian/rules, rpm/ktriage.spec), so that the
+# distribution's fixes to those libraries reach ktriage.  Every archive is
+# in a package ./bootstrap installs (libbz2-dev and liblzma-dev for libdw's).
 STATIC_DEPS ?= 1
 ifeq ($(STATIC_DEPS),1)
 GLIBC_LIBS := -lm -ldl -lpthread -pthread
