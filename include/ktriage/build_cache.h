@@ -11,6 +11,15 @@
  * directory's entries total at most the bound.  The caller still checks
  * an entry against the dump it has in hand (what "validated on use" means
  * for each kind is said where the kind is used).
+ *
+ * Not to be confused with ktriaged's STATE/btf (daemon/btf_keep.c), also BTF
+ * by build ID: that is the running kernel's BTF, kept for its future dumps
+ * that carry none (or lost it), so the only source of their types: never
+ * trimmed, a plain .btf file (usable as --btf), checked against VMCOREINFO
+ * since the dump has no BTF to compare it with.  An entry here only repeats
+ * what the dump holds, checked against the dump's own pages, and may go at
+ * any time.  One store would make the kept BTF evictable or the cache
+ * unbounded, so the two stay apart.
  */
 #ifndef KTRIAGE_BUILD_CACHE_H
 #define KTRIAGE_BUILD_CACHE_H
