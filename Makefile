@@ -28,7 +28,24 @@ VERSION := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
 PKGS := libelf libdw zlib libdeflate libzstd lzo2 snappy json-c sqlite3 libsystemd \
 	libbpf libseccomp inih libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+# STATIC_DEPS=1 (the default) links the libraries' archives (Debian ships
+# them in the -dev packages) and leaves only glibc and libsystemd shared:
+# the dynamic loader relocating a dozen libraries a command never calls
+# (libcrypto, sqlite3, libstdc++ through snappy) was 9 M of dmesg's 13 M
+# instructions (bench/RESULTS.md).  --as-needed drops libsystemd from
+# ktriage, which does not call it.  STATIC_DEPS=0 links them all shared: the
+# .deb and .rpm do (debian/rules, rpm/ktriage.spec), so that the
+# distribution's fixes to those libraries reach ktriage.  Every archive is
+# in a package ./bootstrap installs (libbz2-dev and liblzma-dev for libdw's).
+STATIC_DEPS ?= 1
+ifeq ($(STATIC_DEPS),1)
+GLIBC_LIBS := -lm -ldl -lpthread -pthread
+PKG_LIBS := -Wl,--as-needed -Wl,-Bstatic \
+	$(filter-out $(GLIBC_LIBS),$(shell pkg-config --static --libs $(filter-out libsystemd,$(PKGS)) 2>/dev/null)) \
+	-lstdc++ -Wl,-Bdynamic $(shell pkg-config --libs libsystemd 2>/dev/null) $(GLIBC_LIBS)
+else
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+endif
 
 CC ?= cc
 CFLAGS ?= -O2 -g

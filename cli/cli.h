@@ -8,6 +8,7 @@
 
 #include <json-c/json.h>
 
+#include "ktriage/build_cache.h"
 #include "ktriage/error.h"
 #include "ktriage/escape.h"
 #include "ktriage/kernel.h"
@@ -38,6 +39,11 @@ struct kt_cli_opts {
 	const char *dump;
 	const char *vmlinux; /* --vmlinux FILE: optional DWARF */
 	const char *btf;     /* --btf FILE */
+	/* --build-cache DIR: build_cache points at cache, which points at
+	 * cache_settings (so opts is filled in place, never copied). */
+	const struct kt_kernel_cache *build_cache;
+	struct kt_kernel_cache cache;
+	struct kt_build_cache_settings cache_settings;
 	const char *log;     /* analyze --log FILE: the log kdump saved beside the dump */
 };
 int kt_cli_parse_dump_opts(const char *command, int argc, char **argv,

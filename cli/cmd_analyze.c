@@ -16,7 +16,8 @@ int kt_cmd_analyze(int argc, char **argv)
 	int status = kt_cli_parse_dump_opts("analyze", argc, argv, &opts);
 	if (status)
 		return status;
-	struct kt_kernel_options kernel = { .vmlinux = opts.vmlinux, .btf = opts.btf };
+	struct kt_kernel_options kernel = { .vmlinux = opts.vmlinux, .btf = opts.btf,
+					     .build_cache = opts.build_cache };
 	struct kt_analyze_options options = { .kernel = &kernel, .saved_log = opts.log };
 	struct kt_report *report;
 	struct kt_error *err = kt_analyze_path(opts.dump, &options, &report);

@@ -119,6 +119,7 @@ int kt_cli_parse_dump_opts(const char *command, int argc, char **argv,
 		{ "json", no_argument, NULL, 'j' },
 		{ "vmlinux", required_argument, NULL, 'v' },
 		{ "btf", required_argument, NULL, 'b' },
+		{ "build-cache", required_argument, NULL, 'C' },
 		{ "log", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -136,6 +137,13 @@ int kt_cli_parse_dump_opts(const char *command, int argc, char **argv,
 			break;
 		case 'b':
 			opts->btf = optarg;
+			break;
+		case 'C':
+			opts->cache_settings = (struct kt_build_cache_settings){ .dir = optarg };
+			opts->cache = (struct kt_kernel_cache){ &opts->cache_settings,
+								kt_build_cache_fetch,
+								kt_build_cache_keep };
+			opts->build_cache = &opts->cache;
 			break;
 		case 'l':
 			if (strcmp(command, "analyze") != 0)

@@ -12,6 +12,7 @@ int kt_cli_open_kernel(const struct kt_cli_opts *opts, struct kt_cli_session *s)
 	struct kt_kernel_options options = {
 		.vmlinux = opts->vmlinux,
 		.btf = opts->btf,
+		.build_cache = opts->build_cache,
 	};
 	err = kt_kernel_open(s->dump, &options, &s->kernel);
 	if (!err)

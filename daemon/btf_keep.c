@@ -8,7 +8,8 @@
  * worker opens the kept files before its sandbox (which opens nothing) and
  * hands them to the library (kt_kernel_options.kept_btf),
  * which uses the file only for a dump of that build whose own BTF is
- * missing, and only if it agrees with the dump's VMCOREINFO.
+ * missing, and only if it agrees with the dump's VMCOREINFO.  It is not
+ * the build cache (STATE/build-cache, ktriage/build_cache.h says why both).
  */
 #include <dirent.h>
 #include <errno.h>

@@ -55,6 +55,7 @@ struct manager {
 	struct kt_config config;
 	struct kt_store *store;
 	char *reports_dir, *spool_dir;
+	char *build_cache_dir; /* what workers decode per kernel build (worker.c) */
 	char *btf_dir;  /* btf_keep.c: kernels' BTF by build ID */
 
 	struct watch *watches;

@@ -160,11 +160,12 @@ static int make_state_dirs(struct manager *m)
 	const char *state = m->config.state_dir;
 	m->reports_dir = kt_state_path(state, "reports");
 	m->spool_dir = kt_state_path(state, "spool");
+	m->build_cache_dir = kt_state_path(state, "build-cache");
 	m->btf_dir = kt_state_path(state, "btf");
-	if (!m->reports_dir || !m->spool_dir || !m->btf_dir)
+	if (!m->reports_dir || !m->spool_dir || !m->build_cache_dir || !m->btf_dir)
 		return -ENOMEM;
-	const char *dirs[] = { state, m->reports_dir, m->spool_dir };
-	for (size_t i = 0; i < 3; i++)
+	const char *dirs[] = { state, m->reports_dir, m->spool_dir, m->build_cache_dir };
+	for (size_t i = 0; i < 4; i++)
 		if (mkdir(dirs[i], 0750) < 0 && errno != EEXIST) {
 			log_error("Failed to create %s: %m", dirs[i]);
 			return -errno;
@@ -397,6 +398,7 @@ int main(int argc, char **argv)
 	kt_store_close(m.store);
 	kt_config_free(&m.config);
 	free(m.reports_dir);
+	free(m.build_cache_dir);
 	free(m.spool_dir);
 	free(m.btf_dir);
 	free(m.overrides.watch);

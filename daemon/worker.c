@@ -10,6 +10,13 @@
  * parent holds a wall-time timer per child and kills it at the limit.  Exit
  * statuses: 0 done, 1 the analysis failed (message), 3 a probe found the
  * dump not complete (message), 4 the sandbox could not be entered.
+ *
+ * The per-build cache (include/ktriage/build_cache.h, STATE/build-cache):
+ * the sandbox opens and creates nothing, so an analysis reads the cache's
+ * entries through descriptors opened before the sandbox closes, and what it
+ * decodes on a miss it writes into two unnamed files (O_TMPFILE) the parent
+ * made there; after a worker that finished, the parent checks each entry as
+ * a reader would and links it in.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +34,7 @@
 #include <unistd.h>
 
 #include "ktriage/analyzer.h"
+#include "ktriage/build_cache.h"
 #include "ktriage/dump.h"
 #include "ktriage/kernel.h"
 #include "ktriage/layout.h"
@@ -41,7 +49,7 @@ enum { EXIT_DONE = 0, EXIT_FAILED = 1, EXIT_NOT_READY = 3, EXIT_NO_SANDBOX = 4 }
 /* What is logged of a worker's stderr; the rest is read and dropped. */
 #define MAX_STDERR_LOGGED (16u << 10)
 /* The descriptors a worker is given. */
-enum { FD_OUTPUT = 3, FD_DUMP = 4 };
+enum { FD_OUTPUT = 3, FD_DUMP = 4, FD_CACHE_OUT = 5 /* and 6 */, FD_FIRST_FREE = 7 };
 
 struct worker {
 	struct manager *m;
@@ -52,6 +60,7 @@ struct worker {
 	pid_t pid;
 	int memfd;
 	int stderr_fd;              /* the read end of the worker's stderr */
+	int cache_fds[KT_BUILD_CACHE_KINDS]; /* -1 when there are none */
 	char stderr_line[512];
 	size_t stderr_len, stderr_logged;
 	double started, timeout;
@@ -115,11 +124,17 @@ static int open_companion(const char *path, char *name, size_t size)
 	return fd;
 }
 
+/* The cache's outputs (child_descriptors); its entries, opened before the sandbox. */
+static const int cache_outputs[KT_BUILD_CACHE_KINDS] = { FD_CACHE_OUT, FD_CACHE_OUT + 1 };
+static struct kt_build_cache_input cache_inputs[KT_BUILD_CACHE_MAX_INPUTS];
+
 static void child_analyze(const char *path, const struct kept_btf_files *kept,
-			  int log_fd, const char *log_name)
+			  int log_fd, const char *log_name, const struct kt_build_cache_settings *cache)
 {
 	struct kt_report *report;
-	struct kt_kernel_options kernel = { .kept_btf = kept->files, .nr_kept_btf = kept->count };
+	struct kt_kernel_cache hooks = { (void *)cache, kt_build_cache_fetch, kt_build_cache_keep };
+	struct kt_kernel_options kernel = { .kept_btf = kept->files, .nr_kept_btf = kept->count,
+					     .build_cache = cache ? &hooks : NULL };
 	struct kt_analyze_options options = { .kernel = &kernel };
 	if (log_fd > 0) {
 		options.saved_log = log_name;
@@ -143,22 +158,40 @@ struct child_setup {
 	const char *btf_dir;
 	enum worker_mode mode;
 	int memfd, dump_fd, stderr_fd;
+	const int *cache_fds; /* NULL: no build cache */
+	const char *cache_dir;
 	pid_t parent;
 	struct sandbox_limits limits;
 };
 
-/* The worker's descriptors: 0 and 1 /dev/null, 2 the pipe, 3 its output, 4 the dump. */
+/* The cache's outputs moved to 5 and 6 (from above 16: see child_descriptors). */
+static bool cache_descriptors(const int *cache_fds)
+{
+	int high[KT_BUILD_CACHE_KINDS];
+	for (int i = 0; cache_fds && i < KT_BUILD_CACHE_KINDS; i++)
+		if ((high[i] = fcntl(cache_fds[i], F_DUPFD, 16)) < 0)
+			return false;
+	for (int i = 0; cache_fds && i < KT_BUILD_CACHE_KINDS; i++)
+		if (dup2(high[i], cache_outputs[i]) < 0)
+			return false;
+	return true;
+}
+
+/*
+ * The worker's descriptors: 0 and 1 /dev/null, 2 the pipe, 3 its output,
+ * 4 the dump, 5 and 6 the build cache's outputs when there is a cache.
+ */
 static bool child_descriptors(const struct child_setup *c)
 {
-	/* Moved above the targets first: a source may be one of 0..4. */
+	/* Moved above the targets first: a source may be one of 0..6. */
 	int err = fcntl(c->stderr_fd, F_DUPFD, 16), out = fcntl(c->memfd, F_DUPFD, 16);
 	int dump = fcntl(c->dump_fd, F_DUPFD, 16);
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (err < 0 || out < 0 || dump < 0 || null < 0 || dup2(null, 0) < 0 ||
-	    dup2(null, 1) < 0 || dup2(err, 2) < 0 || dup2(out, FD_OUTPUT) < 0 ||
-	    dup2(dump, FD_DUMP) < 0)
+	if (err < 0 || out < 0 || dump < 0 || null < 0 || !cache_descriptors(c->cache_fds) ||
+	    dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(err, 2) < 0 ||
+	    dup2(out, FD_OUTPUT) < 0 || dup2(dump, FD_DUMP) < 0)
 		return false;
-	close_range(FD_DUMP + 1, ~0U, 0);
+	close_range(c->cache_fds ? FD_FIRST_FREE : FD_CACHE_OUT, ~0U, 0);
 	return true;
 }
 
@@ -176,9 +209,14 @@ static void child_main(const struct child_setup *c)
 	struct kept_btf_files kept = { 0 };
 	static char log_name[4096];
 	int log_fd = -1;
+	struct kt_build_cache_settings cache = { .dir = c->cache_dir, .outputs = cache_outputs,
+						 .inputs = cache_inputs, .sealed = true };
 	if (c->mode == WORKER_ANALYZE) {
 		open_kept_btf(c->btf_dir, &kept);
 		log_fd = open_companion(c->path, log_name, sizeof(log_name));
+		if (c->cache_fds)
+			cache.nr_inputs = kt_build_cache_open_inputs(c->cache_dir, cache_inputs,
+								     KT_BUILD_CACHE_MAX_INPUTS);
 	}
 	int r = sandbox_enter(&c->limits);
 	if (r < 0) {
@@ -192,7 +230,7 @@ static void child_main(const struct child_setup *c)
 		_exit(EXIT_NO_SANDBOX);
 	if (c->mode == WORKER_PROBE)
 		child_probe(c->path);
-	child_analyze(c->path, &kept, log_fd, log_name);
+	child_analyze(c->path, &kept, log_fd, log_name, c->cache_fds ? &cache : NULL);
 }
 
 /* ---- In the parent --------------------------------------------------- */
@@ -206,7 +244,34 @@ static void worker_free(struct worker *w)
 		close(w->memfd);
 	if (w->stderr_fd >= 0)
 		close(w->stderr_fd);
+	for (int i = 0; i < KT_BUILD_CACHE_KINDS; i++)
+		if (w->cache_fds[i] >= 0)
+			close(w->cache_fds[i]);
 	free(w);
+}
+
+/* Unnamed files in the cache directory for an analysis; false without. */
+static bool open_cache_outputs(struct worker *w)
+{
+	const char *dir = w->m->build_cache_dir;
+	for (int i = 0; dir && w->mode == WORKER_ANALYZE && i < KT_BUILD_CACHE_KINDS; i++)
+		if ((w->cache_fds[i] = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0644)) < 0)
+			return false;
+	return dir && w->mode == WORKER_ANALYZE;
+}
+
+/* A worker that finished: what it wrote into the cache, checked and linked in. */
+static void adopt_cache_outputs(struct worker *w)
+{
+	for (int i = 0; i < KT_BUILD_CACHE_KINDS; i++) {
+		if (w->cache_fds[i] < 0)
+			continue;
+		struct kt_error *err = kt_build_cache_adopt(w->m->build_cache_dir, w->cache_fds[i],
+							    KT_BUILD_CACHE_DEFAULT_BYTES);
+		if (err && err->code != KT_ERR_NOT_FOUND)
+			log_warning("worker %d: %s", (int)w->pid, kt_error_string(err));
+		kt_error_free(err);
+	}
 }
 
 static void flush_stderr_line(struct worker *w)
@@ -333,6 +398,8 @@ static int on_child_exit(sd_event_source *s, const siginfo_t *si, void *userdata
 	flush_stderr_line(w);
 	size_t len;
 	char *out = read_output(w, &len);
+	if (si->si_code == CLD_EXITED && si->si_status == EXIT_DONE)
+		adopt_cache_outputs(w);
 	if (si->si_code == CLD_EXITED)
 		decode_exit(w, si->si_status, out ? out : (char *)"", len, &r);
 	else
@@ -394,7 +461,8 @@ int worker_start(struct manager *m, struct job *job, const char *path, int dump_
 	if (!w)
 		return -ENOMEM;
 	*w = (struct worker){ .m = m, .job = job, .mode = mode, .done = done,
-			      .started = now_realtime(), .memfd = -1, .stderr_fd = -1 };
+			      .started = now_realtime(), .memfd = -1, .stderr_fd = -1,
+			      .cache_fds = { -1, -1 } };
 	w->timeout = mode == WORKER_PROBE && m->config.timeout_seconds > PROBE_TIMEOUT_SECONDS
 		     ? PROBE_TIMEOUT_SECONDS : m->config.timeout_seconds;
 	int stderr_write = -1;
@@ -405,9 +473,11 @@ int worker_start(struct manager *m, struct job *job, const char *path, int dump_
 		worker_free(w);
 		return r;
 	}
+	bool cache = open_cache_outputs(w); /* without them, no cache: it is only speed */
 	const struct child_setup setup = {
 		.path = path, .btf_dir = m->btf_dir, .mode = mode, .memfd = w->memfd, .dump_fd = dump_fd,
 		.stderr_fd = stderr_write, .parent = getpid(),
+		.cache_fds = cache ? w->cache_fds : NULL, .cache_dir = m->build_cache_dir,
 		.limits = { .timeout_seconds = w->timeout,
 			    .memory_limit_mb = m->config.memory_limit_mb,
 			    .uid = m->worker_uid, .gid = m->worker_gid },

@@ -65,6 +65,25 @@ struct kt_kernel_options {
 	const struct kt_kept_btf *kept_btf; /* the same, opened by the caller */
 	size_t nr_kept_btf;
 	const char *system_map; /* System.map symbols */
+	/* Where to keep what is decoded per kernel build; NULL for nowhere. */
+	const struct kt_kernel_cache *build_cache;
+};
+
+/*
+ * A store for what is decoded per kernel build (its BTF and kallsyms
+ * tables), keyed by VMCOREINFO's BUILD-ID and a kind ("btf", "kallsyms").
+ * The kernel model checks what get returns against the dump before using
+ * it, and never depends on it: a miss, a damaged or a foreign entry only
+ * costs the time of reading the dump.  The services layer has one on disk
+ * (include/ktriage/build_cache.h: kt_build_cache_fetch, kt_build_cache_keep).
+ */
+struct kt_kernel_cache {
+	void *context;
+	/* count sections, each malloc'ed into data[i] (the caller frees). */
+	bool (*get)(void *context, const char *build_id, const char *kind, size_t count,
+		    void **data, size_t *sizes);
+	void (*put)(void *context, const char *build_id, const char *kind, size_t count,
+		    void *const *data, const size_t *sizes);
 };
 
 /*

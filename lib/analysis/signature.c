@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "report.h"
@@ -23,6 +24,13 @@ const char *kt_signature_compute(struct kt_arena *arena, const char *verdict,
 {
 	unsigned char digest[EVP_MAX_MD_SIZE];
 	unsigned int len = 0;
+	/*
+	 * Without the system's openssl.cnf: SHA-256 is the same under any
+	 * configuration, and reading and applying it was ~5 M of a cached
+	 * analyze's 35 M instructions (bench/RESULTS.md).  A no-op when OpenSSL
+	 * was already started (ktriaged's store, which may want its config).
+	 */
+	OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	bool ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
 		  digest_string(ctx, "ktriage-signature-v1") && digest_string(ctx, verdict);

@@ -67,6 +67,13 @@ struct kdump {
 	uint8_t *chunks;             /* BITMAP_SLOTS cached bitmap chunks */
 	uint64_t chunk_tags[BITMAP_SLOTS]; /* chunk index + 1, 0 when empty */
 	uint8_t *compressed;         /* one page of compressed input */
+	/* Descriptors read a block at a time (desc_block_fill). */
+	uint8_t desc_block[170 * KT_KDUMP_DESC_SIZE];
+	uint64_t desc_block_off;
+	size_t desc_block_len;
+	/* makedumpfile stores every zero page as one uncompressed page that all
+	 * their descriptors point to: where it is, once one was read; 0 before. */
+	uint64_t zero_page_off;
 	struct kt_decompressor *decompressor;
 	uint64_t file_size;
 };
@@ -234,6 +241,11 @@ static struct kt_error *set_pfn_range(struct kt_dump *dump, struct kdump *k,
 	return NULL;
 }
 
+/* Every x86-64 since 2008 counts bits in one instruction; without the
+ * clone, each count is a call into libgcc (5 M of analyze's instructions). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("popcnt", "default")))
+#endif
 static uint64_t popcount_bytes(const uint8_t *p, size_t n)
 {
 	uint64_t count = 0;
@@ -376,6 +388,40 @@ struct page_desc {
 	uint32_t flags;
 };
 
+/* The descriptor at file offset off, if the block read last holds it. */
+static bool desc_from_block(const struct kdump *k, uint64_t off, uint8_t *raw)
+{
+	if (k->desc_block_len < KT_KDUMP_DESC_SIZE || off < k->desc_block_off ||
+	    off - k->desc_block_off > k->desc_block_len - KT_KDUMP_DESC_SIZE)
+		return false;
+	memcpy(raw, k->desc_block + (off - k->desc_block_off), KT_KDUMP_DESC_SIZE);
+	return true;
+}
+
+/*
+ * Pages are mostly read in address order and their descriptors follow pfn
+ * order, so one read of the descriptors from off on serves the next pages
+ * (a read per page was half of dmesg's system calls).  A block the source
+ * cannot give whole is not kept: the exact read then says what is wrong.
+ */
+static void desc_block_fill(struct kt_dump *dump, uint64_t off)
+{
+	struct kdump *k = dump->format;
+	uint64_t size = kt_source_size(dump->source);
+	k->desc_block_len = 0;
+	if (off >= size)
+		return;
+	size_t len = size - off < sizeof(k->desc_block) ? (size_t)(size - off)
+						       : sizeof(k->desc_block);
+	struct kt_error *err = kt_source_read(dump->source, off, k->desc_block, len);
+	if (err) {
+		kt_error_free(err);
+		return;
+	}
+	k->desc_block_off = off;
+	k->desc_block_len = len;
+}
+
 static struct kt_error *read_desc(struct kt_dump *dump, uint64_t pfn,
 				  struct page_desc *pd)
 {
@@ -385,8 +431,11 @@ static struct kt_error *read_desc(struct kt_dump *dump, uint64_t pfn,
 	if (err)
 		return err;
 	uint8_t raw[KT_KDUMP_DESC_SIZE];
-	err = kt_source_read(dump->source, k->descs_off + index * KT_KDUMP_DESC_SIZE,
-			     raw, sizeof(raw));
+	uint64_t off = k->descs_off + index * KT_KDUMP_DESC_SIZE;
+	if (!desc_from_block(k, off, raw))
+		desc_block_fill(dump, off);
+	if (!desc_from_block(k, off, raw))
+		err = kt_source_read(dump->source, off, raw, sizeof(raw));
 	if (err) {
 		enum kt_error_code code = err->code;
 		kt_error_free(err);
@@ -458,6 +507,11 @@ static enum kt_page_status kdump_page_status(struct kt_dump *dump,
 	return st;
 }
 
+static bool all_zero(const uint8_t *p, size_t size)
+{
+	return size && p[0] == 0 && memcmp(p, p + 1, size - 1) == 0;
+}
+
 static struct kt_error *kdump_read_page(struct kt_dump *dump, uint64_t pfn,
 					void *buf)
 {
@@ -478,10 +532,16 @@ static struct kt_error *kdump_read_page(struct kt_dump *dump, uint64_t pfn,
 	if (err)
 		return err;
 	unsigned method = compression_of(pd.flags);
+	if (!method && k->zero_page_off && pd.offset == k->zero_page_off) {
+		memset(buf, 0, pd.size); /* the same bytes of the file, read before */
+		return NULL;
+	}
 	void *dst = method ? k->compressed : buf;
 	err = kt_source_read(dump->source, pd.offset, dst, pd.size);
 	if (err)
 		return kt_error_wrap(err, "page 0x%llx", (unsigned long long)pfn);
+	if (!method && !k->zero_page_off && all_zero(buf, pd.size))
+		k->zero_page_off = pd.offset;
 	if (!method)
 		return NULL;
 	err = kt_decompress_page(k->decompressor, method, k->compressed, pd.size, buf,

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * Where the kernel's BTF comes from: the dump's own __start_BTF..__stop_BTF,
+ * Where the kernel's BTF comes from: the dump's own __start_BTF..__stop_BTF
+ * (or the build cache's copy of it, checked against the dump),
  * a --btf file, or a kept file the caller already opened (the daemon's
  * sandboxed worker opens nothing).  Each yields a libbpf struct btf; sizes
  * are bounded before anything is allocated.
@@ -43,13 +44,17 @@ struct kt_error *kt_btf_from_dump(struct kt_kernel *k, struct btf **out)
 				       "kernel BTF: __start_BTF 0x%llx..__stop_BTF 0x%llx is implausible",
 				       (unsigned long long)start, (unsigned long long)stop);
 	size_t size = (size_t)(stop - start);
-	void *data = malloc(size);
-	if (!data)
-		return &kt_error_out_of_memory;
-	err = kt_kernel_read(k, start, data, size);
-	if (err) {
-		free(data);
-		return kt_error_wrap(err, "kernel BTF");
+	void *data = kt_btf_cache_get(k, start, size);
+	if (!data) {
+		data = malloc(size);
+		if (!data)
+			return &kt_error_out_of_memory;
+		err = kt_kernel_read(k, start, data, size);
+		if (err) {
+			free(data);
+			return kt_error_wrap(err, "kernel BTF");
+		}
+		kt_btf_cache_put(k, data, size);
 	}
 	err = kt_btf_from_buffer(data, size, out);
 	free(data);

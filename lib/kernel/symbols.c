@@ -25,6 +25,8 @@ struct kt_symtab {
 	size_t pool_len, pool_cap;
 	uint32_t *hash; /* index + 1 into syms, 0 when empty */
 	size_t hash_size;
+	/* kallsyms, names expanded on demand; then the above stay empty. */
+	struct kt_kallsyms_index *kallsyms;
 };
 
 struct kt_symbols {
@@ -48,7 +50,33 @@ void kt_symtab_destroy(struct kt_symtab *t)
 	free(t->syms);
 	free(t->pool);
 	free(t->hash);
+	kt_kallsyms_index_destroy(t->kallsyms);
 	free(t);
+}
+
+struct kt_error *kt_symtab_index_kallsyms(struct kt_symtab *t,
+					  struct kt_kallsyms_buffers *b,
+					  bool *indexed)
+{
+	*indexed = false;
+	if (t->count || t->kallsyms)
+		return kt_error_create(KT_ERR_INVALID, "kallsyms: the symbol table is not empty");
+	struct kt_error *err = kt_kallsyms_index_create(b, &t->kallsyms);
+	*indexed = t->kallsyms != NULL;
+	return err;
+}
+
+struct kt_kallsyms_index *kt_symtab_kallsyms(const struct kt_symtab *t)
+{
+	return t->kallsyms;
+}
+
+bool kt_symtab_set_kallsyms(struct kt_symtab *t, struct kt_kallsyms_index *index)
+{
+	if (t->count || t->kallsyms)
+		return false;
+	t->kallsyms = index;
+	return true;
 }
 
 static bool grow(void **p, size_t *cap, size_t need, size_t elem)
@@ -130,6 +158,8 @@ static uint64_t hash_name(const char *s)
 
 struct kt_error *kt_symtab_finish(struct kt_symtab *t)
 {
+	if (t->kallsyms)
+		return NULL; /* indexed as it came */
 	/* kallsyms comes in the kernel's own order: keep it, ties included. */
 	bool sorted = true;
 	for (size_t i = 1; i < t->count && sorted; i++)
@@ -159,12 +189,16 @@ struct kt_error *kt_symtab_finish(struct kt_symtab *t)
 
 size_t kt_symtab_count(const struct kt_symtab *t)
 {
+	if (t && t->kallsyms)
+		return kt_kallsyms_index_count(t->kallsyms);
 	return t ? t->count : 0;
 }
 
 bool kt_symtab_lookup_name(const struct kt_symtab *t, const char *name,
 			   uint64_t *address)
 {
+	if (t && t->kallsyms)
+		return kt_kallsyms_index_lookup_name(t->kallsyms, name, address);
 	if (!t || !t->hash_size)
 		return false;
 	size_t h = hash_name(name) & (t->hash_size - 1);
@@ -182,6 +216,8 @@ bool kt_symtab_lookup_name(const struct kt_symtab *t, const char *name,
 bool kt_symtab_lookup_address(const struct kt_symtab *t, uint64_t address,
 			      struct kt_symbol *symbol)
 {
+	if (t && t->kallsyms)
+		return kt_kallsyms_index_lookup_address(t->kallsyms, address, symbol);
 	if (!t || !t->count || address < t->syms[0].address)
 		return false;
 	size_t lo = 0, hi = t->count;

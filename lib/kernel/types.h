@@ -49,6 +49,14 @@ struct kt_error *kt_types_init_btf(struct kt_kernel *kernel, const void *data,
 				   size_t size);
 
 /*
+ * The kernel's BTF blob of size bytes at address from the build cache
+ * (cached_tables.c), checked against memory; malloc'ed, or NULL on a miss.
+ * After a miss, kt_btf_cache_put keeps what was read from the dump.
+ */
+void *kt_btf_cache_get(struct kt_kernel *kernel, uint64_t address, size_t size);
+void kt_btf_cache_put(struct kt_kernel *kernel, const void *data, size_t size);
+
+/*
  * The kernel's BTF and, when name is not NULL, the id of the type so named
  * ("struct rq", "pid_t"); the dump's own BTF when DWARF answers kt_type_*.
  */

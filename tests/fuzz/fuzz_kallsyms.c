@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * kallsyms decoding (kt_kallsyms_decode) on hostile tables, then the
- * symbol table built from them: sort, hash, lookups by name and address.
+ * symbol table built from them: sort, hash, lookups by name and address;
+ * and the index that expands names on demand (kt_symtab_index_kallsyms)
+ * on the same tables, which must fail with the same message or answer
+ * every lookup as the decoded table does.
  *
  * Input: u32 count, u64 relative_base, u16 token table size, u32 names
  * size; then the token table, the 256-entry token index, the names and
@@ -10,6 +13,7 @@
  * exact size, so the decoder cannot read past one unseen.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "fuzz.h"
 #include "../../lib/kernel/symtab.h"
@@ -40,6 +44,55 @@ static void lookups(struct kt_symtab *table, const struct kt_kallsyms_buffers *b
 	(void)kt_symtab_lookup_name(table, "init_task", &address);
 }
 
+static void same_symbol(struct kt_symtab *decoded, struct kt_symtab *indexed,
+			uint64_t at)
+{
+	struct kt_symbol d, x;
+	bool found = kt_symtab_lookup_address(decoded, at, &d);
+	if (found != kt_symtab_lookup_address(indexed, at, &x))
+		abort();
+	if (found && (strcmp(d.name, x.name) != 0 || d.address != x.address ||
+		      d.size != x.size || d.type != x.type))
+		abort();
+	uint64_t da = 0, xa = 0;
+	if (found && (!kt_symtab_lookup_name(decoded, d.name, &da) ||
+		      !kt_symtab_lookup_name(indexed, d.name, &xa) || da != xa))
+		abort();
+}
+
+/* The index on a copy laid out as the loader lays it out (it owns it). */
+static void compare_index(const struct kt_kallsyms_buffers *b, struct kt_symtab *decoded,
+			  const struct kt_error *decode_err)
+{
+	struct kt_kallsyms_location at = { .count = b->count, .names_size = b->names_size,
+					   .token_table_size = b->token_table_size,
+					   .relative_base = b->relative_base };
+	struct kt_kallsyms_buffers copy;
+	if (b->count == 0 || kt_kallsyms_alloc(&at, &copy) != NULL)
+		return;
+	memcpy((char *)copy.token_table, b->token_table, b->token_table_size);
+	memcpy((void *)copy.token_index, b->token_index, 256 * sizeof(uint16_t));
+	memcpy((void *)copy.names, b->names, b->names_size);
+	memcpy((void *)copy.offsets, b->offsets, (size_t)b->count * sizeof(int32_t));
+	struct kt_symtab *table = kt_symtab_create();
+	bool indexed = false;
+	struct kt_error *err = table ? kt_symtab_index_kallsyms(table, &copy, &indexed) : NULL;
+	if (!indexed)
+		kt_kallsyms_free(&copy);
+	if (err && (!decode_err ||
+		    strcmp(kt_error_string(err), kt_error_string(decode_err)) != 0))
+		abort(); /* the index fails where, and as, the decoder fails */
+	if (indexed && decode_err)
+		abort();
+	for (uint32_t i = 0; indexed && i < b->count && i < 64; i++) {
+		uint64_t a = b->relative_base + (uint32_t)b->offsets[i];
+		same_symbol(decoded, table, a);
+		same_symbol(decoded, table, a - 1);
+	}
+	fuzz_drop(err);
+	kt_symtab_destroy(table);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fuzz_cursor c = { data, size };
@@ -66,6 +119,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			err = kt_symtab_finish(table);
 		if (!err)
 			lookups(table, &b);
+		compare_index(&b, table, err);
 		if (fuzz_verbose())
 			fprintf(stderr, "%u symbols: %s\n", b.count, kt_error_string(err));
 		fuzz_drop(err);

@@ -443,9 +443,10 @@ class DaemonTest(unittest.TestCase):
     def test_worker_runs_unprivileged_in_seccomp(self):
         """An analysis worker, caught running: not root, no capabilities, a
         seccomp filter, no new privileges, and only the descriptors it was
-        given (stdin/stdout /dev/null, stderr a pipe, its output, the dump),
-        and what it opened before its sandbox closed: the kept BTF and the
-        log kdump saved beside the dump."""
+        given (stdin/stdout /dev/null, stderr a pipe, its output, the dump,
+        the build cache's two unnamed outputs), and what it opened before its
+        sandbox closed: the kept BTF, the build cache's entries and the log
+        kdump saved beside the dump."""
         d = self.daemon()
         d.start()
         dst = os.path.join(d.crash, "dump.vmcore")
@@ -481,12 +482,15 @@ class DaemonTest(unittest.TestCase):
         self.assertEqual(status["NoNewPrivs"].strip(), "1")
         self.assertEqual(sorted(fds)[:5], [0, 1, 2, 3, 4], "worker descriptors: %r" % fds)
         # Any other is the reader's duplicate of the dump it was given, a kept
-        # BTF file or the companion log, both opened before the sandbox: once
-        # sandboxed it opens nothing.
+        # BTF file, a build cache entry or the companion log, all opened before
+        # the sandbox: once sandboxed it opens nothing.
         btf = os.path.join(d.state, "btf") + os.sep
+        cache = os.path.join(d.state, "build-cache") + os.sep
         others = {fds[fd] for fd in fds if fd > 4} - {dst, companion}
-        self.assertEqual({f for f in others if not f.startswith(btf)}, set(),
+        self.assertEqual({f for f in others if not f.startswith((btf, cache))}, set(),
                          "worker descriptors: %r" % fds)
+        self.assertTrue(fds.get(5, "").startswith(cache) and fds.get(6, "").startswith(cache),
+                        "the build cache's outputs, made by the daemon: %r" % fds)
         self.assertEqual(fds[0], "/dev/null")
         self.assertTrue(fds[2].startswith("pipe:"), fds[2])
         self.assertEqual(fds[4], dst, "the worker reads the dump the daemon opened")

@@ -334,7 +334,8 @@ class TestDebianPackaging(unittest.TestCase):
         "libjson-c-dev": "json-c-devel", "libsqlite3-dev": "sqlite-devel",
         "libbpf-dev": "libbpf-devel", "libseccomp-dev": "libseccomp-devel",
         "libinih-dev": "inih-devel", "libssl-dev": "openssl-devel",
-        "libcmocka-dev": "libcmocka-devel",
+        "libcmocka-dev": "libcmocka-devel", "libbz2-dev": "bzip2-devel",
+        "liblzma-dev": "xz-devel",
     }
 
     def test_spec_build_requires_are_bootstrap_build_packages(self):
