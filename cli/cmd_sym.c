@@ -6,11 +6,18 @@
 #include "cli.h"
 #include "ktriage/kernel.h"
 
-static void print_address(struct kt_kernel *kernel, uint64_t address)
+/* name: what the address was looked up by, when it was (a data symbol
+ * found without kallsyms, e.g. on arm64 without KALLSYMS_ALL, has no way back). */
+static void print_address(struct kt_kernel *kernel, uint64_t address, const char *name)
 {
 	struct kt_symbol sym;
 	uint64_t offset;
 	struct kt_error *err = kt_symbol_at(kernel, address, &sym, &offset);
+	if (err && name) {
+		printf("%016llx (?) %s+0x0\n", (unsigned long long)address, kt_cli_safe(name));
+		kt_error_free(err);
+		return;
+	}
 	if (err) {
 		printf("%016llx: %s\n", (unsigned long long)address, kt_error_string(err));
 		kt_error_free(err);
@@ -38,7 +45,7 @@ int kt_cmd_sym(int argc, char **argv)
 		char *end;
 		uint64_t address = strtoull(argv[i], &end, 16);
 		if (*argv[i] && !*end && strlen(argv[i]) > 8) {
-			print_address(kernel, address);
+			print_address(kernel, address, NULL);
 			continue;
 		}
 		err = kt_symbol_address(kernel, argv[i], &address);
@@ -48,7 +55,7 @@ int kt_cmd_sym(int argc, char **argv)
 			status = KT_EXIT_FAILURE;
 			continue;
 		}
-		print_address(kernel, address);
+		print_address(kernel, address, argv[i]);
 	}
 	kt_cli_close(&s);
 	return status;

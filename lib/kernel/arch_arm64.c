@@ -113,10 +113,12 @@ static bool choose_layout(struct kt_kernel *k, uint64_t stext, uint64_t t1sz)
 	struct kt_arm64_mmu first = *mmu;
 	unsigned sizes[2] = { first.va_bits, t1sz && t1sz < 64 ? 64 - (unsigned)t1sz : 0 };
 	uint64_t paddr = stext - k->arch_state->kimage_voffset;
+	/* 52-bit VAs at run time with 4K/16K pages mean LPA2 descriptors. */
+	int lpa2_first = sizes[1] == 52 && mmu->page_shift != 16;
 	for (int s = 0; s < 2; s++) {
 		for (int lpa2 = 0; lpa2 < 2; lpa2++) {
 			mmu->va_bits = sizes[s];
-			mmu->lpa2 = lpa2;
+			mmu->lpa2 = lpa2 ^ lpa2_first;
 			if (sizes[s] && kt_arm64_mmu_valid(mmu) && walk_agrees(k, stext, paddr))
 				return true;
 		}
@@ -253,6 +255,17 @@ static void arm64_prstatus_registers(const struct kt_prstatus *p, struct kt_regs
 	kt_arm64_regs_from_words(words, regs);
 }
 
+const char *const kt_arm64_register_names[31] = {
+	"x0", "x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9", "x10",
+	"x11", "x12", "x13", "x14", "x15", "x16", "x17", "x18", "x19", "x20",
+	"x21", "x22", "x23", "x24", "x25", "x26", "x27", "x28", "x29", "x30",
+};
+
+bool kt_kernel_is_arm64(const struct kt_kernel *k)
+{
+	return k->arch == &kt_arch_arm64;
+}
+
 uint64_t kt_arm64_pac_mask(const struct kt_kernel *k)
 {
 	return k->arch_state->pac_mask;
@@ -313,6 +326,7 @@ const struct kt_arch_ops kt_arch_arm64 = {
 	.unwind_regs = kt_arm64_unwind_regs,
 	.unwind_saved = kt_arm64_unwind_saved,
 	.recover_symbol = kt_arm64_recover_symbol,
+	.recovered_symbol_at = kt_arm64_recovered_symbol_at,
 	.count_cpus = arm64_count_cpus,
 	.default_thread_size = arm64_default_thread_size,
 };

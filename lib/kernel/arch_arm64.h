@@ -90,13 +90,15 @@ void kt_arm64_unwind(const struct kt_arm64_unwinder *unwinder,
 		     uint64_t fp, struct kt_arm64_unwind_result *result);
 /* Data symbols a kernel without KALLSYMS_ALL lacks (arch_arm64_symbols.c). */
 struct kt_arm64_data_symbols {
-	bool btf_tried, per_cpu_tried, modules_tried, taint_tried, panic_tried;
+	bool btf_tried, per_cpu_tried, modules_tried, taint_tried, panic_tried, cgroup_tried;
 	uint64_t btf_start, btf_end, per_cpu_offset, runqueues, init_task;
-	uint64_t modules, tainted_mask, panic_cpu;
+	uint64_t modules, tainted_mask, panic_cpu, cgroup_mutex, cgroup_threadgroup_rwsem;
 };
 struct kt_arm64_data_symbols *kt_arm64_data_symbols(struct kt_kernel *kernel);
 bool kt_arm64_recover_symbol(struct kt_kernel *kernel, const char *name,
 			     uint64_t *address);
+bool kt_arm64_recovered_symbol_at(struct kt_kernel *kernel, uint64_t address,
+				  struct kt_symbol *symbol);
 /* Addresses a function's ADRP + ADD/LDR/STR pairs form, at most max. */
 size_t kt_arm64_code_targets(const uint32_t *insns, size_t count, uint64_t pc,
 			     uint64_t *targets, size_t max);

@@ -253,6 +253,46 @@ static void recover_panic_cpu(struct kt_kernel *k, struct kt_arm64_data_symbols 
 	}
 }
 
+/* A lock's wait list (a list_head member): its first entry points back. */
+static bool wait_list_consistent(struct kt_kernel *k, uint64_t lock, const char *type,
+				 const char *list)
+{
+	uint64_t offset, next, back;
+	struct kt_error *err = kt_type_offsetof(k, type, list, &offset);
+	kt_error_free(err);
+	return !err && read_u64(k, lock + offset, &next) && kt_kernel_is_kernel_address(k, next) &&
+	       read_u64(k, next + 8, &back) && back == lock + offset;
+}
+
+/* A percpu_rw_semaphore: read_count points into the image's per-CPU template. */
+static bool is_percpu_rwsem(struct kt_kernel *k, uint64_t lock)
+{
+	static const char *const type = "struct percpu_rw_semaphore";
+	uint64_t read_count;
+	return member(k, lock, type, "read_count", &read_count) &&
+	       kt_arm64_in_image(k, read_count) &&
+	       wait_list_consistent(k, lock, type, "waiters.head");
+}
+
+/*
+ * The two locks of the cgroup inversion, which analyze names: cgroup_path_ns()
+ * takes cgroup_mutex (its only mutex; the other global is css_set_lock, a
+ * spinlock), cgroup_attach_lock() cgroup_threadgroup_rwsem.
+ */
+static void recover_cgroup_locks(struct kt_kernel *k, struct kt_arm64_data_symbols *d)
+{
+	uint64_t t[MAX_TARGETS];
+	size_t n = function_targets(k, "cgroup_path_ns", t);
+	for (size_t i = 0; i < n && !d->cgroup_mutex; i++)
+		if (kt_arm64_in_image(k, t[i]) && !(t[i] & 7) &&
+		    wait_list_consistent(k, t[i], "struct mutex", "wait_list"))
+			d->cgroup_mutex = t[i];
+	n = function_targets(k, "cgroup_attach_lock", t);
+	for (size_t i = 0; i < n && !d->cgroup_threadgroup_rwsem; i++)
+		if (kt_arm64_in_image(k, t[i]) && !(t[i] & 7) && is_percpu_rwsem(k, t[i]))
+			d->cgroup_threadgroup_rwsem = t[i];
+}
+
 /* struct btf_header (include/uapi/linux/btf.h), little-endian. */
 struct btf_header {
 	uint16_t magic;
@@ -322,6 +362,9 @@ static bool lookup(struct kt_kernel *k, struct kt_arm64_data_symbols *d,
 		{ "modules", &d->modules, &d->modules_tried, recover_modules },
 		{ "tainted_mask", &d->tainted_mask, &d->taint_tried, recover_taint },
 		{ "panic_cpu", &d->panic_cpu, &d->panic_tried, recover_panic_cpu },
+		{ "cgroup_mutex", &d->cgroup_mutex, &d->cgroup_tried, recover_cgroup_locks },
+		{ "cgroup_threadgroup_rwsem", &d->cgroup_threadgroup_rwsem, &d->cgroup_tried,
+		  recover_cgroup_locks },
 	};
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
 		if (strcmp(name, table[i].name) != 0)
@@ -339,4 +382,23 @@ static bool lookup(struct kt_kernel *k, struct kt_arm64_data_symbols *d,
 bool kt_arm64_recover_symbol(struct kt_kernel *k, const char *name, uint64_t *address)
 {
 	return lookup(k, kt_arm64_data_symbols(k), name, address);
+}
+
+/* The recovered symbols, for naming an address (a lock) back: exact matches only. */
+static const char *const recovered[] = {
+	"init_task", "runqueues", "modules", "tainted_mask", "panic_cpu",
+	"cgroup_mutex", "cgroup_threadgroup_rwsem",
+};
+
+bool kt_arm64_recovered_symbol_at(struct kt_kernel *k, uint64_t address,
+				  struct kt_symbol *symbol)
+{
+	for (size_t i = 0; i < sizeof(recovered) / sizeof(recovered[0]); i++) {
+		uint64_t at;
+		if (!kt_arm64_recover_symbol(k, recovered[i], &at) || at != address)
+			continue;
+		*symbol = (struct kt_symbol){ .name = recovered[i], .address = at, .type = 'D' };
+		return true;
+	}
+	return false;
 }

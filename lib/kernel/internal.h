@@ -35,6 +35,9 @@ struct kt_arch_ops {
 	/* Optional: a data symbol kallsyms lacks, found another way. */
 	bool (*recover_symbol)(struct kt_kernel *kernel, const char *name,
 			       uint64_t *address);
+	/* Optional: and back, the name of such a symbol's exact address. */
+	bool (*recovered_symbol_at)(struct kt_kernel *kernel, uint64_t address,
+				    struct kt_symbol *symbol);
 	/* Optional: the number of possible CPUs when nr_cpu_ids is unknown. */
 	unsigned (*count_cpus)(struct kt_kernel *kernel);
 	/* THREAD_SIZE when the init task's stack bounds are unknown. */
@@ -58,6 +61,9 @@ struct kt_error *kt_arm64_unwind_saved(struct kt_kernel *kernel,
 				       const struct kt_task *task,
 				       struct kt_stack *stack);
 uint64_t kt_arm64_pac_mask(const struct kt_kernel *kernel);
+/* "x0".."x30", for what names the register holding a value (the lock finders). */
+extern const char *const kt_arm64_register_names[31];
+bool kt_kernel_is_arm64(const struct kt_kernel *kernel);
 unsigned kt_arm64_va_bits(const struct kt_kernel *kernel);
 
 /*

@@ -49,8 +49,14 @@ static const char *frame_of(const struct kt_stack *stack, uint64_t slot)
 	return function;
 }
 
-static const char *register_holding(const struct kt_regs *r, uint64_t value)
+static const char *register_holding(const struct kt_kernel *k, const struct kt_regs *r,
+				    uint64_t value)
 {
+	for (size_t i = 0; kt_kernel_is_arm64(k) && i < 29; i++)
+		if (r->x[i] == value)
+			return kt_arm64_register_names[i];
+	if (kt_kernel_is_arm64(k))
+		return NULL;
 	const struct { const char *name; uint64_t v; } regs[] = {
 		{ "rbx", r->bx }, { "rbp", r->bp }, { "r12", r->r12 }, { "r13", r->r13 },
 		{ "r14", r->r14 }, { "r15", r->r15 }, { "rdi", r->di }, { "rsi", r->si },
@@ -70,7 +76,7 @@ static bool find_reference(struct kt_kernel *k, const struct kt_lock_layout *l,
 {
 	for (size_t i = 0; t->on_cpu && stack && i < stack->count; i++) {
 		const struct kt_frame *f = &stack->frames[i];
-		const char *reg = f->exception ? register_holding(&f->regs, address) : NULL;
+		const char *reg = f->exception ? register_holding(k, &f->regs, address) : NULL;
 		if (reg) {
 			snprintf(where, size, "%s of the interrupted %s", reg,
 				 f->function ? f->function : "code");
@@ -79,7 +85,7 @@ static bool find_reference(struct kt_kernel *k, const struct kt_lock_layout *l,
 	}
 	struct kt_regs regs;
 	const char *reg = t->on_cpu && t->cpu >= 0 && kt_cpu_registers(k, (unsigned)t->cpu, &regs)
-				  ? register_holding(&regs, address) : NULL;
+				  ? register_holding(k, &regs, address) : NULL;
 	if (reg) {
 		snprintf(where, size, "%s of CPU %d", reg, t->cpu);
 		return true;

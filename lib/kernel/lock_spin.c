@@ -28,9 +28,15 @@ struct named_reg {
 	uint64_t value;
 };
 
-/* The argument registers first: the slow paths take the lock in rdi. */
-static size_t register_list(const struct kt_regs *r, struct named_reg *out)
+/* The argument registers first: the slow paths take the lock in rdi (x0). */
+static size_t register_list(const struct kt_kernel *k, const struct kt_regs *r,
+			    struct named_reg *out)
 {
+	if (kt_kernel_is_arm64(k)) { /* x29 and x30 are the frame pointer and link */
+		for (size_t i = 0; i < 29; i++)
+			out[i] = (struct named_reg){ kt_arm64_register_names[i], r->x[i] };
+		return 29;
+	}
 	const struct named_reg all[] = {
 		{ "rdi", r->di }, { "rsi", r->si }, { "rdx", r->dx }, { "rcx", r->cx },
 		{ "rax", r->ax }, { "rbx", r->bx }, { "rbp", r->bp }, { "r8", r->r8 },
@@ -103,8 +109,8 @@ bool kt_lock_spin_target(struct kt_kernel *k, const struct kt_lock_layout *l,
 	    (w->kind == KT_LOCK_RWLOCK && !l->rwlock_ok) ||
 	    !spin_registers(k, t, stack, &regs, &function))
 		return false;
-	struct named_reg reg[16];
-	size_t n = register_list(&regs, reg), best = n;
+	struct named_reg reg[32];
+	size_t n = register_list(k, &regs, reg), best = n;
 	int best_score = 0;
 	for (size_t i = 0; i < n; i++) {
 		int s = score(k, t, w->kind, reg[i].value);

@@ -15,10 +15,15 @@
 
 #define START_KERNEL_MAP 0xffffffff80000000ull
 
-/* Only kernel-image addresses move with KASLR; per-CPU offsets do not. */
+/*
+ * Only kernel-image addresses move with KASLR; x86-64's per-CPU offsets
+ * (small absolute values) do not.  arm64's image is anywhere in the top
+ * half and its per-CPU symbols are ordinary image addresses.
+ */
 static uint64_t relocate(const struct kt_kernel *k, uint64_t address)
 {
-	return address >= START_KERNEL_MAP ? address + k->kernel_offset : address;
+	uint64_t image = strcmp(k->arch->name, "arm64") == 0 ? 1ull << 63 : START_KERNEL_MAP;
+	return address >= image ? address + k->kernel_offset : address;
 }
 
 struct kt_error *kt_system_map_load(struct kt_kernel *k, const char *path,

@@ -280,6 +280,22 @@ struct kt_error *kt_symbol_address(struct kt_kernel *k, const char *name,
 	return kt_error_create(KT_ERR_NOT_FOUND, "symbol %s not found", name);
 }
 
+/*
+ * Without CONFIG_KALLSYMS_ALL (Debian's arm64 kernels) kallsyms has text
+ * only, and the last text symbol would "contain" every data address up to
+ * the image's end.
+ */
+static bool text_reaching_past_text(const struct kt_symbols *s,
+				    const struct kt_symbol *symbol, uint64_t address)
+{
+	if (symbol->type != 't' && symbol->type != 'T')
+		return false;
+	if (s->text_end && symbol->address <= s->text_end && address > s->text_end)
+		return true;
+	return s->init_end && symbol->address >= s->init_start &&
+	       symbol->address <= s->init_end && address > s->init_end;
+}
+
 struct kt_error *kt_symbol_at(struct kt_kernel *k, uint64_t address,
 			      struct kt_symbol *symbol, uint64_t *offset)
 {
@@ -305,9 +321,14 @@ struct kt_error *kt_symbol_at(struct kt_kernel *k, uint64_t address,
 	    (!s->image_end || address <= s->image_end) &&
 	    kt_symtab_lookup_address(s->table, address, symbol) &&
 	    (symbol->size == 0 || address - symbol->address < symbol->size) &&
+	    !text_reaching_past_text(s, symbol, address) &&
 	    kt_kernel_is_kernel_address(k, address) &&
 	    kt_kernel_is_kernel_address(k, symbol->address)) {
 		*offset = address - symbol->address;
+		return NULL;
+	}
+	if (k->arch->recovered_symbol_at && k->arch->recovered_symbol_at(k, address, symbol)) {
+		*offset = 0;
 		return NULL;
 	}
 	return kt_error_create(KT_ERR_NOT_FOUND, "no symbol at 0x%llx",
