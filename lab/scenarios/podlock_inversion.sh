@@ -29,5 +29,7 @@ sleep 0.2
 vmtool -n cgmover write /proc/podlock_move 1 &
 if [ ! -e /kdump.sh ]; then
 	vmtool -n podspawn -d 3 forkloop 20 &
+	echo "vmlab: waiter sym=cgroup_threadgroup_rwsem pid=$! comm=podspawn" > /dev/kmsg
 	vmtool -n podctl -d 4 mkdir /sys/fs/cgroup/kubepods.slice/pod-d4 &
+	echo "vmlab: waiter sym=cgroup_mutex pid=$! comm=podctl" > /dev/kmsg
 fi
