@@ -115,7 +115,7 @@ static void print_stack_text(struct kt_kernel *k, const struct bt_options *o,
 	}
 	if (s->partial)
 		printf("    (unwind stopped: %s; frames marked (?) were found by scanning the stack)\n",
-		       s->error);
+		       kt_stack_error(s));
 	putchar('\n');
 }
 
@@ -188,7 +188,7 @@ static struct json_object *stack_json(const struct kt_kernel *k, const struct kt
 		json_object_object_add(o, "user_regs", regs_json(k, &s->user));
 	json_object_object_add(o, "partial", json_object_new_boolean(s->partial));
 	if (s->partial)
-		json_object_object_add(o, "error", json_object_new_string(s->error));
+		json_object_object_add(o, "error", json_object_new_string(kt_stack_error(s)));
 	return o;
 }
 

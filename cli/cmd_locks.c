@@ -188,7 +188,7 @@ static struct json_object *json_lock(struct kt_kernel *k, const struct kt_lock *
 	json_unowned(k, lock, o);
 	json_object_object_add(o, "corrupt", json_object_new_boolean(lock->corrupt));
 	json_object_object_add(o, "partial", json_object_new_boolean(lock->partial));
-	json_object_object_add(o, "problem", string_or_null(lock->problem));
+	json_object_object_add(o, "problem", string_or_null(kt_lock_problem(lock)));
 	json_object_object_add(o, "waiters", waiters);
 	return o;
 }
@@ -352,8 +352,8 @@ static void print_lock_text(struct kt_kernel *k, const struct kt_lock *lock)
 		print_pid_list(k, lock->reader_pids, lock->reader_tasks, lock->nr_readers, NULL);
 	}
 	print_candidates_text(k, lock);
-	if (lock->problem[0])
-		printf("    %s: %s\n", lock->corrupt ? "CORRUPT" : "note", lock->problem);
+	if (kt_lock_problem(lock)[0])
+		printf("    %s: %s\n", lock->corrupt ? "CORRUPT" : "note", kt_lock_problem(lock));
 }
 
 static void print_wait_text(struct kt_kernel *k, const struct kt_task_wait *w)

@@ -9,6 +9,9 @@
 #define KTRIAGE_ERROR_H
 
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 enum kt_error_code {
 	KT_ERR_NOMEM = 1,
@@ -41,5 +44,48 @@ const char *kt_error_string(const struct kt_error *err);
 
 /* An error that could not be allocated: never freed, always available. */
 extern struct kt_error kt_error_out_of_memory;
+
+/*
+ * What a probe returns when the thing is not there ("has this kernel a
+ * member X?"): static, so a probe whose answer is "no" allocates nothing
+ * to throw away.  kt_error_free ignores it; kt_error_wrap copies it.
+ */
+extern struct kt_error kt_error_not_found;
+
+/* The catch helper for probes: true when err is an error, which it frees. */
+bool kt_error_catch(struct kt_error *err);
+
+/*
+ * Damage: what was wrong with an object the model still gives (a kernel,
+ * a task, a stack, a lock), as opposed to a kt_error, which says a thing
+ * could not be done.  One list type attaches to any of them; each entry is
+ * a code, the address of the damaged object (0: the holder itself) and a
+ * message.  A list holds at most KT_DAMAGE_MAX entries; the rest are
+ * counted, not kept.  An empty list is NULL.
+ */
+#define KT_DAMAGE_MAX 256
+struct kt_damage;
+struct kt_damage_entry {
+	enum kt_error_code code;
+	uint64_t object;
+	const char *message;
+};
+/* False when the entry was not kept (list full, or out of memory). */
+bool kt_damage_add(struct kt_damage **list, enum kt_error_code code,
+		   uint64_t object, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+bool kt_damage_addv(struct kt_damage **list, enum kt_error_code code,
+		    uint64_t object, const char *fmt, va_list ap);
+size_t kt_damage_count(const struct kt_damage *list);
+/* NULL past the end. */
+const struct kt_damage_entry *kt_damage_at(const struct kt_damage *list,
+					   size_t index);
+void kt_damage_free(struct kt_damage *list);
+/*
+ * The messages joined by "; ", cut at max bytes (a message starts only if
+ * its separator and one byte fit), kept with the list until it changes;
+ * "" for an empty list.
+ */
+const char *kt_damage_joined(struct kt_damage *list, size_t max);
 
 #endif

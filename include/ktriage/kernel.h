@@ -117,7 +117,9 @@ const struct kt_vmcoreinfo *kt_kernel_vmcoreinfo(const struct kt_kernel *kernel)
 const char *kt_kernel_release(const struct kt_kernel *kernel);
 /* The architecture its translation and unwinder are for: "x86_64", "arm64". */
 const char *kt_kernel_arch(const struct kt_kernel *kernel);
-/* Problems met while building the model that did not stop it. */
+/* Problems met while building the model that did not stop it: the
+ * kernel's damage list (error.h), and its messages by index. */
+const struct kt_damage *kt_kernel_damage_list(const struct kt_kernel *kernel);
 size_t kt_kernel_warning_count(const struct kt_kernel *kernel);
 const char *kt_kernel_warning(const struct kt_kernel *kernel, size_t i);
 
@@ -367,8 +369,8 @@ struct kt_stack {
 	struct kt_frame *frames;
 	size_t count;
 	const char *start;      /* "saved context", "NT_PRSTATUS of CPU 1", ... */
-	bool partial;           /* the unwind stopped early; see error */
-	char error[160];        /* why it stopped early, "" otherwise */
+	bool partial;           /* the unwind stopped early: kt_stack_error */
+	struct kt_damage *damage; /* why (error.h); read with kt_stack_error */
 	bool user_regs;         /* the stack ends at a pt_regs from user mode */
 	struct kt_regs user;    /* those registers */
 };
@@ -386,6 +388,8 @@ struct kt_error *kt_stack_unwind(struct kt_kernel *kernel,
 struct kt_error *kt_stack_unwind_cpu(struct kt_kernel *kernel, unsigned cpu,
 				     struct kt_stack **out);
 void kt_stack_free(struct kt_stack *stack);
+/* Why the unwind stopped early (stack->partial), "" when it did not. */
+const char *kt_stack_error(const struct kt_stack *stack);
 /* Registers a CPU saved in the dump's notes (NT_PRSTATUS), if any. */
 bool kt_cpu_registers(struct kt_kernel *kernel, unsigned cpu,
 		      struct kt_regs *regs);
@@ -466,7 +470,7 @@ struct kt_lock {
 	size_t nr_spinners;
 	bool corrupt;            /* an owner or a list the kernel cannot have */
 	bool partial;            /* a waiter list was damaged and cut short */
-	char problem[192];       /* why corrupt or partial, "" otherwise */
+	struct kt_damage *damage; /* why corrupt or partial: kt_lock_problem */
 };
 
 /*
@@ -476,6 +480,9 @@ struct kt_lock {
 struct kt_error *kt_lock_decode(struct kt_kernel *kernel, uint64_t address,
 				enum kt_lock_kind kind, struct kt_lock **out);
 void kt_lock_free(struct kt_lock *lock);
+/* Why the lock is corrupt or partial, its damage joined by "; " (at most
+ * 191 bytes, as always shown); "" when whole. */
+const char *kt_lock_problem(const struct kt_lock *lock);
 
 /* What a sleeping task waits on, from its stack. */
 struct kt_task_wait {

@@ -88,7 +88,7 @@ bool kt_model_stack(struct kt_analysis *a, const struct kt_task *task,
 		};
 	}
 	if (stack->partial)
-		kt_analysis_note(a, "stack of pid %d is partial: %s", task->pid, stack->error);
+		kt_analysis_note(a, "stack of pid %d is partial: %s", task->pid, kt_stack_error(stack));
 	bool ok = frames != NULL;
 	if (ok) {
 		evidence->frames = frames;

@@ -139,7 +139,7 @@ static const char *lock_note(struct kt_analysis *a, const struct kt_lock *lock,
 				  module ? "; in module " : "", module ? module : "",
 				  *readers ? "; held for reading by " : "", readers,
 				  lock->corrupt || lock->partial ? "; " : "",
-				  lock->corrupt || lock->partial ? lock->problem : "");
+				  lock->corrupt || lock->partial ? kt_lock_problem(lock) : "");
 	if (module && note) {
 		/* "cfgstore]" from split_symbol: drop the bracket */
 		char *bracket = strchr(note, ']');
@@ -383,7 +383,7 @@ bool kt_model_locks(struct kt_analysis *a, struct kt_finding_draft *f,
 		out->locks++;
 		if (lock->corrupt && !out->corrupt) {
 			out->corrupt = e;
-			out->problem = kt_arena_strdup(a->arena, lock->problem);
+			out->problem = kt_arena_strdup(a->arena, kt_lock_problem(lock));
 		}
 		if (lock->nr_waiters > most) {
 			most = lock->nr_waiters;

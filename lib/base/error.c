@@ -10,6 +10,16 @@ struct kt_error kt_error_out_of_memory = {
 	.message = (char *)"out of memory",
 };
 
+struct kt_error kt_error_not_found = {
+	.code = KT_ERR_NOT_FOUND,
+	.message = (char *)"not found",
+};
+
+static bool is_static(const struct kt_error *err)
+{
+	return err == &kt_error_out_of_memory || err == &kt_error_not_found;
+}
+
 struct kt_error *kt_error_createv(enum kt_error_code code, const char *fmt,
 				  va_list ap)
 {
@@ -37,6 +47,10 @@ struct kt_error *kt_error_wrap(struct kt_error *err, const char *fmt, ...)
 {
 	if (!err || err == &kt_error_out_of_memory)
 		return err;
+	if (err == &kt_error_not_found) /* a copy to carry the context */
+		err = kt_error_create(err->code, "%s", err->message);
+	if (err == &kt_error_out_of_memory)
+		return err;
 	char *prefix;
 	va_list ap;
 	va_start(ap, fmt);
@@ -55,7 +69,7 @@ struct kt_error *kt_error_wrap(struct kt_error *err, const char *fmt, ...)
 
 void kt_error_free(struct kt_error *err)
 {
-	if (!err || err == &kt_error_out_of_memory)
+	if (!err || is_static(err))
 		return;
 	free(err->message);
 	free(err);
@@ -64,4 +78,10 @@ void kt_error_free(struct kt_error *err)
 const char *kt_error_string(const struct kt_error *err)
 {
 	return err ? err->message : "success";
+}
+
+bool kt_error_catch(struct kt_error *err)
+{
+	kt_error_free(err);
+	return err != NULL;
 }

@@ -118,8 +118,7 @@ struct kt_kernel {
 		struct kt_error *error;  /* why it failed */
 	} stages[KT_KERNEL_NR_STAGES];
 
-	char **warnings;
-	size_t nr_warnings;
+	struct kt_damage *damage;  /* what is wrong with this kernel (error.h) */
 };
 
 /*
@@ -134,7 +133,12 @@ size_t kt_kernel_max_objects(const struct kt_kernel *kernel,
 /* THREAD_SIZE, the size of a task's kernel stack, derived once (layouts.c). */
 uint64_t kt_kernel_thread_size(struct kt_kernel *kernel);
 
-/* Record a problem that did not stop the model (kernel.c). */
+/* Record a problem that did not stop the model in the kernel's damage
+ * list, as the code says (kernel.c); kt_kernel_warn: a kernel structure
+ * held what it cannot (KT_ERR_INVALID). */
+void kt_kernel_damage(struct kt_kernel *kernel, enum kt_error_code code,
+		      uint64_t object, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 void kt_kernel_warn(struct kt_kernel *kernel, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
@@ -145,6 +149,16 @@ void kt_kernel_warn(struct kt_kernel *kernel, const char *fmt, ...)
  */
 struct kt_error *kt_kernel_need_symbols(struct kt_kernel *kernel);
 struct kt_error *kt_kernel_need_types(struct kt_kernel *kernel);
+/* The same for a probe: whether there are types, with no error to free. */
+bool kt_kernel_has_types(struct kt_kernel *kernel);
+
+/*
+ * A member, for a probe that can do without it: false when the kernel has
+ * no such type or member (or no types), and no error is made to be thrown
+ * away (types.c).
+ */
+bool kt_type_probe_member(struct kt_kernel *kernel, const char *type,
+			  const char *member, struct kt_member *out);
 
 /* The foundations' set-up and tear-down (kernel.c calls them). */
 struct kt_error *kt_symbols_init(struct kt_kernel *kernel);

@@ -14,31 +14,37 @@
 
 #include "internal.h"
 
-#define MAX_WARNINGS 256
+void kt_kernel_damage(struct kt_kernel *k, enum kt_error_code code,
+		      uint64_t object, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	kt_damage_addv(&k->damage, code, object, fmt, ap);
+	va_end(ap);
+}
 
 void kt_kernel_warn(struct kt_kernel *k, const char *fmt, ...)
 {
-	if (k->nr_warnings >= MAX_WARNINGS)
-		return;
-	char **n = realloc(k->warnings, (k->nr_warnings + 1) * sizeof(*n));
-	if (!n)
-		return;
-	k->warnings = n;
 	va_list ap;
 	va_start(ap, fmt);
-	if (vasprintf(&k->warnings[k->nr_warnings], fmt, ap) >= 0)
-		k->nr_warnings++;
+	kt_damage_addv(&k->damage, KT_ERR_INVALID, 0, fmt, ap);
 	va_end(ap);
 }
 
 size_t kt_kernel_warning_count(const struct kt_kernel *k)
 {
-	return k->nr_warnings;
+	return kt_damage_count(k->damage);
 }
 
 const char *kt_kernel_warning(const struct kt_kernel *k, size_t i)
 {
-	return i < k->nr_warnings ? k->warnings[i] : NULL;
+	const struct kt_damage_entry *e = kt_damage_at(k->damage, i);
+	return e ? e->message : NULL;
+}
+
+const struct kt_damage *kt_kernel_damage_list(const struct kt_kernel *k)
+{
+	return k->damage;
 }
 
 static struct kt_error *load_vmcoreinfo(struct kt_kernel *k)
@@ -260,6 +266,13 @@ struct kt_error *kt_kernel_need_types(struct kt_kernel *k)
 	return need_stage(k, KT_KERNEL_TYPES);
 }
 
+bool kt_kernel_has_types(struct kt_kernel *k)
+{
+	if (!k->stages[KT_KERNEL_TYPES].tried)
+		kt_error_free(need_stage(k, KT_KERNEL_TYPES));
+	return types_ready(k);
+}
+
 struct kt_error *kt_kernel_load(struct kt_kernel *k, enum kt_kernel_stage upto)
 {
 	struct kt_error *first = NULL;
@@ -287,9 +300,7 @@ void kt_kernel_close(struct kt_kernel *k)
 	for (unsigned s = 0; s < KT_KERNEL_NR_STAGES; s++)
 		kt_error_free(k->stages[s].error);
 	free(k->per_cpu_offset);
-	for (size_t i = 0; i < k->nr_warnings; i++)
-		free(k->warnings[i]);
-	free(k->warnings);
+	kt_damage_free(k->damage);
 	free(k);
 }
 

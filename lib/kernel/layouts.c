@@ -91,14 +91,11 @@ struct kt_list_head_layout kt_layouts_list_head(struct kt_kernel *k)
 	if (!l->list_head_built) {
 		l->list_head_built = true;
 		l->list_head = fixed;
-		struct kt_error *err = kt_type_offsetof(k, "struct list_head", "next",
-							&l->list_head.next);
-		if (!err)
-			err = kt_type_offsetof(k, "struct list_head", "prev",
-					       &l->list_head.prev);
-		if (err)
+		if (kt_error_catch(kt_type_offsetof(k, "struct list_head", "next",
+						    &l->list_head.next)) ||
+		    kt_error_catch(kt_type_offsetof(k, "struct list_head", "prev",
+						    &l->list_head.prev)))
 			l->list_head = fixed;
-		kt_error_free(err);
 	}
 	return l->list_head;
 }
@@ -116,10 +113,10 @@ const struct kt_regs_layout *kt_layouts_pt_regs(struct kt_kernel *k,
 		l->regs_built = true;
 		r->count = count;
 		for (size_t i = 0; i < count; i++) {
-			struct kt_error *err = kt_type_offsetof(k, "struct pt_regs",
-								names[i], &r->offset[i]);
-			r->found[i] = !err;
-			kt_error_free(err);
+			struct kt_member m = { 0 };
+			r->found[i] = kt_type_probe_member(k, "struct pt_regs",
+							   names[i], &m);
+			r->offset[i] = m.bit_offset / 8;
 		}
 	}
 	return r->count == count ? r : &untyped;
@@ -130,9 +127,7 @@ static bool find_field(struct kt_kernel *k, const char *type,
 		       const char *member, struct kt_field *out)
 {
 	struct kt_member m;
-	struct kt_error *err = kt_type_member(k, type, member, &m);
-	kt_error_free(err);
-	if (err || m.bit_size || m.bit_offset % 8 ||
+	if (!kt_type_probe_member(k, type, member, &m) || m.bit_size || m.bit_offset % 8 ||
 	    (m.size != 1 && m.size != 2 && m.size != 4 && m.size != 8))
 		return false;
 	*out = (struct kt_field){ (uint32_t)(m.bit_offset / 8), (uint32_t)m.size };

@@ -14,11 +14,10 @@
 static bool offset_of(struct kt_kernel *k, const char *type,
 		      const char *member, uint64_t *out)
 {
-	struct kt_error *err = kt_type_offsetof(k, type, member, out);
-	if (err) {
-		kt_error_free(err);
+	struct kt_member m;
+	if (!kt_type_probe_member(k, type, member, &m))
 		return false;
-	}
+	*out = m.bit_offset / 8;
 	return true;
 }
 
@@ -34,12 +33,7 @@ static bool offset_of_any(struct kt_kernel *k, const char *type,
 
 static bool size_of(struct kt_kernel *k, const char *type, uint64_t *out)
 {
-	struct kt_error *err = kt_type_sizeof(k, type, out);
-	if (err) {
-		kt_error_free(err);
-		return false;
-	}
-	return true;
+	return !kt_error_catch(kt_type_sizeof(k, type, out));
 }
 
 /* An offset a kind needs; the first one missing is named in *missing. */

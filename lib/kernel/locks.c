@@ -30,16 +30,18 @@
 
 void kt_lock_note(struct kt_lock *lock, const char *fmt, ...)
 {
-	size_t used = strlen(lock->problem);
-	if (used + 3 >= sizeof(lock->problem))
-		return;
-	if (used)
-		used += (size_t)snprintf(lock->problem + used,
-					 sizeof(lock->problem) - used, "; ");
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(lock->problem + used, sizeof(lock->problem) - used, fmt, ap);
+	kt_damage_addv(&lock->damage, KT_ERR_INVALID, lock->address, fmt, ap);
 	va_end(ap);
+}
+
+/* The 191 bytes (and its terminator) cmd_locks and analyze have shown. */
+#define MAX_PROBLEM_TEXT 191
+
+const char *kt_lock_problem(const struct kt_lock *lock)
+{
+	return kt_damage_joined(lock->damage, MAX_PROBLEM_TEXT);
 }
 
 /* ---- Waiters ---------------------------------------------------------- */
@@ -453,5 +455,6 @@ void kt_lock_free(struct kt_lock *lock)
 	free(lock->reader_pids);
 	free(lock->candidates);
 	free(lock->spinner_cpus);
+	kt_damage_free(lock->damage);
 	free(lock);
 }

@@ -142,7 +142,7 @@ struct kt_live_stack {
 /* From thread.sp to the top for a sleeping task, all of it on a CPU. */
 bool kt_lock_live_stack(struct kt_kernel *kernel, const struct kt_lock_layout *l,
 			const struct kt_task *task, struct kt_live_stack *out);
-/* Append "; "-separated text to lock->problem. */
+/* Add to the lock's damage (kt_lock_problem joins it). */
 void kt_lock_note(struct kt_lock *lock, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Add a waiter found elsewhere than in the lock's own list. */

@@ -315,6 +315,15 @@ static void scan_rest(struct unwind *u, uint64_t from)
 	}
 }
 
+/* Why the unwind stopped, on the stack's damage list: at most the 159
+ * bytes bt and analyze have always shown. */
+#define MAX_STOP_REASON 159
+
+static void stopped(struct unwind *u, enum kt_error_code code, const char *why)
+{
+	kt_damage_add(&u->stack->damage, code, u->sp, "%.*s", MAX_STOP_REASON, why);
+}
+
 static struct kt_error *run(struct unwind *u)
 {
 	char why[160] = "";
@@ -322,7 +331,7 @@ static struct kt_error *run(struct unwind *u)
 	for (;;) {
 		struct kt_error *err = add_frame(u, reliable);
 		if (err) {
-			snprintf(u->stack->error, sizeof(u->stack->error), "%s", kt_error_string(err));
+			stopped(u, err->code, kt_error_string(err));
 			u->stack->partial = true;
 			kt_error_free(err);
 			return NULL;
@@ -337,7 +346,7 @@ static struct kt_error *run(struct unwind *u)
 			continue;
 		}
 		if (s == STEP_FAIL) {
-			snprintf(u->stack->error, sizeof(u->stack->error), "%s", why);
+			stopped(u, KT_ERR_INVALID, why);
 			u->stack->partial = true;
 			scan_rest(u, sp_before);
 			return NULL;

@@ -274,7 +274,8 @@ static struct kt_error *run(struct kt_kernel *k, struct kt_stack *stack,
 	struct kt_arm64_unwind_result result;
 	kt_arm64_unwind(&u, regs, pc, sp, fp, &result);
 	stack->partial = result.partial;
-	memcpy(stack->error, result.error, sizeof(stack->error));
+	if (result.error[0])
+		kt_damage_add(&stack->damage, KT_ERR_INVALID, sp, "%s", result.error);
 	stack->user_regs = result.user_regs;
 	stack->user = result.user;
 	return NULL;

@@ -47,9 +47,8 @@ static void optional_field(struct kt_kernel *k, const char *type,
 {
 	*out = (struct kt_field){ 0 };
 	for (; *members; members++) {
-		struct kt_error *err = field(k, type, *members, out);
-		kt_error_free(err);
-		if (!err)
+		if (kt_type_has_member(k, type, *members) &&
+		    !kt_error_catch(field(k, type, *members, out)))
 			return;
 		*out = (struct kt_field){ 0 };
 	}

@@ -203,22 +203,21 @@ bool kt_btf_find_member(const struct btf *btf, uint32_t id, const char *name,
 	return false;
 }
 
-static struct kt_error *btf_member(struct kt_types_backend *b,
-				   const char *type, const char *member,
-				   struct kt_member *out)
+/* The member, or false: *no_type says the type itself is missing. */
+static bool btf_locate(struct kt_types_backend *b, const char *type,
+		       const char *member, struct kt_member *out, bool *no_type)
 {
-	uint32_t id;
-	struct kt_error *err = btf_lookup(b, type, &id);
-	if (err)
-		return err;
+	uint32_t id = find_type(b, type);
+	*no_type = !id;
+	if (!id)
+		return false;
 	uint64_t bits = 0;
 	uint32_t bit_size = 0;
 	for (const char *p = member; *p;) {
 		const char *dot = strchr(p, '.');
 		size_t len = dot ? (size_t)(dot - p) : strlen(p);
 		if (!kt_btf_find_member(b->btf, id, p, len, &bits, &bit_size, &id, 0))
-			return kt_error_create(KT_ERR_NOT_FOUND,
-					       "%s has no member %s", type, member);
+			return false;
 		p += len + (dot ? 1 : 0);
 	}
 	__s64 size = btf__resolve_size(b->btf, id);
@@ -228,7 +227,26 @@ static struct kt_error *btf_member(struct kt_types_backend *b,
 		.size = size > 0 ? (uint64_t)size : 0,
 		.type_id = id,
 	};
-	return NULL;
+	return true;
+}
+
+static struct kt_error *btf_member(struct kt_types_backend *b,
+				   const char *type, const char *member,
+				   struct kt_member *out)
+{
+	bool no_type;
+	if (btf_locate(b, type, member, out, &no_type))
+		return NULL;
+	if (no_type)
+		return kt_error_create(KT_ERR_NOT_FOUND, "type %s not found", type);
+	return kt_error_create(KT_ERR_NOT_FOUND, "%s has no member %s", type, member);
+}
+
+static bool btf_probe_member(struct kt_types_backend *b, const char *type,
+			     const char *member, struct kt_member *out)
+{
+	bool no_type;
+	return btf_locate(b, type, member, out, &no_type);
 }
 
 /* A name from the string section; "" when the offset is outside it. */
@@ -295,6 +313,7 @@ static const struct kt_types_ops btf_ops = {
 	.name = "BTF",
 	.size_of = btf_size_of,
 	.member = btf_member,
+	.probe_member = btf_probe_member,
 	.enum_value = btf_enum_value,
 	.destroy = btf_destroy,
 };
@@ -589,13 +608,22 @@ struct kt_error *kt_type_offsetof(struct kt_kernel *k, const char *type,
 	return NULL;
 }
 
+bool kt_type_probe_member(struct kt_kernel *k, const char *type,
+			  const char *member, struct kt_member *out)
+{
+	if (!kt_kernel_has_types(k))
+		return false;
+	if (k->types->ops->probe_member)
+		return k->types->ops->probe_member(k->types->backend, type, member, out);
+	return !kt_error_catch(k->types->ops->member(k->types->backend, type,
+						     member, out));
+}
+
 bool kt_type_has_member(struct kt_kernel *k, const char *type,
 			const char *member)
 {
 	struct kt_member m;
-	struct kt_error *err = kt_type_member(k, type, member, &m);
-	kt_error_free(err);
-	return !err;
+	return kt_type_probe_member(k, type, member, &m);
 }
 
 struct kt_error *kt_type_enum_value(struct kt_kernel *k, const char *enum_name,

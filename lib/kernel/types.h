@@ -21,6 +21,10 @@ struct kt_types_ops {
 	struct kt_error *(*member)(struct kt_types_backend *backend,
 				   const char *type, const char *member,
 				   struct kt_member *out);
+	/* The same, for a probe: false, and nothing allocated, when missing.
+	 * NULL: member is asked and its error freed. */
+	bool (*probe_member)(struct kt_types_backend *backend, const char *type,
+			     const char *member, struct kt_member *out);
 	/* enum_name NULL: search every enum. */
 	struct kt_error *(*enum_value)(struct kt_types_backend *backend,
 				       const char *enum_name,

@@ -99,5 +99,12 @@ void kt_stack_free(struct kt_stack *stack)
 	if (!stack)
 		return;
 	free(stack->frames);
+	kt_damage_free(stack->damage);
 	free(stack);
+}
+
+const char *kt_stack_error(const struct kt_stack *stack)
+{
+	const struct kt_damage_entry *first = kt_damage_at(stack->damage, 0);
+	return first ? first->message : "";
 }
