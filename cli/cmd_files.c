@@ -13,23 +13,11 @@
 #include "cli.h"
 #include "value_print.h"
 
-/* Text from the dump, for a terminal: printable ASCII, the rest \xNN. */
-static void print_safe(const char *s)
-{
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c >= 0x20 && c < 0x7f)
-			putchar(c);
-		else
-			printf("\\x%02x", c);
-	}
-}
-
 void kt_cli_task_header(const struct kt_task *t)
 {
 	printf("PID: %-8" PRId32 " TASK: %016" PRIx64 "  CPU: %-4" PRId32 " COMMAND: \"",
 	       t->pid, t->address, t->cpu);
-	print_safe(t->comm);
+	kt_escape_puts(stdout, t->comm);
 	printf("\"\n");
 }
 
@@ -56,9 +44,9 @@ static void print_files_text(const struct kt_task *t, const struct kt_task_files
 {
 	kt_cli_task_header(t);
 	printf("ROOT: ");
-	print_safe(f->root);
+	kt_escape_puts(stdout, f->root);
 	printf("    CWD: ");
-	print_safe(f->cwd);
+	kt_escape_puts(stdout, f->cwd);
 	putchar('\n');
 	if (!f->count) {
 		printf("No open files\n\n");
@@ -69,7 +57,7 @@ static void print_files_text(const struct kt_task *t, const struct kt_task_files
 		const struct kt_open_file *o = &f->files[i];
 		printf("%3d %016" PRIx64 " %016" PRIx64 " %016" PRIx64 " %-4s ", o->fd,
 		       o->file, o->dentry, o->inode, o->type);
-		print_safe(o->path);
+		kt_escape_puts(stdout, o->path);
 		putchar('\n');
 	}
 	if (f->partial)
