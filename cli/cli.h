@@ -3,6 +3,7 @@
 #ifndef KTRIAGE_CLI_H
 #define KTRIAGE_CLI_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -30,18 +31,52 @@ int kt_cli_usage(const char *command, const char *fmt, ...)
 void kt_cli_print_json(struct json_object *value);
 
 /*
- * Common option parsing: --json, and the single DUMP operand.  Returns 0, or
- * an exit status after printing usage.
+ * The options the commands share, and the operands (options.c).  Every
+ * command parses through kt_cli_parse: the shared options are kept here,
+ * the command's own go to its callback.
  */
 struct kt_cli_opts {
 	bool json;
-	const char *dump;
-	const char *vmlinux; /* --vmlinux FILE: optional DWARF */
-	const char *btf;     /* --btf FILE */
-	const char *log;     /* analyze --log FILE: the log kdump saved beside the dump */
+	const char *dump;      /* the one operand, for the commands that take one */
+	const char *vmlinux;   /* --vmlinux FILE: optional DWARF */
+	const char *btf;       /* --btf FILE */
+	const char *log;       /* analyze --log FILE: the log kdump saved beside the dump */
+	const char *state_dir; /* --state-dir DIR: ktriaged's state */
+	const char *const *operands; /* in the order given, options taken out */
+	int nr_operands;
 };
+
+enum kt_cli_common {
+	KT_CLI_JSON = 1 << 0,      /* --json, -j */
+	KT_CLI_DEBUGINFO = 1 << 1, /* --vmlinux FILE, --btf FILE */
+	KT_CLI_LOG = 1 << 2,       /* --log FILE (analyze takes it) */
+	KT_CLI_STATE_DIR = 1 << 3, /* --state-dir DIR */
+	/* What the commands that read one dump share. */
+	KT_CLI_DUMP_OPTIONS = KT_CLI_JSON | KT_CLI_DEBUGINFO | KT_CLI_LOG,
+};
+
+struct kt_cli_parser {
+	const char *command;
+	unsigned common;                /* enum kt_cli_common */
+	const char *shortopts;          /* the command's own, getopt's syntax; NULL: none */
+	const struct option *longopts;  /* the command's own, ending with { 0 }; NULL: none */
+	bool long_only;                 /* crash's -8, -16...: getopt_long_only */
+	const char *help;               /* --help's text; NULL: the command table's usage */
+	/* The command's own option: 0, or an exit status (kt_cli_usage). */
+	int (*option)(void *ctx, int code, const char *arg);
+	void *ctx;
+};
+/* 0, or an exit status after printing usage.  Reorders argv. */
+int kt_cli_parse(const struct kt_cli_parser *parser, int argc, char **argv,
+		 struct kt_cli_opts *opts);
+/* The commands that read one dump: the shared options and DUMP. */
+int kt_cli_parse_one_dump(const struct kt_cli_parser *parser, int argc, char **argv,
+			  struct kt_cli_opts *opts);
 int kt_cli_parse_dump_opts(const char *command, int argc, char **argv,
 			   struct kt_cli_opts *opts);
+/* The commands that read ktriaged's state: --state-dir, ID|DUMP in dump. */
+int kt_cli_parse_store_opts(const char *command, bool with_json, int argc,
+			    char **argv, struct kt_cli_opts *opts);
 
 /* A dump and its kernel model, opened as the options say (session.c). */
 struct kt_cli_session {
@@ -101,14 +136,6 @@ int kt_cli_parse_address(struct kt_kernel *kernel, const char *text,
 /* ktriaged's store (cmd_list.c): the state directory, times, a dump's state. */
 struct kt_store_entry;
 char *kt_cli_state_dir(const char *given);
-/* Options of the commands that read ktriaged's state: one operand. */
-struct kt_cli_store_opts {
-	const char *state_dir;
-	bool json;
-	const char *operand;
-};
-int kt_cli_parse_store_opts(const char *command, bool with_json, int argc,
-			    char **argv, struct kt_cli_store_opts *opts);
 /* Print a command's usage line and summary from the table; returns 0. */
 int kt_cli_help(const char *command);
 void kt_cli_format_time(double when, char *buf, size_t len);

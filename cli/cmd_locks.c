@@ -532,22 +532,24 @@ static void print_dot(struct kt_kernel *k, const struct kt_lock_graph_view *g)
 
 /* ---- The command ------------------------------------------------------ */
 
-/* --dot is ours; the rest goes to the common parser. */
+static int locks_option(void *ctx, int code, const char *arg)
+{
+	*(bool *)ctx = true; /* --dot, the one option of ours */
+	return 0;
+}
+
 static int parse(int argc, char **argv, struct kt_cli_opts *opts, enum format *format)
 {
-	char **rest = calloc((size_t)argc + 1, sizeof(*rest));
-	if (!rest)
-		return KT_EXIT_FAILURE;
-	int n = 0;
+	static const struct option longopts[] = {
+		{ "dot", no_argument, NULL, 'D' },
+		{ 0 },
+	};
 	bool dot = false;
-	for (int i = 0; i < argc; i++) {
-		if (i > 0 && strcmp(argv[i], "--dot") == 0)
-			dot = true;
-		else
-			rest[n++] = argv[i];
-	}
-	int status = kt_cli_parse_dump_opts("locks", n, rest, opts);
-	free(rest);
+	const struct kt_cli_parser p = {
+		.command = "locks", .common = KT_CLI_DUMP_OPTIONS, .longopts = longopts,
+		.option = locks_option, .ctx = &dot,
+	};
+	int status = kt_cli_parse_one_dump(&p, argc, argv, opts);
 	if (status)
 		return status;
 	if (dot && opts->json)

@@ -6,7 +6,6 @@
  * per-CPU one on a CPU (crash's `p runqueues:1`).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,36 +22,30 @@ struct inspect_opts {
 	int nr_operands;
 };
 
+static int inspect_option(void *ctx, int code, const char *arg)
+{
+	struct inspect_opts *o = ctx;
+	if (code != 'x' && code != 'd')
+		return KT_EXIT_USAGE; /* getopt offers only these */
+	o->hex = code == 'x';
+	return 0;
+}
+
 static int parse(const char *command, int argc, char **argv,
 		 struct inspect_opts *o)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "vmlinux", required_argument, NULL, 'v' },
-		{ "btf", required_argument, NULL, 'b' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	memset(o, 0, sizeof(*o));
-	optind = 1;
-	int c;
-	/* "-": operands come back as 1, in order, among the options. */
-	while ((c = getopt_long(argc, argv, "-xdjh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 1:
-			if (o->nr_operands == MAX_OPERANDS)
-				return kt_cli_usage(command, "too many operands");
-			o->operands[o->nr_operands++] = optarg;
-			break;
-		case 'x': o->hex = true; break;
-		case 'd': o->hex = false; break;
-		case 'j': o->common.json = true; break;
-		case 'v': o->common.vmlinux = optarg; break;
-		case 'b': o->common.btf = optarg; break;
-		case 'h': exit(kt_cli_help(command));
-		default: return kt_cli_usage(command, "unknown option");
-		}
-	}
+	const struct kt_cli_parser p = {
+		.command = command, .common = KT_CLI_JSON | KT_CLI_DEBUGINFO, .shortopts = "xd",
+		.option = inspect_option, .ctx = o,
+	};
+	int status = kt_cli_parse(&p, argc, argv, &o->common);
+	if (status)
+		return status;
+	if (o->common.nr_operands > MAX_OPERANDS)
+		return kt_cli_usage(command, "too many operands");
+	for (int i = 0; i < o->common.nr_operands; i++)
+		o->operands[o->nr_operands++] = o->common.operands[i];
 	if (o->nr_operands < 1)
 		return kt_cli_usage(command, "no dump given");
 	o->common.dump = o->operands[0];
