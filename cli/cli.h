@@ -9,8 +9,7 @@
 
 #include <json-c/json.h>
 
-#include "ktriage/error.h"
-#include "ktriage/escape.h"
+#include "ktriage/base.h"
 #include "ktriage/kernel.h"
 
 /* Exit statuses: 0 done, 1 the dump or the system failed us, 2 bad usage. */

@@ -9,8 +9,7 @@
 #include <time.h>
 
 #include "cli.h"
-#include "ktriage/config.h"
-#include "ktriage/store.h"
+#include "ktriage/services.h"
 
 /* --state-dir, else the daemon's configuration, else the default. */
 char *kt_cli_state_dir(const char *given)

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
-#include "ktriage/config.h"
+#include "ktriage/services.h"
 
 int kt_cmd_notify(int argc, char **argv)
 {

@@ -7,8 +7,7 @@
 #include <stdlib.h>
 
 #include "cli.h"
-#include "ktriage/config.h"
-#include "ktriage/store.h"
+#include "ktriage/services.h"
 
 int kt_cmd_retriage(int argc, char **argv)
 {

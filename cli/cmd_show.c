@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "ktriage/store.h"
+#include "ktriage/services.h"
 
 static void add_string(struct json_object *o, const char *key, const char *value)
 {

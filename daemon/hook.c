@@ -20,7 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "ktriage/escape.h"
+#include "ktriage/base.h"
 #include "ktriaged.h"
 
 struct hook {

@@ -21,7 +21,7 @@
 #include <syslog.h>
 #include <systemd/sd-journal.h>
 
-#include "ktriage/escape.h"
+#include "ktriage/base.h"
 #include "ktriaged.h"
 
 #define MESSAGE_ID_TRIAGED "bceb464aba9b42369946f2d1b7176d75"

@@ -17,10 +17,8 @@
 #include <sys/types.h>
 #include <systemd/sd-event.h>
 
-#include "ktriage/config.h"
+#include "ktriage/services.h"
 #include "ktriage/kernel.h"
-#include "ktriage/layout.h"
-#include "ktriage/store.h"
 
 /* Log lines with sd-daemon's "<N>" prefixes: journald keeps the priority. */
 void log_at(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

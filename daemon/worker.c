@@ -29,7 +29,7 @@
 #include "ktriage/analyzer.h"
 #include "ktriage/dump.h"
 #include "ktriage/kernel.h"
-#include "ktriage/layout.h"
+#include "ktriage/services.h"
 #include "ktriaged.h"
 
 enum { EXIT_DONE = 0, EXIT_FAILED = 1, EXIT_NOT_READY = 3, EXIT_NO_SANDBOX = 4 };

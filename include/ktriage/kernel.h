@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #include "ktriage/dump.h"
-#include "ktriage/error.h"
+#include "ktriage/base.h"
 #include "ktriage/inspect.h"
 
 /* ---- VMCOREINFO ------------------------------------------------------ */

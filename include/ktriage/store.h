@@ -27,7 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ktriage/error.h"
+#include "ktriage/base.h"
 
 struct json_object;
 struct kt_store;
