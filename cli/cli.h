@@ -92,6 +92,12 @@ void kt_cli_close(struct kt_cli_session *s);
  */
 int kt_cli_run_on_kernel(const char *command, int argc, char **argv,
 			 int (*body)(struct kt_kernel *kernel, const struct kt_cli_opts *opts));
+/*
+ * The same for a command that parsed its own way: status is the parse's
+ * (returned as it is when not 0); body gets ctx.
+ */
+int kt_cli_run_parsed(int status, const struct kt_cli_opts *opts,
+		      int (*body)(struct kt_kernel *kernel, void *ctx), void *ctx);
 /* status, or a failure when stdout could not be written (perror'd). */
 int kt_cli_finish_output(int status);
 

@@ -92,22 +92,17 @@ static struct json_object *files_json(const struct kt_task *t, const struct kt_t
 int kt_cmd_files(int argc, char **argv)
 {
 	struct kt_cli_opts opts;
-	/* The second operand is the task; the rest is the common parse. */
-	const char *which = NULL;
-	int n = 0, operands = 0;
-	for (int i = 0; i < argc; i++) {
-		bool value = i > 0 && (!strcmp(argv[i - 1], "--vmlinux") ||
-				       !strcmp(argv[i - 1], "--btf"));
-		if (i > 0 && !value && argv[i][0] != '-' && ++operands == 2)
-			which = argv[i];
-		else
-			argv[n++] = argv[i];
-	}
-	int status = kt_cli_parse_dump_opts("files", n, argv, &opts);
+	/* DUMP, then the task. */
+	const struct kt_cli_parser p = { .command = "files", .common = KT_CLI_DUMP_OPTIONS };
+	int status = kt_cli_parse(&p, argc, argv, &opts);
 	if (status)
 		return status;
-	if (!which)
+	if (opts.nr_operands == 0 || opts.nr_operands > 2)
+		return kt_cli_usage("files", opts.nr_operands ? "one dump at a time" : "no dump given");
+	if (opts.nr_operands == 1)
 		return kt_cli_usage("files", "give a PID or a task address after the dump");
+	opts.dump = opts.operands[0];
+	const char *which = opts.operands[1];
 	struct kt_cli_session s;
 	status = kt_cli_open_kernel(&opts, &s);
 	if (status)

@@ -558,33 +558,31 @@ static int parse(int argc, char **argv, struct kt_cli_opts *opts, enum format *f
 	return 0;
 }
 
+struct locks_run {
+	struct kt_cli_opts opts;
+	enum format format;
+};
+
+static int locks_body(struct kt_kernel *k, void *ctx)
+{
+	const struct locks_run *r = ctx;
+	struct kt_lock_graph *graph;
+	struct kt_error *err = kt_lock_graph(k, &graph);
+	if (err) /* the error first: warnings follow it, as they follow a result */
+		return kt_cli_fail(kt_error_wrap(err, "%s", r->opts.dump));
+	const struct kt_lock_graph_view v = kt_lock_graph_view(graph);
+	if (r->format == JSON)
+		print_json(k, &v);
+	else if (r->format == DOT)
+		print_dot(k, &v);
+	else
+		print_text(k, &v);
+	kt_lock_graph_free(graph);
+	return KT_EXIT_OK;
+}
+
 int kt_cmd_locks(int argc, char **argv)
 {
-	struct kt_cli_opts opts;
-	enum format format = TEXT;
-	int status = parse(argc, argv, &opts, &format);
-	if (status)
-		return status;
-	struct kt_cli_session s;
-	status = kt_cli_open_kernel(&opts, &s);
-	if (status)
-		return status;
-	struct kt_lock_graph *graph;
-	struct kt_error *err = kt_lock_graph(s.kernel, &graph);
-	if (err) {
-		/* The error first: warnings follow it, as they follow a result. */
-		status = kt_cli_fail(kt_error_wrap(err, "%s", opts.dump));
-		kt_cli_close(&s);
-		return status;
-	}
-	const struct kt_lock_graph_view v = kt_lock_graph_view(graph);
-	if (format == JSON)
-		print_json(s.kernel, &v);
-	else if (format == DOT)
-		print_dot(s.kernel, &v);
-	else
-		print_text(s.kernel, &v);
-	kt_lock_graph_free(graph);
-	kt_cli_close(&s);
-	return KT_EXIT_OK;
+	struct locks_run r = { .format = TEXT };
+	return kt_cli_run_parsed(parse(argc, argv, &r.opts, &r.format), &r.opts, locks_body, &r);
 }

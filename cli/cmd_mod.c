@@ -110,18 +110,19 @@ static int parse(int argc, char **argv, struct kt_cli_opts *opts, bool *all)
 	return kt_cli_parse_one_dump(&p, argc, argv, opts);
 }
 
-int kt_cmd_mod(int argc, char **argv)
-{
+struct mod_run {
 	struct kt_cli_opts opts;
 	bool all;
-	int status = parse(argc, argv, &opts, &all);
-	if (status)
-		return status;
-	struct kt_cli_session s;
-	status = kt_cli_open_kernel(&opts, &s);
-	if (status)
-		return status;
-	status = print_modules(s.kernel, opts.json, all);
-	kt_cli_close(&s);
-	return status;
+};
+
+static int mod_body(struct kt_kernel *k, void *ctx)
+{
+	const struct mod_run *r = ctx;
+	return print_modules(k, r->opts.json, r->all);
+}
+
+int kt_cmd_mod(int argc, char **argv)
+{
+	struct mod_run r;
+	return kt_cli_run_parsed(parse(argc, argv, &r.opts, &r.all), &r.opts, mod_body, &r);
 }

@@ -173,8 +173,9 @@ static int parse_count(const struct rd_opts *o, uint64_t *count)
 	return 0;
 }
 
-static int rd_body(struct kt_kernel *k, const struct rd_opts *o)
+static int rd_body(struct kt_kernel *k, void *ctx)
 {
+	const struct rd_opts *o = ctx;
 	uint64_t address, count;
 	int status = parse_count(o, &count);
 	if (!status)
@@ -209,14 +210,5 @@ static int rd_body(struct kt_kernel *k, const struct rd_opts *o)
 int kt_cmd_rd(int argc, char **argv)
 {
 	struct rd_opts o;
-	int status = parse(argc, argv, &o);
-	if (status)
-		return status;
-	struct kt_cli_session s;
-	status = kt_cli_open_kernel(&o.common, &s);
-	if (status)
-		return status;
-	status = rd_body(s.kernel, &o);
-	kt_cli_close(&s);
-	return kt_cli_finish_output(status);
+	return kt_cli_run_parsed(parse(argc, argv, &o), &o.common, rd_body, &o);
 }

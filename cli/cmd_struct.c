@@ -143,8 +143,9 @@ static int print_whole(struct kt_kernel *k, const struct inspect_opts *o,
 	return KT_EXIT_OK;
 }
 
-static int struct_body(struct kt_kernel *k, const struct inspect_opts *o)
+static int struct_body(struct kt_kernel *k, void *ctx)
 {
+	const struct inspect_opts *o = ctx;
 	char spec[256];
 	int next;
 	if (type_operand(o, spec, sizeof(spec), &next) || next != o->nr_operands - 1)
@@ -161,19 +162,10 @@ static int struct_body(struct kt_kernel *k, const struct inspect_opts *o)
 }
 
 static int run(const char *command, int argc, char **argv,
-	       int (*body)(struct kt_kernel *, const struct inspect_opts *))
+	       int (*body)(struct kt_kernel *, void *))
 {
 	struct inspect_opts o;
-	int status = parse(command, argc, argv, &o);
-	if (status)
-		return status;
-	struct kt_cli_session s;
-	status = kt_cli_open_kernel(&o.common, &s);
-	if (status)
-		return status;
-	status = body(s.kernel, &o);
-	kt_cli_close(&s);
-	return kt_cli_finish_output(status);
+	return kt_cli_run_parsed(parse(command, argc, argv, &o), &o.common, body, &o);
 }
 
 int kt_cmd_struct(int argc, char **argv)
@@ -182,8 +174,9 @@ int kt_cmd_struct(int argc, char **argv)
 }
 
 /* SYMBOL[.member...][:CPU] */
-static int p_body(struct kt_kernel *k, const struct inspect_opts *o)
+static int p_body(struct kt_kernel *k, void *ctx)
 {
+	const struct inspect_opts *o = ctx;
 	if (o->nr_operands != 2)
 		return kt_cli_usage("p", "give one SYMBOL");
 	char expr[256];
