@@ -166,8 +166,6 @@ bool kt_type_has_member(struct kt_kernel *kernel, const char *type,
 struct kt_error *kt_type_enum_value(struct kt_kernel *kernel,
 				    const char *enum_name,
 				    const char *enumerator, int64_t *value);
-/* The declared type of a global variable BTF does not describe. */
-const char *kt_type_of_variable(const char *variable);
 
 /* ---- The kernel log -------------------------------------------------- */
 

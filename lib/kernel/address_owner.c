@@ -13,8 +13,6 @@
 #include "internal.h"
 #include "slab.h"
 
-#define DEFAULT_THREAD_SIZE (16u << 10)
-#define MAX_THREAD_SIZE (64u << 10)
 #define MAX_FREE_OBJECTS 32768
 
 static bool member(struct kt_kernel *k, uint64_t base, const char *type,
@@ -33,20 +31,6 @@ static bool symbol_value(struct kt_kernel *k, const char *name, uint64_t *value)
 		err = kt_kernel_read_u64(k, address, value);
 	kt_error_free(err);
 	return !err;
-}
-
-/* THREAD_SIZE is a #define: the init task's stack spans exactly one. */
-static uint64_t thread_size(struct kt_kernel *k)
-{
-	uint64_t start, end;
-	struct kt_error *err = kt_symbol_address(k, "__start_init_task", &start);
-	if (!err)
-		err = kt_symbol_address(k, "__end_init_task", &end);
-	kt_error_free(err);
-	if (!err && end > start && end - start <= MAX_THREAD_SIZE &&
-	    ((end - start) & (end - start - 1)) == 0)
-		return end - start;
-	return DEFAULT_THREAD_SIZE;
 }
 
 static void find_region(struct kt_kernel *k, struct kt_address_owner *o)
@@ -174,7 +158,7 @@ static void find_task(struct kt_kernel *k, struct kt_address_owner *o)
 		kt_error_free(err);
 		return;
 	}
-	uint64_t size = thread_size(k);
+	uint64_t size = kt_kernel_thread_size(k);
 	for (size_t i = 0; i < count; i++) {
 		const struct kt_task *t = &tasks[i];
 		bool in_stack = t->stack && o->address >= t->stack &&

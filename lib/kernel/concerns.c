@@ -13,5 +13,6 @@ kt_kernel_concern_destroy_fn *const kt_kernel_concerns[] = {
 	kt_modules_destroy,
 	kt_tasks_destroy,
 	kt_log_destroy,
+	kt_layouts_destroy,
 };
 const size_t kt_nr_kernel_concerns = sizeof(kt_kernel_concerns) / sizeof(kt_kernel_concerns[0]);

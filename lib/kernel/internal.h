@@ -33,6 +33,7 @@ struct kt_log;
 struct kt_task_list;
 struct kt_module_list;
 struct kt_orc;
+struct kt_layouts;
 
 struct kt_kernel {
 	struct kt_dump *dump;
@@ -51,10 +52,10 @@ struct kt_kernel {
 	struct kt_task_list *tasks;  /* tasks.c */
 	struct kt_module_list *modules; /* modules.c */
 	struct kt_orc *orc;          /* orc.c */
+	struct kt_layouts *layouts;  /* layouts.c: member offsets, built once */
 
 	unsigned nr_cpus;
 	uint64_t *per_cpu_offset;    /* __per_cpu_offset[nr_cpus] */
-	uint64_t thread_size;        /* THREAD_SIZE, 0 until asked (thread_size.c) */
 
 	/* The bootstrap stages are built on first use (kt_kernel_need_*) or by
 	 * kt_kernel_load: dmesg needs neither symbols nor types, and a dump
@@ -77,7 +78,7 @@ struct kt_kernel {
 size_t kt_kernel_max_objects(const struct kt_kernel *kernel,
 			     uint64_t object_size);
 
-/* THREAD_SIZE, the size of a task's kernel stack (thread_size.c). */
+/* THREAD_SIZE, the size of a task's kernel stack, derived once (layouts.c). */
 uint64_t kt_kernel_thread_size(struct kt_kernel *kernel);
 
 /* Record a problem that did not stop the model (kernel.c). */
@@ -111,6 +112,7 @@ void kt_log_destroy(struct kt_kernel *kernel);
 void kt_tasks_destroy(struct kt_kernel *kernel);
 void kt_modules_destroy(struct kt_kernel *kernel);
 void kt_orc_destroy(struct kt_kernel *kernel);
+void kt_layouts_destroy(struct kt_kernel *kernel);
 
 /*
  * A symbol's address from VMCOREINFO or, failing that, kallsyms: the
@@ -188,6 +190,7 @@ struct kt_list_walk {
 	kt_list_read_fn read;
 	void *context;
 	uint64_t head, current, next;  /* next: current's next pointer */
+	uint64_t next_offset;          /* of list_head.next: 0 in every kernel */
 	size_t count, limit;
 	bool done;
 	uint64_t *set;  /* entries seen, open addressing */
@@ -202,13 +205,16 @@ void kt_list_walk_kernel(struct kt_list_walk *walk, struct kt_kernel *kernel,
 struct kt_error *kt_list_walk_next(struct kt_list_walk *walk, uint64_t *entry);
 void kt_list_walk_destroy(struct kt_list_walk *walk);
 
-/* Task states (task_state.c): the kernel's TASK_* bits for its version. */
+/* Task states (task_state.c): the kernel's TASK_* bits, from its own
+ * task_state_array (false when unreadable), or else for its version. */
 struct kt_task_state_bits {
 	uint32_t interruptible, uninterruptible, stopped, traced;
 	uint32_t exit_dead, exit_zombie, parked, dead, wakekill, waking;
 	uint32_t noload, new_task, rtlock_wait;
 	uint32_t report;        /* the bits /proc reports (TASK_REPORT) */
 };
+bool kt_task_state_bits_of(struct kt_kernel *kernel,
+			   struct kt_task_state_bits *bits);
 void kt_task_state_bits_for(unsigned major, unsigned minor,
 			    struct kt_task_state_bits *bits);
 enum kt_task_state kt_task_state_decode(const struct kt_task_state_bits *bits,

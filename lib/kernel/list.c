@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "layouts.h"
 
 #define SET_MIN_SLOTS 64
 
@@ -84,6 +84,7 @@ void kt_list_walk_kernel(struct kt_list_walk *w, struct kt_kernel *k,
 			 uint64_t head)
 {
 	kt_list_walk_init(w, read_kernel_pointer, k, head, 0);
+	w->next_offset = kt_layouts_list_head(k).next;
 }
 
 static struct kt_error *stop(struct kt_list_walk *w, struct kt_error *err)
@@ -104,7 +105,8 @@ struct kt_error *kt_list_walk_next(struct kt_list_walk *w, uint64_t *entry)
 	if (w->done)
 		return NULL;
 	struct kt_error *err;
-	if (w->count == 0 && (err = w->read(w->context, w->head, &w->next)))
+	if (w->count == 0 &&
+	    (err = w->read(w->context, w->head + w->next_offset, &w->next)))
 		return stop(w, err);
 	uint64_t next = w->next;
 	if (next == w->head) {
@@ -128,8 +130,7 @@ struct kt_error *kt_list_walk_next(struct kt_list_walk *w, uint64_t *entry)
 	if (oom)
 		return stop(w, kt_error_create(KT_ERR_NOMEM,
 					       "out of memory remembering entries"));
-	/* list_head.next is the first member: at the entry's own address. */
-	if ((err = w->read(w->context, next, &w->next)))
+	if ((err = w->read(w->context, next + w->next_offset, &w->next)))
 		return stop(w, kt_error_wrap(err, "entry 0x%llx (after 0x%llx)",
 					     (unsigned long long)next,
 					     (unsigned long long)w->current));

@@ -17,7 +17,7 @@
 
 struct builder {
 	struct kt_kernel *k;
-	struct kt_lock_layout l;
+	const struct kt_lock_layout *l;  /* the kernel's (layouts.c) */
 	struct kt_lock_graph *g;
 	uint64_t *seen;          /* tasks already asked what they wait on */
 	size_t nr_seen;
@@ -42,7 +42,7 @@ static struct kt_error *ask_how(struct builder *b, const struct kt_task *t, bool
 	b->seen = s;
 	s[b->nr_seen++] = t->address;
 	struct kt_task_wait w;
-	struct kt_error *err = kt_task_wait_with(b->k, &b->l, t, &w);
+	struct kt_error *err = kt_task_wait_with(b->k, b->l, t, &w);
 	if (err) {
 		kt_kernel_warn(b->k, "locks: %s", kt_error_string(err));
 		kt_error_free(err);
@@ -85,7 +85,7 @@ static struct kt_error *decode_new_locks(struct builder *b, size_t from)
 		    find_lock(g, w->object, w->kind))
 			continue;
 		struct kt_lock *lock;
-		struct kt_error *err = kt_lock_decode_with(b->k, &b->l, w->object,
+		struct kt_error *err = kt_lock_decode_with(b->k, b->l, w->object,
 							   w->kind, &lock);
 		if (err) {
 			kt_kernel_warn(b->k, "locks: pid %d waits on %s: %s", w->pid,
@@ -189,9 +189,9 @@ static struct kt_error *build(struct builder *b)
 		decoded = before;
 		cross_check(b->k, b->g);
 		if (!err) {
-			kt_lock_find_holders(b->k, &b->l, b->g->locks + locks,
+			kt_lock_find_holders(b->k, b->l, b->g->locks + locks,
 					     b->g->nr_locks - locks);
-			kt_lock_find_candidates(b->k, &b->l, b->g->locks + locks,
+			kt_lock_find_candidates(b->k, b->l, b->g->locks + locks,
 						b->g->nr_locks - locks);
 		}
 		if (!err)
@@ -214,7 +214,7 @@ struct kt_error *kt_lock_graph(struct kt_kernel *k, struct kt_lock_graph **out)
 	b.g = calloc(1, sizeof(*b.g));
 	if (!b.g)
 		return &kt_error_out_of_memory;
-	kt_lock_layout_load(k, &b.l);
+	b.l = kt_layouts_lock(k);
 	struct kt_error *err = build(&b);
 	free(b.seen);
 	if (err) {

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * The offsets the lock code needs, looked up in BTF once per walk.  A kind
- * whose types are missing is marked unusable rather than failing: a
- * PREEMPT_RT kernel has no mutex_waiter, an old one no percpu waiters.
+ * The offsets the lock code needs, looked up in the types once per kernel
+ * (kt_layouts_lock keeps them).  A kind whose types are missing is marked
+ * unusable rather than failing: a PREEMPT_RT kernel has no mutex_waiter,
+ * an old one no percpu waiters.
  * Members renamed across versions are tried under each name.
  */
 #include <stdio.h>
@@ -194,6 +195,8 @@ void kt_lock_layout_load(struct kt_kernel *k, struct kt_lock_layout *l)
 {
 	memset(l, 0, sizeof(*l));
 	l->thread_size = kt_kernel_thread_size(k);
+	if (!size_of(k, "struct task_struct", &l->task_size))
+		l->task_size = 0;
 	if (!offset_of(k, "struct task_struct", "stack", &l->task_stack))
 		kt_kernel_warn(k, "task_struct.stack not in the types: "
 				  "waiters on stacks cannot be recognised");

@@ -59,9 +59,7 @@ static bool name_by_task(struct kt_kernel *k, const struct kt_lock_layout *l,
 		kt_error_free(err);
 		return false;
 	}
-	uint64_t task_size = 0;
-	err = kt_type_sizeof(k, "struct task_struct", &task_size);
-	kt_error_free(err);
+	uint64_t task_size = l->task_size;
 	for (size_t i = 0; i < count; i++) {
 		const struct kt_task *t = &tasks[i];
 		if (t->stack && address >= t->stack &&

@@ -505,7 +505,5 @@ struct kt_error *kt_task_wait_with(struct kt_kernel *k,
 struct kt_error *kt_task_wait(struct kt_kernel *k, const struct kt_task *t,
 			      struct kt_task_wait *w)
 {
-	struct kt_lock_layout l;
-	kt_lock_layout_load(k, &l);
-	return kt_task_wait_with(k, &l, t, w);
+	return kt_task_wait_with(k, kt_layouts_lock(k), t, w);
 }

@@ -98,10 +98,11 @@ static void walk_wait_list(struct kt_kernel *k, const struct kt_lock_layout *l,
 	kt_list_walk_kernel(&walk, k, lock->address + s->head);
 	walk.limit = kt_lock_max_waiters(k);
 	uint64_t node, prev = walk.head;
+	uint64_t prev_offset = kt_layouts_list_head(k).prev;
 	struct kt_error *err;
 	while (!(err = kt_list_walk_next(&walk, &node)) && node) {
 		bool ok = true;
-		uint64_t back = kt_lock_read_word(k, node + 8, &ok);
+		uint64_t back = kt_lock_read_word(k, node + prev_offset, &ok);
 		if (ok && back != prev) {
 			kt_lock_note(lock, "wait list node 0x%llx: prev 0x%llx, expected 0x%llx",
 				     (unsigned long long)node, (unsigned long long)back,
@@ -440,9 +441,7 @@ struct kt_error *kt_lock_decode_with(struct kt_kernel *k,
 struct kt_error *kt_lock_decode(struct kt_kernel *k, uint64_t address,
 				enum kt_lock_kind kind, struct kt_lock **out)
 {
-	struct kt_lock_layout l;
-	kt_lock_layout_load(k, &l);
-	return kt_lock_decode_with(k, &l, address, kind, out);
+	return kt_lock_decode_with(k, kt_layouts_lock(k), address, kind, out);
 }
 
 void kt_lock_free(struct kt_lock *lock)

@@ -11,7 +11,7 @@
 #ifndef KTRIAGE_KERNEL_LOCKS_H
 #define KTRIAGE_KERNEL_LOCKS_H
 
-#include "internal.h"
+#include "layouts.h"
 
 /* The wait-for graph (kernel.h keeps it opaque; lock_queries.c answers for it). */
 struct kt_lock_graph {
@@ -92,6 +92,7 @@ struct kt_list_shape {
 
 struct kt_lock_layout {
 	uint64_t thread_size;
+	uint64_t task_size;            /* sizeof(struct task_struct), 0 unknown */
 	uint64_t task_stack;           /* task_struct.stack */
 	uint64_t task_pi_blocked_on;   /* 0 when not an rt_mutex kernel */
 	uint64_t task_pi_waiters;      /* rb_root of task.pi_waiters */
@@ -133,7 +134,8 @@ struct kt_lock_layout {
 	uint64_t wpq_folio, wpq_bit_nr, wpq_private;
 };
 
-/* Fill a layout; a kind BTF does not describe is left !ok, not an error. */
+/* Fill a layout; a kind BTF does not describe is left !ok, not an error.
+ * The kernel's own is built once, by kt_layouts_lock (layouts.c). */
 void kt_lock_layout_load(struct kt_kernel *kernel, struct kt_lock_layout *l);
 
 /* ---- Shared walks ------------------------------------------------------ */

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "layouts.h"
 
 #define MAX_ORC_ENTRIES (1u << 24)
 
@@ -254,11 +254,16 @@ static bool module_table(struct kt_kernel *k, uint64_t ip, struct orc_table *t)
 	const struct kt_module *mod = kt_module_at(k, ip);
 	if (!mod)
 		return false;
+	const struct kt_orc_module_layout *l = kt_layouts_orc_module(k);
 	uint64_t count;
-	if (kt_read_member_uint(k, mod->address, "struct module", "arch.num_orcs", &count) ||
-	    kt_read_member_u64(k, mod->address, "struct module", "arch.orc_unwind_ip", &t->ip) ||
-	    kt_read_member_u64(k, mod->address, "struct module", "arch.orc_unwind", &t->orc))
+	struct kt_error *err = NULL;
+	if (!l->ok ||
+	    (err = kt_field_read(k, mod->address, l->num_orcs, &count)) ||
+	    (err = kt_field_read(k, mod->address, l->orc_unwind_ip, &t->ip)) ||
+	    (err = kt_field_read(k, mod->address, l->orc_unwind, &t->orc))) {
+		kt_error_free(err);
 		return false;
+	}
 	if (count == 0 || count > MAX_ORC_ENTRIES)
 		return false;
 	t->count = count;

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "layouts.h"
 
 #define MAX_FRAMES 128
 #define MAX_STACK_SWITCHES 6
@@ -70,26 +70,33 @@ static bool read_word(struct unwind *u, uint64_t addr, uint64_t *value)
 	return !err;
 }
 
-/* The registers of a struct pt_regs in the dump, by their BTF offsets. */
+/* struct pt_regs' members, in struct kt_regs order: the layout is looked
+ * up by these names once per kernel (layouts.c). */
+static const char *const pt_regs_names[] = {
+	"r15", "r14", "r13", "r12", "bp", "bx", "r11", "r10", "r9", "r8", "ax",
+	"cx", "dx", "si", "di", "orig_ax", "ip", "cs", "flags", "sp", "ss",
+};
+#define NR_PT_REGS (sizeof(pt_regs_names) / sizeof(pt_regs_names[0]))
+#define PT_REGS_IP 16
+
+static const struct kt_regs_layout *pt_regs_layout(struct kt_kernel *k)
+{
+	return kt_layouts_pt_regs(k, pt_regs_names, NR_PT_REGS);
+}
+
+/* The registers of a struct pt_regs in the dump, by their offsets. */
 static bool read_pt_regs(struct unwind *u, uint64_t addr, bool full,
 			 struct kt_regs *r)
 {
-	static const char *const names[] = {
-		"r15", "r14", "r13", "r12", "bp", "bx", "r11", "r10", "r9", "r8", "ax",
-		"cx", "dx", "si", "di", "orig_ax", "ip", "cs", "flags", "sp", "ss",
-	};
+	const struct kt_regs_layout *layout = pt_regs_layout(u->k);
 	uint64_t *slots = &r->r15;
 	memset(r, 0, sizeof(*r));
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+	for (size_t i = 0; i < NR_PT_REGS; i++) {
 		/* A partial frame has only the iret part: ip, cs, flags, sp, ss. */
-		if (!full && i < 16)
+		if (!full && i < PT_REGS_IP)
 			continue;
-		uint64_t off;
-		struct kt_error *err = kt_type_offsetof(u->k, "struct pt_regs", names[i], &off);
-		if (err) { /* no types: the x86-64 ptrace ABI, in this order */
-			kt_error_free(err);
-			off = i * 8;
-		}
+		/* no types: the x86-64 ptrace ABI, in this order */
+		uint64_t off = layout->found[i] ? layout->offset[i] : i * 8;
 		if (!read_word(u, addr + off, &slots[i]))
 			return false;
 	}
@@ -221,7 +228,7 @@ static enum step step(struct unwind *u, char *why, size_t why_len)
 	}
 	if (e.type == KT_ORC_END_OF_STACK)
 		return STEP_END;
-	uint64_t cfa, pt_regs_offset;
+	uint64_t cfa;
 	if (e.type == KT_ORC_UNDEFINED || !find_cfa(u, &e, &cfa)) {
 		snprintf(why, why_len, "no ORC information at 0x%llx", (unsigned long long)u->ip);
 		return STEP_FAIL;
@@ -251,9 +258,9 @@ static enum step step(struct unwind *u, char *why, size_t why_len)
 		result = step_regs(u, cfa, true);
 		break;
 	case KT_ORC_REGS_PARTIAL:
-		if (kt_type_offsetof(u->k, "struct pt_regs", "ip", &pt_regs_offset))
+		if (!pt_regs_layout(u->k)->found[PT_REGS_IP])
 			return STEP_FAIL;
-		result = step_regs(u, cfa - pt_regs_offset, false);
+		result = step_regs(u, cfa - pt_regs_layout(u->k)->offset[PT_REGS_IP], false);
 		break;
 	default:
 		return STEP_FAIL;

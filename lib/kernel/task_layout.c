@@ -20,11 +20,12 @@
 #define TASK "struct task_struct"
 
 /* Kernel threads: PF_KTHREAD of include/linux/sched.h, 0x00200000 since
- * 2.6.27 (a #define, so no type information has it). */
+ * 2.6.27.  A #define: no type carries it and no kernel table lists the PF_
+ * bits, so this one fact stays written here. */
 #define PF_KTHREAD 0x00200000u
 
 static struct kt_error *field(struct kt_kernel *k, const char *type,
-			      const char *member, struct kt_task_field *out)
+			      const char *member, struct kt_field *out)
 {
 	struct kt_member m;
 	struct kt_error *err = kt_type_member(k, type, member, &m);
@@ -42,21 +43,21 @@ static struct kt_error *field(struct kt_kernel *k, const char *type,
 
 /* The first of the names this kernel has; size 0 if none, which is fine. */
 static void optional_field(struct kt_kernel *k, const char *type,
-			   const char *const *members, struct kt_task_field *out)
+			   const char *const *members, struct kt_field *out)
 {
-	*out = (struct kt_task_field){ 0 };
+	*out = (struct kt_field){ 0 };
 	for (; *members; members++) {
 		struct kt_error *err = field(k, type, *members, out);
 		kt_error_free(err);
 		if (!err)
 			return;
-		*out = (struct kt_task_field){ 0 };
+		*out = (struct kt_field){ 0 };
 	}
 }
 
 static struct kt_error *required_field(struct kt_kernel *k, const char *type,
 				       const char *const *members,
-				       struct kt_task_field *out)
+				       struct kt_field *out)
 {
 	optional_field(k, type, members, out);
 	if (out->size)
@@ -120,9 +121,12 @@ static struct kt_error *runqueue_fields(struct kt_kernel *k, struct kt_task_layo
 	return err;
 }
 
-/* The TASK_* bit layout follows the kernel's version: see task_state.c. */
+/* The TASK_* bits from the kernel's own table; its version only when the
+ * table cannot be read (task_state.c). */
 static void state_bits(struct kt_kernel *k, struct kt_task_layout *l)
 {
+	if (kt_task_state_bits_of(k, &l->state_bits))
+		return;
 	unsigned major = 0, minor = 0;
 	if (sscanf(kt_kernel_release(k), "%u.%u", &major, &minor) != 2) {
 		kt_kernel_warn(k, "tasks: release \"%s\" has no version: task states as for the newest kernels",
@@ -152,12 +156,12 @@ struct kt_error *kt_task_layout_init(struct kt_kernel *k,
 	return err;
 }
 
-static uint64_t get(const uint8_t *buffer, struct kt_task_field f)
+static uint64_t get(const uint8_t *buffer, struct kt_field f)
 {
 	return kt_le_uint(buffer + f.offset, f.size);
 }
 
-static int64_t get_signed(const uint8_t *buffer, struct kt_task_field f)
+static int64_t get_signed(const uint8_t *buffer, struct kt_field f)
 {
 	uint64_t v = get(buffer, f);
 	unsigned shift = 64 - 8 * f.size;

@@ -3,16 +3,11 @@
 #ifndef KTRIAGE_KERNEL_TASK_LAYOUT_H
 #define KTRIAGE_KERNEL_TASK_LAYOUT_H
 
-#include "internal.h"
-
-/* An integer or pointer member: size 0 when this kernel has none. */
-struct kt_task_field {
-	uint32_t offset, size;
-};
+#include "layouts.h"
 
 struct kt_task_layout {
 	uint64_t size;                   /* sizeof(struct task_struct) */
-	struct kt_task_field pid, tgid, state, exit_state, real_parent, flags,
+	struct kt_field pid, tgid, state, exit_state, real_parent, flags,
 		stack, on_cpu, cpu, saved_sp, last_arrival, last_queued, signal;
 	uint32_t comm, comm_size;
 	uint64_t tasks;                  /* task_struct.tasks: the process list */
@@ -22,7 +17,7 @@ struct kt_task_layout {
 	uint64_t thread_head, thread_link;
 	/* Before thread_info moved into task_struct, the CPU is in the
 	 * struct thread_info at the base of the stack. */
-	struct kt_task_field stack_thread_info_cpu;
+	struct kt_field stack_thread_info_cpu;
 	struct kt_task_state_bits state_bits;
 	uint64_t runqueues;              /* per-CPU struct rq */
 	uint64_t rq_idle, rq_curr;

@@ -5,22 +5,28 @@
  * (fs/proc/array.c, __task_state_index()), with crash's two-letter names.
  *
  * The TASK_* bits are #defines in include/linux/sched.h: BTF and DWARF do
- * not carry them, so they come from the kernel's version.  They have had
- * two layouts since 3.15:
+ * not carry them.  The kernel's own table does: fs/proc/array.c's
+ * task_state_array holds one "L (name)" string per bit /proc reports, in
+ * bit order ("R" for 0, then S 0x1, D 0x2, T, t, X, Z, and P 0x40 since
+ * 4.14).  The bits it does not list follow from whether it reports
+ * PARKED, as the two layouts since 3.15 have them:
  *   4.14+:  PARKED moved down to 0x40 so that /proc can report it, after
  *           DEAD 0x80, WAKEKILL 0x100, WAKING 0x200 ("sched/debug: Convert
  *           TASK_state to hex"); 5.15 added RTLOCK_WAIT 0x1000.
  *   before: DEAD 0x40, WAKEKILL 0x80, WAKING 0x100, PARKED 0x200.
  * The low bits (INTERRUPTIBLE 1 ... EXIT_ZOMBIE 0x20), NOLOAD 0x400 (4.2+)
- * and NEW 0x800 (4.8+) are the same in both.
+ * and NEW 0x800 (4.8+) are the same in both.  RTLOCK_WAIT came with the
+ * rtmutex split of 5.15, so struct rt_mutex_base says it is there.  Only a
+ * kernel whose table cannot be read (not in kallsyms without
+ * CONFIG_KALLSYMS_ALL) falls back on its version (task_layout.c).
  */
+#include <string.h>
+
 #include "internal.h"
 
-void kt_task_state_bits_for(unsigned major, unsigned minor,
-			    struct kt_task_state_bits *b)
+static void bits_of_layout(bool parked_reported, bool rtlock_wait,
+			   struct kt_task_state_bits *b)
 {
-	bool since_4_14 = major > 4 || (major == 4 && minor >= 14);
-	bool since_5_15 = major > 5 || (major == 5 && minor >= 15);
 	*b = (struct kt_task_state_bits){
 		.interruptible = 0x1,
 		.uninterruptible = 0x2,
@@ -31,12 +37,12 @@ void kt_task_state_bits_for(unsigned major, unsigned minor,
 		.noload = 0x400,
 		.new_task = 0x800,
 	};
-	if (since_4_14) {
+	if (parked_reported) {
 		b->parked = 0x40;
 		b->dead = 0x80;
 		b->wakekill = 0x100;
 		b->waking = 0x200;
-		b->rtlock_wait = since_5_15 ? 0x1000 : 0;
+		b->rtlock_wait = rtlock_wait ? 0x1000 : 0;
 		b->report = 0x7f; /* R S D T t X Z P */
 	} else {
 		b->dead = 0x40;
@@ -45,6 +51,49 @@ void kt_task_state_bits_for(unsigned major, unsigned minor,
 		b->parked = 0x200;
 		b->report = 0x3f; /* R S D T t X Z: parked was not reported */
 	}
+}
+
+void kt_task_state_bits_for(unsigned major, unsigned minor,
+			    struct kt_task_state_bits *b)
+{
+	bool since_4_14 = major > 4 || (major == 4 && minor >= 14);
+	bool since_5_15 = major > 5 || (major == 5 && minor >= 15);
+	bits_of_layout(since_4_14, since_5_15, b);
+}
+
+#define MAX_STATE_NAMES 16
+
+/* The letters of task_state_array, "RSDTtXZPI" on 6.1; 0 when unreadable. */
+static size_t read_state_letters(struct kt_kernel *k, char *letters, size_t max)
+{
+	uint64_t array;
+	struct kt_error *err = kt_symbol_address(k, "task_state_array", &array);
+	size_t n = 0;
+	for (; !err && n < max; n++) {
+		uint64_t name;
+		char text[2];
+		if ((err = kt_kernel_read_u64(k, array + n * 8, &name)))
+			break;
+		if (!kt_kernel_is_kernel_address(k, name) ||
+		    (err = kt_kernel_read(k, name, text, sizeof(text))) ||
+		    !text[0] || text[1] != ' ' || !strchr("RSDTtXZPxKWI", text[0]))
+			break;
+		letters[n] = text[0];
+	}
+	kt_error_free(err);
+	return n;
+}
+
+bool kt_task_state_bits_of(struct kt_kernel *k, struct kt_task_state_bits *b)
+{
+	char letters[MAX_STATE_NAMES];
+	size_t n = read_state_letters(k, letters, sizeof(letters));
+	if (n < 7 || memcmp(letters, "RSDTtXZ", 7) != 0)
+		return false;
+	bool parked_reported = n > 7 && letters[7] == 'P';
+	bits_of_layout(parked_reported,
+		       kt_type_has_member(k, "struct rt_mutex_base", "owner"), b);
+	return true;
 }
 
 static uint64_t highest_bit(uint64_t v)

@@ -6,8 +6,8 @@
  * process (signal->thread_head, or the older thread_group ring).
  *
  * struct task_struct changes with every release and config, so its layout
- * is looked up once by member name (task_layout.c) and each task is read
- * whole and picked apart.  The lists are walked with list.c: bounded and
+ * is looked up once per kernel by member name (task_layout.c, kept by
+ * layouts.c) and each task is read whole and picked apart.  The lists are walked with list.c: bounded and
  * stopped at the first loop; a damaged list leaves the tasks found so far
  * and a warning on the kernel.
  */
@@ -28,7 +28,7 @@ struct kt_task_list {
 /* What building the list needs besides the list itself. */
 struct collector {
 	struct kt_kernel *k;
-	struct kt_task_layout layout;
+	const struct kt_task_layout *layout;  /* the kernel's (layouts.c) */
 	struct kt_task_list *list;
 	uint8_t *buffer;                 /* one task_struct */
 	size_t limit;                    /* tasks the dump's memory can hold */
@@ -62,7 +62,7 @@ static struct kt_error *add_task(struct collector *c, uint64_t address,
 				 bool is_idle)
 {
 	struct kt_task task;
-	struct kt_error *err = kt_task_read(c->k, &c->layout, address,
+	struct kt_error *err = kt_task_read(c->k, c->layout, address,
 					    c->buffer, &task);
 	if (err) {
 		kt_kernel_warn(c->k, "tasks: %s", kt_error_string(err));
@@ -84,7 +84,7 @@ static void warn_walk(struct collector *c, const char *what,
 /* The threads of the process whose leader is at leader (the leader too). */
 static struct kt_error *add_threads(struct collector *c, uint64_t leader)
 {
-	const struct kt_task_layout *lay = &c->layout;
+	const struct kt_task_layout *lay = c->layout;
 	uint64_t head, link;
 	struct kt_error *err = kt_task_thread_list(c->k, lay, leader, &head, &link);
 	if (err) {
@@ -113,7 +113,7 @@ static struct kt_error *add_threads(struct collector *c, uint64_t leader)
 /* Every process on init_task.tasks, and its threads. */
 static struct kt_error *add_processes(struct collector *c, uint64_t init_task)
 {
-	uint64_t link = c->layout.tasks;
+	uint64_t link = c->layout->tasks;
 	struct kt_list_walk walk;
 	kt_list_walk_kernel(&walk, c->k, init_task + link);
 	uint64_t entry;
@@ -178,7 +178,7 @@ static struct kt_error *add_idle_tasks(struct collector *c)
 		if (!cpu_present(k, mask, cpu))
 			continue;
 		uint64_t idle, curr;
-		struct kt_error *e = kt_task_runqueue(k, &c->layout, cpu, &idle, &curr);
+		struct kt_error *e = kt_task_runqueue(k, c->layout, cpu, &idle, &curr);
 		if (e) {
 			kt_kernel_warn(k, "tasks: CPU %u: %s", cpu, kt_error_string(e));
 			kt_error_free(e);
@@ -333,7 +333,7 @@ static struct kt_error *collect(struct collector *c)
 	struct kt_error *err = kt_symbol_address(c->k, "init_task", &init_task);
 	if (err)
 		return kt_error_wrap(err, "tasks");
-	c->buffer = malloc(c->layout.size);
+	c->buffer = malloc(c->layout->size);
 	if (!c->buffer)
 		return &kt_error_out_of_memory;
 	err = add_idle_tasks(c);
@@ -357,10 +357,10 @@ struct kt_error *kt_tasks(struct kt_kernel *k, const struct kt_task **tasks,
 {
 	if (!k->tasks) {
 		struct collector c = { .k = k };
-		struct kt_error *err = kt_task_layout_init(k, &c.layout);
+		struct kt_error *err = kt_layouts_task(k, &c.layout);
 		if (err)
 			return kt_error_wrap(err, "tasks");
-		c.limit = kt_kernel_max_objects(k, c.layout.size);
+		c.limit = kt_kernel_max_objects(k, c.layout->size);
 		c.list = calloc(1, sizeof(*c.list));
 		if (!c.list)
 			return &kt_error_out_of_memory;

@@ -128,8 +128,7 @@ static uint32_t find_type(const struct kt_types_backend *ty, const char *key)
 	return 0;
 }
 
-/* Skip typedefs and qualifiers down to the type that has a shape. */
-static uint32_t resolve(const struct btf *btf, uint32_t id)
+uint32_t kt_btf_resolve(const struct btf *btf, uint32_t id)
 {
 	for (int depth = 0; depth < MAX_DEPTH; depth++) {
 		const struct btf_type *t = btf__type_by_id(btf, id);
@@ -173,15 +172,11 @@ static struct kt_error *btf_size_of(struct kt_types_backend *b,
 	return NULL;
 }
 
-/*
- * Find name among the members of struct/union id, looking inside anonymous
- * members as C does.  Adds the member's bit offset to *bits.
- */
-static bool find_member(const struct btf *btf, uint32_t id, const char *name,
+bool kt_btf_find_member(const struct btf *btf, uint32_t id, const char *name,
 			size_t name_len, uint64_t *bits, uint32_t *bit_size,
 			uint32_t *type, int depth)
 {
-	const struct btf_type *t = btf__type_by_id(btf, resolve(btf, id));
+	const struct btf_type *t = btf__type_by_id(btf, kt_btf_resolve(btf, id));
 	if (!t || depth > MAX_DEPTH || (!btf_is_struct(t) && !btf_is_union(t)))
 		return false;
 	const struct btf_member *m = btf_members(t);
@@ -189,7 +184,7 @@ static bool find_member(const struct btf *btf, uint32_t id, const char *name,
 		uint64_t off = btf_member_bit_offset(t, i);
 		if (!m->name_off) {
 			uint64_t inner = *bits + off;
-			if (find_member(btf, m->type, name, name_len, &inner,
+			if (kt_btf_find_member(btf, m->type, name, name_len, &inner,
 					bit_size, type, depth + 1)) {
 				*bits = inner;
 				return true;
@@ -221,7 +216,7 @@ static struct kt_error *btf_member(struct kt_types_backend *b,
 	for (const char *p = member; *p;) {
 		const char *dot = strchr(p, '.');
 		size_t len = dot ? (size_t)(dot - p) : strlen(p);
-		if (!find_member(b->btf, id, p, len, &bits, &bit_size, &id, 0))
+		if (!kt_btf_find_member(b->btf, id, p, len, &bits, &bit_size, &id, 0))
 			return kt_error_create(KT_ERR_NOT_FOUND,
 					       "%s has no member %s", type, member);
 		p += len + (dot ? 1 : 0);
@@ -611,39 +606,4 @@ struct kt_error *kt_type_enum_value(struct kt_kernel *k, const char *enum_name,
 		return why;
 	return k->types->ops->enum_value(k->types->backend, enum_name,
 					 enumerator, value);
-}
-
-/* BTF describes no global variables but per-CPU ones: the few we use. */
-const char *kt_type_of_variable(const char *variable)
-{
-	static const struct {
-		const char *variable, *type;
-	} table[] = {
-		{ "init_task", "struct task_struct" },
-		{ "init_uts_ns", "struct uts_namespace" },
-		{ "runqueues", "struct rq" },
-		{ "modules", "struct list_head" },
-		{ "vm_zone_stat", "atomic_long_t" },
-		{ "vm_node_stat", "atomic_long_t" },
-		{ "cgroup_mutex", "struct mutex" },
-		{ "cgroup_threadgroup_rwsem", "struct percpu_rw_semaphore" },
-		{ "prb", "struct printk_ringbuffer" },
-		{ "avenrun", "unsigned long" },
-		{ "tainted_mask", "unsigned long" },
-		{ "jiffies", "unsigned long" },
-		{ "page_offset_base", "unsigned long" },
-		{ "vmemmap_base", "unsigned long" },
-		{ "vmalloc_base", "unsigned long" },
-		{ "nr_threads", "int" },
-		{ "max_pfn", "unsigned long" },
-		{ "panic_cpu", "atomic_t" },
-		{ "node_data", "struct pglist_data *" },
-		{ "totalram_pages", "atomic_long_t" },
-		{ "total_swap_pages", "long" },
-		{ "totalreserve_pages", "unsigned long" },
-	};
-	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
-		if (strcmp(table[i].variable, variable) == 0)
-			return table[i].type;
-	return NULL;
 }

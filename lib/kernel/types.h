@@ -62,6 +62,17 @@ struct kt_error *kt_types_btf(struct kt_kernel *kernel, const char *name,
  */
 const char *kt_types_backend_name(struct kt_kernel *kernel);
 
+/* Skip typedefs and qualifiers down to the type that has a shape (types.c). */
+uint32_t kt_btf_resolve(const struct btf *btf, uint32_t id);
+/*
+ * Find name among the members of struct/union id, looking inside anonymous
+ * members as C does.  Adds the member's bit offset to *bits; its bit size
+ * and type go to *bit_size and *type.
+ */
+bool kt_btf_find_member(const struct btf *btf, uint32_t id, const char *name,
+			size_t name_len, uint64_t *bits, uint32_t *bit_size,
+			uint32_t *type, int depth);
+
 /* The kernel's BTF from the dump, a file, or an open descriptor (btf_sources.c). */
 struct btf;
 struct kt_error *kt_btf_from_dump(struct kt_kernel *kernel, struct btf **out);

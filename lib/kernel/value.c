@@ -40,20 +40,6 @@ struct builder {
 	uint64_t image_start, image_end; /* _text.._end: where symbols name data */
 };
 
-/* Skip typedefs and qualifiers down to the type that has a shape. */
-static uint32_t resolve(const struct btf *btf, uint32_t id)
-{
-	for (int depth = 0; depth < MAX_DEPTH; depth++) {
-		const struct btf_type *t = btf__type_by_id(btf, id);
-		if (!t)
-			return 0;
-		if (!btf_is_typedef(t) && !btf_is_mod(t) && !btf_is_type_tag(t))
-			return id;
-		id = t->type;
-	}
-	return 0;
-}
-
 static void append_name(void *context, const char *fmt, va_list ap)
 {
 	struct name_buffer *nb = context;
@@ -150,7 +136,7 @@ static void annotate_pointer(struct builder *b, struct kt_value *v)
 
 static bool is_char(const struct btf *btf, uint32_t id)
 {
-	const struct btf_type *t = btf__type_by_id(btf, resolve(btf, id));
+	const struct btf_type *t = btf__type_by_id(btf, kt_btf_resolve(btf, id));
 	if (!t || !btf_is_int(t) || t->size != 1)
 		return false;
 	const char *name = btf__name_by_offset(btf, t->name_off);
@@ -184,7 +170,7 @@ static void fill_pointer(struct builder *b, struct kt_value *v,
 	if (!read_bits(b, bit_offset, 64, &v->bits))
 		return;
 	const struct btf_type *target =
-		btf__type_by_id(b->btf, resolve(b->btf, t->type));
+		btf__type_by_id(b->btf, kt_btf_resolve(b->btf, t->type));
 	if (target && btf_is_func_proto(target))
 		v->kind = KT_VALUE_FUNCTION;
 	annotate_pointer(b, v);
@@ -317,7 +303,7 @@ static struct kt_error *fill(struct builder *b, struct kt_value *v, uint32_t id,
 	v->address = b->base + bit_offset / 8;
 	v->bit_size = bit_size;
 	v->kind = KT_VALUE_OPAQUE;
-	const struct btf_type *t = btf__type_by_id(b->btf, resolve(b->btf, id));
+	const struct btf_type *t = btf__type_by_id(b->btf, kt_btf_resolve(b->btf, id));
 	if (!v->type)
 		return &kt_error_out_of_memory;
 	if (!t || depth > MAX_DEPTH)
@@ -410,36 +396,6 @@ static struct kt_error *find_named_type(struct kt_kernel *k, const char *type,
 	return err;
 }
 
-/* One member of struct/union id by name, inside anonymous members too. */
-static bool find_member(const struct btf *btf, uint32_t id, const char *name,
-			size_t name_len, uint64_t *bits, uint32_t *bit_size,
-			uint32_t *type, int depth)
-{
-	const struct btf_type *t = btf__type_by_id(btf, resolve(btf, id));
-	if (!t || depth > MAX_DEPTH || (!btf_is_struct(t) && !btf_is_union(t)))
-		return false;
-	const struct btf_member *m = btf_members(t);
-	for (uint16_t i = 0; i < btf_vlen(t); i++, m++) {
-		uint64_t off = btf_member_bit_offset(t, i);
-		const char *mname = btf__name_by_offset(btf, m->name_off);
-		if (!m->name_off) {
-			uint64_t inner = *bits + off;
-			if (find_member(btf, m->type, name, name_len, &inner,
-					bit_size, type, depth + 1)) {
-				*bits = inner;
-				return true;
-			}
-		} else if (mname && strlen(mname) == name_len &&
-			   memcmp(mname, name, name_len) == 0) {
-			*bits += off;
-			*bit_size = btf_member_bitfield_size(t, i);
-			*type = m->type;
-			return true;
-		}
-	}
-	return false;
-}
-
 struct selection {
 	uint32_t id;
 	uint64_t bit_offset;
@@ -455,7 +411,7 @@ static struct kt_error *select_member(const struct btf *btf, uint32_t id,
 	for (const char *p = member; p && *p;) {
 		const char *dot = strchr(p, '.');
 		size_t len = dot ? (size_t)(dot - p) : strlen(p);
-		if (!find_member(btf, out->id, p, len, &out->bit_offset,
+		if (!kt_btf_find_member(btf, out->id, p, len, &out->bit_offset,
 				 &out->bit_size, &out->id, 0))
 			return kt_error_create(KT_ERR_NOT_FOUND,
 					       "%s has no member %s", type, member);
@@ -562,6 +518,41 @@ bool kt_variable_is_per_cpu(struct kt_kernel *k, const char *symbol)
 	return !err && per_cpu_variable(btf, symbol);
 }
 
+/* BTF describes no global variables but per-CPU ones: the few we use. */
+static const char *type_of_variable(const char *variable)
+{
+	static const struct {
+		const char *variable, *type;
+	} table[] = {
+		{ "init_task", "struct task_struct" },
+		{ "init_uts_ns", "struct uts_namespace" },
+		{ "runqueues", "struct rq" },
+		{ "modules", "struct list_head" },
+		{ "vm_zone_stat", "atomic_long_t" },
+		{ "vm_node_stat", "atomic_long_t" },
+		{ "cgroup_mutex", "struct mutex" },
+		{ "cgroup_threadgroup_rwsem", "struct percpu_rw_semaphore" },
+		{ "prb", "struct printk_ringbuffer" },
+		{ "avenrun", "unsigned long" },
+		{ "tainted_mask", "unsigned long" },
+		{ "jiffies", "unsigned long" },
+		{ "page_offset_base", "unsigned long" },
+		{ "vmemmap_base", "unsigned long" },
+		{ "vmalloc_base", "unsigned long" },
+		{ "nr_threads", "int" },
+		{ "max_pfn", "unsigned long" },
+		{ "panic_cpu", "atomic_t" },
+		{ "node_data", "struct pglist_data *" },
+		{ "totalram_pages", "atomic_long_t" },
+		{ "total_swap_pages", "long" },
+		{ "totalreserve_pages", "unsigned long" },
+	};
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+		if (strcmp(table[i].variable, variable) == 0)
+			return table[i].type;
+	return NULL;
+}
+
 static struct kt_error *variable_type(struct kt_kernel *k, const char *symbol,
 				      const struct btf **btf, uint32_t *id)
 {
@@ -571,7 +562,7 @@ static struct kt_error *variable_type(struct kt_kernel *k, const char *symbol,
 	*id = per_cpu_variable(*btf, symbol);
 	if (*id)
 		return NULL;
-	const char *known = kt_type_of_variable(symbol);
+	const char *known = type_of_variable(symbol);
 	if (known)
 		return find_named_type(k, known, btf, id);
 	return kt_error_create(KT_ERR_NOT_FOUND,

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../lib/kernel/internal.h"
+#include "../../lib/kernel/layouts.h"
 
 /* ---- States ---------------------------------------------------------- */
 
@@ -369,6 +369,37 @@ static void test_sample_current_and_clock(void **state)
 	kt_error_free(err);
 }
 
+/* The TASK_* bits read from the kernel's own task_state_array are the
+ * ones its version has; the layouts are built once and agree with the
+ * types they came from. */
+static void test_sample_state_bits_and_layouts(void **state)
+{
+	struct kt_kernel *k = ((struct sample *)*state)->kernel;
+	struct kt_task_state_bits table, version;
+	assert_true(kt_task_state_bits_of(k, &table));
+	unsigned major, minor;
+	assert_int_equal(sscanf(kt_kernel_release(k), "%u.%u", &major, &minor), 2);
+	kt_task_state_bits_for(major, minor, &version);
+	assert_memory_equal(&table, &version, sizeof(table));
+
+	uint64_t next, prev;
+	assert_null(kt_type_offsetof(k, "struct list_head", "next", &next));
+	assert_null(kt_type_offsetof(k, "struct list_head", "prev", &prev));
+	struct kt_list_head_layout lh = kt_layouts_list_head(k);
+	assert_int_equal(lh.next, next);
+	assert_int_equal(lh.prev, prev);
+
+	static const char *const names[] = { "ip", "sp", "no_such_register" };
+	const struct kt_regs_layout *regs = kt_layouts_pt_regs(k, names, 3);
+	assert_ptr_equal(kt_layouts_pt_regs(k, names, 3), regs);
+	uint64_t ip;
+	assert_null(kt_type_offsetof(k, "struct pt_regs", "ip", &ip));
+	assert_true(regs->found[0] && regs->found[1] && !regs->found[2]);
+	assert_int_equal(regs->offset[0], ip);
+	assert_true(kt_layouts_orc_module(k)->ok);
+	assert_ptr_equal(kt_layouts_lock(k), kt_layouts_lock(k));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -388,6 +419,7 @@ int main(void)
 	const struct CMUnitTest sample_tests[] = {
 		cmocka_unit_test(test_sample_lookups),
 		cmocka_unit_test(test_sample_current_and_clock),
+		cmocka_unit_test(test_sample_state_bits_and_layouts),
 	};
 	int failed = cmocka_run_group_tests_name("tasks", tests, NULL, NULL);
 	failed += cmocka_run_group_tests_name("tasks on the sample dump",
