@@ -3,15 +3,15 @@
 #ifndef KTRIAGE_CLI_H
 #define KTRIAGE_CLI_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 
 #include <json-c/json.h>
 
-#include "ktriage/build_cache.h"
-#include "ktriage/error.h"
-#include "ktriage/escape.h"
+#include "ktriage/base.h"
 #include "ktriage/kernel.h"
+#include "ktriage/services.h"
 
 /* Exit statuses: 0 done, 1 the dump or the system failed us, 2 bad usage. */
 enum { KT_EXIT_OK = 0, KT_EXIT_FAILURE = 1, KT_EXIT_USAGE = 2 };
@@ -31,23 +31,58 @@ int kt_cli_usage(const char *command, const char *fmt, ...)
 void kt_cli_print_json(struct json_object *value);
 
 /*
- * Common option parsing: --json, and the single DUMP operand.  Returns 0, or
- * an exit status after printing usage.
+ * The options the commands share, and the operands (options.c).  Every
+ * command parses through kt_cli_parse: the shared options are kept here,
+ * the command's own go to its callback.
  */
 struct kt_cli_opts {
 	bool json;
-	const char *dump;
-	const char *vmlinux; /* --vmlinux FILE: optional DWARF */
-	const char *btf;     /* --btf FILE */
+	const char *dump;      /* the one operand, for the commands that take one */
+	const char *vmlinux;   /* --vmlinux FILE: optional DWARF */
+	const char *btf;       /* --btf FILE */
 	/* --build-cache DIR: build_cache points at cache, which points at
 	 * cache_settings (so opts is filled in place, never copied). */
 	const struct kt_kernel_cache *build_cache;
 	struct kt_kernel_cache cache;
 	struct kt_build_cache_settings cache_settings;
-	const char *log;     /* analyze --log FILE: the log kdump saved beside the dump */
+	const char *log;       /* analyze --log FILE: the log kdump saved beside the dump */
+	const char *state_dir; /* --state-dir DIR: ktriaged's state */
+	const char *const *operands; /* in the order given, options taken out */
+	int nr_operands;
 };
+
+enum kt_cli_common {
+	KT_CLI_JSON = 1 << 0,      /* --json, -j */
+	KT_CLI_DEBUGINFO = 1 << 1, /* --vmlinux FILE, --btf FILE */
+	KT_CLI_LOG = 1 << 2,       /* --log FILE (analyze takes it) */
+	KT_CLI_STATE_DIR = 1 << 3, /* --state-dir DIR */
+	KT_CLI_BUILD_CACHE = 1 << 4, /* --build-cache DIR */
+	/* What the commands that read one dump share. */
+	KT_CLI_DUMP_OPTIONS = KT_CLI_JSON | KT_CLI_DEBUGINFO | KT_CLI_LOG | KT_CLI_BUILD_CACHE,
+};
+
+struct kt_cli_parser {
+	const char *command;
+	unsigned common;                /* enum kt_cli_common */
+	const char *shortopts;          /* the command's own, getopt's syntax; NULL: none */
+	const struct option *longopts;  /* the command's own, ending with { 0 }; NULL: none */
+	bool long_only;                 /* crash's -8, -16...: getopt_long_only */
+	const char *help;               /* --help's text; NULL: the command table's usage */
+	/* The command's own option: 0, or an exit status (kt_cli_usage). */
+	int (*option)(void *ctx, int code, const char *arg);
+	void *ctx;
+};
+/* 0, or an exit status after printing usage.  Reorders argv. */
+int kt_cli_parse(const struct kt_cli_parser *parser, int argc, char **argv,
+		 struct kt_cli_opts *opts);
+/* The commands that read one dump: the shared options and DUMP. */
+int kt_cli_parse_one_dump(const struct kt_cli_parser *parser, int argc, char **argv,
+			  struct kt_cli_opts *opts);
 int kt_cli_parse_dump_opts(const char *command, int argc, char **argv,
 			   struct kt_cli_opts *opts);
+/* The commands that read ktriaged's state: --state-dir, ID|DUMP in dump. */
+int kt_cli_parse_store_opts(const char *command, bool with_json, int argc,
+			    char **argv, struct kt_cli_opts *opts);
 
 /* A dump and its kernel model, opened as the options say (session.c). */
 struct kt_cli_session {
@@ -64,6 +99,12 @@ void kt_cli_close(struct kt_cli_session *s);
  */
 int kt_cli_run_on_kernel(const char *command, int argc, char **argv,
 			 int (*body)(struct kt_kernel *kernel, const struct kt_cli_opts *opts));
+/*
+ * The same for a command that parsed its own way: status is the parse's
+ * (returned as it is when not 0); body gets ctx.
+ */
+int kt_cli_run_parsed(int status, const struct kt_cli_opts *opts,
+		      int (*body)(struct kt_kernel *kernel, void *ctx), void *ctx);
 /* status, or a failure when stdout could not be written (perror'd). */
 int kt_cli_finish_output(int status);
 
@@ -107,14 +148,6 @@ int kt_cli_parse_address(struct kt_kernel *kernel, const char *text,
 /* ktriaged's store (cmd_list.c): the state directory, times, a dump's state. */
 struct kt_store_entry;
 char *kt_cli_state_dir(const char *given);
-/* Options of the commands that read ktriaged's state: one operand. */
-struct kt_cli_store_opts {
-	const char *state_dir;
-	bool json;
-	const char *operand;
-};
-int kt_cli_parse_store_opts(const char *command, bool with_json, int argc,
-			    char **argv, struct kt_cli_store_opts *opts);
 /* Print a command's usage line and summary from the table; returns 0. */
 int kt_cli_help(const char *command);
 void kt_cli_format_time(double when, char *buf, size_t len);

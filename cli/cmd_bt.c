@@ -4,7 +4,6 @@
  * layout (frame number, stack address, function+offset, pc), with the
  * registers of exception frames.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -200,58 +199,62 @@ static bool valid_state(const char *name)
 	return false;
 }
 
+static int bt_option(void *ctx, int code, const char *arg)
+{
+	struct bt_options *o = ctx;
+	char *cpu_end;
+	switch (code) {
+	case 'a': o->active = true; return 0;
+	case 'A': o->all = true; return 0;
+	case 's': o->state = arg; return 0;
+	case 'f': o->frames = true; return 0;
+	case 'c':
+		o->cpu = (int)strtol(arg, &cpu_end, 10);
+		if (*cpu_end || cpu_end == arg || o->cpu < 0)
+			return kt_cli_usage("bt", "-c %s: not a CPU number", arg);
+		return 0;
+	default:
+		return kt_cli_usage("bt", "unknown option");
+	}
+}
+
 static int parse(int argc, char **argv, struct bt_options *o)
 {
 	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "vmlinux", required_argument, NULL, 'v' },
-		{ "btf", required_argument, NULL, 'b' },
 		{ "all-tasks", no_argument, NULL, 'A' },
 		{ "state", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	memset(o, 0, sizeof(*o));
 	o->cpu = -1;
-	optind = 1;
-	int c;
-	char *cpu_end;
-	while ((c = getopt_long(argc, argv, "ajAs:c:fh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'a': o->active = true; break;
-		case 'j': o->common.json = true; break;
-		case 'v': o->common.vmlinux = optarg; break;
-		case 'b': o->common.btf = optarg; break;
-		case 'A': o->all = true; break;
-		case 's': o->state = optarg; break;
-		case 'f': o->frames = true; break;
-		case 'c':
-			o->cpu = (int)strtol(optarg, &cpu_end, 10);
-			if (*cpu_end || cpu_end == optarg || o->cpu < 0)
-				return kt_cli_usage("bt", "-c %s: not a CPU number", optarg);
-			break;
-		case 'h':
-			printf("Usage: ktriage bt DUMP [-a | --all-tasks | --state ST | -c CPU | PID...] [-f] [--json]\n");
-			exit(KT_EXIT_OK);
-		default:
-			return kt_cli_usage("bt", "unknown option");
-		}
-	}
-	if (optind >= argc)
+	const struct kt_cli_parser p = {
+		.command = "bt", .common = KT_CLI_JSON | KT_CLI_DEBUGINFO,
+		.shortopts = "aAs:c:f", .longopts = longopts,
+		.help = "Usage: ktriage bt DUMP [-a | --all-tasks | --state ST | -c CPU | PID...] [-f] [--json]\n",
+		.option = bt_option, .ctx = o,
+	};
+	int status = kt_cli_parse(&p, argc, argv, &o->common);
+	if (status)
+		return status;
+	int n = o->common.nr_operands;
+	const char *const *operands = o->common.operands;
+	if (n < 1)
 		return kt_cli_usage("bt", "no dump given");
-	if (o->all + !!o->state + o->active + (o->cpu >= 0) + (optind + 1 < argc) > 1)
+	if (o->all + !!o->state + o->active + (o->cpu >= 0) + (n > 1) > 1)
 		return kt_cli_usage("bt", "one selection at a time: -a, --all-tasks, --state, -c or pids");
 	if (o->state && !valid_state(o->state))
 		return kt_cli_usage("bt", "--state %s: states are RU IN UN ID ST TR ZO DE PA NE WA",
 				    o->state);
-	o->common.dump = argv[optind++];
-	o->pids = calloc((size_t)(argc - optind) + 1, sizeof(int));
-	for (; optind < argc; optind++) {
+	o->common.dump = operands[0];
+	o->pids = calloc((size_t)n, sizeof(int));
+	if (!o->pids)
+		return kt_cli_fail(&kt_error_out_of_memory);
+	for (int i = 1; i < n; i++) {
 		char *end;
-		long pid = strtol(argv[optind], &end, 10);
+		long pid = strtol(operands[i], &end, 10);
 		if (*end || pid < 0 || pid > 0x3fffffff) {
 			free(o->pids);
-			return kt_cli_usage("bt", "'%s' is not a pid", argv[optind]);
+			return kt_cli_usage("bt", "'%s' is not a pid", operands[i]);
 		}
 		o->pids[o->nr_pids++] = (int)pid;
 	}

@@ -7,7 +7,6 @@
  */
 #include <endian.h>
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
@@ -217,39 +216,38 @@ static bool parse_pfn_range(const char *text, uint64_t *first, uint64_t *end)
 	return parse_pfn(tail, &rest, end) && *rest == '\0' && *first < *end;
 }
 
+static int check_option(void *ctx, int code, const char *arg)
+{
+	struct check_opts *opts = ctx;
+	if (code != 'p')
+		return kt_cli_usage("check", "unknown option");
+	if (!parse_pfn_range(arg, &opts->first_pfn, &opts->end_pfn))
+		return kt_cli_usage("check",
+				    "--pfns %s: expected START-END with START < END (END exclusive)",
+				    arg);
+	return 0;
+}
+
 static int parse_check_opts(int argc, char **argv, struct check_opts *opts)
 {
 	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
 		{ "pfns", required_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	*opts = (struct check_opts){ .end_pfn = UINT64_MAX };
-	optind = 1;
-	int c;
-	while ((c = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			opts->json = true;
-			break;
-		case 'p':
-			if (!parse_pfn_range(optarg, &opts->first_pfn, &opts->end_pfn))
-				return kt_cli_usage("check",
-						    "--pfns %s: expected START-END with START < END (END exclusive)",
-						    optarg);
-			break;
-		case 'h':
-			fputs(CHECK_HELP, stdout);
-			return -1;
-		default:
-			return kt_cli_usage("check", "unknown option");
-		}
-	}
-	if (optind >= argc)
+	const struct kt_cli_parser p = {
+		.command = "check", .common = KT_CLI_JSON, .longopts = longopts,
+		.help = CHECK_HELP, .option = check_option, .ctx = opts,
+	};
+	struct kt_cli_opts common;
+	int status = kt_cli_parse(&p, argc, argv, &common);
+	if (status)
+		return status;
+	if (common.nr_operands < 1)
 		return kt_cli_usage("check", "no dump given");
-	opts->dumps = (const char *const *)argv + optind;
-	opts->nr_dumps = (size_t)(argc - optind);
+	opts->json = common.json;
+	opts->dumps = common.operands;
+	opts->nr_dumps = (size_t)common.nr_operands;
 	return 0;
 }
 
@@ -258,7 +256,7 @@ int kt_cmd_check(int argc, char **argv)
 	struct check_opts opts;
 	int rc = parse_check_opts(argc, argv, &opts);
 	if (rc)
-		return rc < 0 ? KT_EXIT_OK : rc;
+		return rc;
 	struct kt_dump *dump;
 	struct kt_error *err = kt_dump_open_set(opts.dumps, opts.nr_dumps, &dump);
 	if (err)

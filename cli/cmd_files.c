@@ -13,23 +13,11 @@
 #include "cli.h"
 #include "value_print.h"
 
-/* Text from the dump, for a terminal: printable ASCII, the rest \xNN. */
-static void print_safe(const char *s)
-{
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c >= 0x20 && c < 0x7f)
-			putchar(c);
-		else
-			printf("\\x%02x", c);
-	}
-}
-
 void kt_cli_task_header(const struct kt_task *t)
 {
 	printf("PID: %-8" PRId32 " TASK: %016" PRIx64 "  CPU: %-4" PRId32 " COMMAND: \"",
 	       t->pid, t->address, t->cpu);
-	print_safe(t->comm);
+	kt_escape_puts(stdout, t->comm);
 	printf("\"\n");
 }
 
@@ -56,9 +44,9 @@ static void print_files_text(const struct kt_task *t, const struct kt_task_files
 {
 	kt_cli_task_header(t);
 	printf("ROOT: ");
-	print_safe(f->root);
+	kt_escape_puts(stdout, f->root);
 	printf("    CWD: ");
-	print_safe(f->cwd);
+	kt_escape_puts(stdout, f->cwd);
 	putchar('\n');
 	if (!f->count) {
 		printf("No open files\n\n");
@@ -69,7 +57,7 @@ static void print_files_text(const struct kt_task *t, const struct kt_task_files
 		const struct kt_open_file *o = &f->files[i];
 		printf("%3d %016" PRIx64 " %016" PRIx64 " %016" PRIx64 " %-4s ", o->fd,
 		       o->file, o->dentry, o->inode, o->type);
-		print_safe(o->path);
+		kt_escape_puts(stdout, o->path);
 		putchar('\n');
 	}
 	if (f->partial)
@@ -104,22 +92,17 @@ static struct json_object *files_json(const struct kt_task *t, const struct kt_t
 int kt_cmd_files(int argc, char **argv)
 {
 	struct kt_cli_opts opts;
-	/* The second operand is the task; the rest is the common parse. */
-	const char *which = NULL;
-	int n = 0, operands = 0;
-	for (int i = 0; i < argc; i++) {
-		bool value = i > 0 && (!strcmp(argv[i - 1], "--vmlinux") ||
-				       !strcmp(argv[i - 1], "--btf"));
-		if (i > 0 && !value && argv[i][0] != '-' && ++operands == 2)
-			which = argv[i];
-		else
-			argv[n++] = argv[i];
-	}
-	int status = kt_cli_parse_dump_opts("files", n, argv, &opts);
+	/* DUMP, then the task. */
+	const struct kt_cli_parser p = { .command = "files", .common = KT_CLI_DUMP_OPTIONS };
+	int status = kt_cli_parse(&p, argc, argv, &opts);
 	if (status)
 		return status;
-	if (!which)
+	if (opts.nr_operands == 0 || opts.nr_operands > 2)
+		return kt_cli_usage("files", opts.nr_operands ? "one dump at a time" : "no dump given");
+	if (opts.nr_operands == 1)
 		return kt_cli_usage("files", "give a PID or a task address after the dump");
+	opts.dump = opts.operands[0];
+	const char *which = opts.operands[1];
 	struct kt_cli_session s;
 	status = kt_cli_open_kernel(&opts, &s);
 	if (status)

@@ -99,46 +99,52 @@ static int print_meminfo(struct kt_kernel *k, const struct kt_cli_opts *opts)
 	return KT_EXIT_OK;
 }
 
-/* -i (the default), -s, or an ADDRESS after the dump. */
+/* -i (the default), -s, or an ADDRESS after the dump: one of them. */
+struct kmem_run {
+	struct kt_cli_opts opts;
+	const char *what;
+};
+
+static int kmem_option(void *ctx, int code, const char *arg)
+{
+	struct kmem_run *r = ctx;
+	if (r->what)
+		return kt_cli_usage("kmem", "one of -i, -s or ADDRESS");
+	r->what = code == 'i' ? "-i" : "-s";
+	return 0;
+}
+
+static int parse(int argc, char **argv, struct kmem_run *r)
+{
+	const struct kt_cli_parser p = {
+		.command = "kmem", .common = KT_CLI_DUMP_OPTIONS, .shortopts = "is",
+		.option = kmem_option, .ctx = r,
+	};
+	int status = kt_cli_parse(&p, argc, argv, &r->opts);
+	if (status)
+		return status;
+	if (r->opts.nr_operands > 2 || (r->opts.nr_operands == 2 && r->what))
+		return kt_cli_usage("kmem", "one of -i, -s or ADDRESS");
+	if (r->opts.nr_operands == 2)
+		r->what = r->opts.operands[1];
+	if (!r->opts.nr_operands)
+		return kt_cli_usage("kmem", "no dump given");
+	r->opts.dump = r->opts.operands[0];
+	return 0;
+}
+
+static int kmem_body(struct kt_kernel *k, void *ctx)
+{
+	const struct kmem_run *r = ctx;
+	if (!r->what || !strcmp(r->what, "-i"))
+		return print_meminfo(k, &r->opts);
+	if (!strcmp(r->what, "-s"))
+		return kt_cli_kmem_slabs(k, r->opts.json);
+	return kt_cli_kmem_address(k, r->what, r->opts.json);
+}
+
 int kt_cmd_kmem(int argc, char **argv)
 {
-	char **kept = calloc((size_t)argc + 1, sizeof(*kept));
-	if (!kept)
-		return kt_cli_fail(&kt_error_out_of_memory);
-	const char *what = NULL;
-	int n = 0, operands = 0;
-	for (int i = 0; i < argc; i++) {
-		bool value = i > 0 && (!strcmp(argv[i - 1], "--vmlinux") ||
-				       !strcmp(argv[i - 1], "--btf"));
-		bool operand = i > 0 && !value && argv[i][0] != '-';
-		operands += operand;
-		bool selector = !strcmp(argv[i], "-i") || !strcmp(argv[i], "-s") ||
-				(operand && operands > 1);
-		if (selector && what) {
-			free(kept);
-			return kt_cli_usage("kmem", "one of -i, -s or ADDRESS");
-		}
-		if (selector)
-			what = argv[i];
-		else
-			kept[n++] = argv[i];
-	}
-	kept[n] = NULL;
-	struct kt_cli_opts opts;
-	int status = kt_cli_parse_dump_opts("kmem", n, kept, &opts);
-	free(kept);
-	if (status)
-		return status;
-	struct kt_cli_session s;
-	status = kt_cli_open_kernel(&opts, &s);
-	if (status)
-		return status;
-	if (!what || !strcmp(what, "-i"))
-		status = print_meminfo(s.kernel, &opts);
-	else if (!strcmp(what, "-s"))
-		status = kt_cli_kmem_slabs(s.kernel, opts.json);
-	else
-		status = kt_cli_kmem_address(s.kernel, what, opts.json);
-	kt_cli_close(&s);
-	return kt_cli_finish_output(status);
+	struct kmem_run r = { .what = NULL };
+	return kt_cli_run_parsed(parse(argc, argv, &r), &r.opts, kmem_body, &r);
 }

@@ -4,14 +4,12 @@
  * list, read from its store (STATE/ktriage.db).  Also the helpers the
  * store's other commands share: the state directory and --since times.
  */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "cli.h"
-#include "ktriage/config.h"
-#include "ktriage/store.h"
+#include "ktriage/services.h"
 
 /* --state-dir, else the daemon's configuration, else the default. */
 char *kt_cli_state_dir(const char *given)
@@ -227,39 +225,39 @@ static int list_dumps(const char *state_dir, const struct kt_store_filter *filte
 	return KT_EXIT_OK;
 }
 
+static int list_option(void *ctx, int code, const char *arg)
+{
+	struct kt_store_filter *filter = ctx;
+	if (code == 'v') {
+		filter->verdict = arg;
+		return 0;
+	}
+	if (code == 'S' && parse_since(arg, &filter->since))
+		return 0;
+	if (code == 'S')
+		return kt_cli_usage("list", "--since: cannot read '%s' "
+				    "(@EPOCH, YYYY-MM-DD[ HH:MM[:SS]], today, 12h...)", arg);
+	return kt_cli_usage("list", "unknown option");
+}
+
 int kt_cmd_list(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "state-dir", required_argument, NULL, 's' },
 		{ "since", required_argument, NULL, 'S' },
 		{ "verdict", required_argument, NULL, 'v' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *state_dir = NULL;
 	struct kt_store_filter filter = { 0 };
-	bool json = false;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 's': state_dir = optarg; break;
-		case 'v': filter.verdict = optarg; break;
-		case 'j': json = true; break;
-		case 'S':
-			if (!parse_since(optarg, &filter.since))
-				return kt_cli_usage("list", "--since: cannot read '%s' "
-						    "(@EPOCH, YYYY-MM-DD[ HH:MM[:SS]], today, 12h...)", optarg);
-			break;
-		case 'h':
-			printf("Usage: ktriage list [--state-dir DIR] [--since T] [--verdict V] [--json]\n");
-			return KT_EXIT_OK;
-		default:
-			return kt_cli_usage("list", "unknown option");
-		}
-	}
-	if (optind != argc)
-		return kt_cli_usage("list", "unexpected argument '%s'", argv[optind]);
-	return list_dumps(state_dir, &filter, json);
+	const struct kt_cli_parser p = {
+		.command = "list", .common = KT_CLI_JSON | KT_CLI_STATE_DIR, .longopts = longopts,
+		.help = "Usage: ktriage list [--state-dir DIR] [--since T] [--verdict V] [--json]\n",
+		.option = list_option, .ctx = &filter,
+	};
+	struct kt_cli_opts opts;
+	int status = kt_cli_parse(&p, argc, argv, &opts);
+	if (status)
+		return status;
+	if (opts.nr_operands)
+		return kt_cli_usage("list", "unexpected argument '%s'", opts.operands[0]);
+	return list_dumps(opts.state_dir, &filter, opts.json);
 }

@@ -18,12 +18,12 @@ static const char *comm_of(struct kt_kernel *k, uint64_t task)
 	return t ? t->comm : "?";
 }
 
-static const char *lock_label(const struct kt_lock_graph *g, uint64_t address,
+static const char *lock_label(const struct kt_lock_graph_view *g, uint64_t address,
 			      char *buf, size_t size)
 {
-	for (size_t i = 0; i < g->nr_locks; i++)
-		if (g->locks[i]->address == address && g->locks[i]->symbol[0])
-			return g->locks[i]->symbol;
+	const struct kt_lock *lock = kt_lock_graph_lock_at(g->graph, address);
+	if (lock && lock->symbol[0])
+		return lock->symbol;
 	snprintf(buf, size, "0x%llx", (unsigned long long)address);
 	return buf;
 }
@@ -31,48 +31,6 @@ static const char *lock_label(const struct kt_lock_graph *g, uint64_t address,
 static bool reader_kind(enum kt_lock_kind kind)
 {
 	return kind == KT_LOCK_RWSEM || kind == KT_LOCK_PERCPU_RWSEM;
-}
-
-/* ---- Chains: from a waiter along its first edges to the root ---------- */
-
-struct chain {
-	const struct kt_wait_edge *steps[64];
-	size_t length;
-	bool cycle;
-};
-
-static const struct kt_wait_edge *first_edge(const struct kt_lock_graph *g,
-					     uint64_t task)
-{
-	for (size_t i = 0; i < g->nr_edges; i++)
-		if (g->edges[i].from == task)
-			return &g->edges[i];
-	return NULL;
-}
-
-static void chain_follow(const struct kt_lock_graph *g, uint64_t task,
-			 struct chain *c)
-{
-	memset(c, 0, sizeof(*c));
-	const struct kt_wait_edge *e;
-	while (c->length < sizeof(c->steps) / sizeof(c->steps[0]) &&
-	       (e = first_edge(g, task))) {
-		c->steps[c->length++] = e;
-		for (size_t i = 0; i < c->length && !c->cycle; i++)
-			c->cycle = c->steps[i]->from == e->to;
-		if (c->cycle)
-			return;
-		task = e->to;
-	}
-}
-
-static const struct kt_task_wait *wait_of(const struct kt_lock_graph *g,
-					  uint64_t task)
-{
-	for (size_t i = 0; i < g->nr_waits; i++)
-		if (g->waits[i].task == task)
-			return &g->waits[i];
-	return NULL;
 }
 
 /* ---- JSON ------------------------------------------------------------- */
@@ -193,7 +151,7 @@ static struct json_object *json_lock(struct kt_kernel *k, const struct kt_lock *
 	return o;
 }
 
-static struct json_object *json_cycle(const struct kt_lock_graph *g,
+static struct json_object *json_cycle(const struct kt_lock_graph_view *g,
 				      const struct kt_lock_cycle *c)
 {
 	struct json_object *o = json_object_new_object();
@@ -212,7 +170,7 @@ static struct json_object *json_cycle(const struct kt_lock_graph *g,
 	return o;
 }
 
-static struct json_object *json_wait(struct kt_kernel *k, const struct kt_lock_graph *g,
+static struct json_object *json_wait(struct kt_kernel *k, const struct kt_lock_graph_view *g,
 				     const struct kt_task_wait *w)
 {
 	struct json_object *o = json_object_new_object();
@@ -229,8 +187,8 @@ static struct json_object *json_wait(struct kt_kernel *k, const struct kt_lock_g
 	json_object_object_add(o, "waiter", w->waiter ? hex(w->waiter) : NULL);
 	if (kt_lock_kind_spins(w->kind))
 		json_object_object_add(o, "cpu", w->cpu >= 0 ? json_object_new_int(w->cpu) : NULL);
-	struct chain c;
-	chain_follow(g, w->task, &c);
+	struct kt_lock_chain c;
+	kt_lock_graph_chain(g->graph, w->task, &c);
 	struct json_object *path = json_object_new_array();
 	json_object_array_add(path, json_object_new_int(w->pid));
 	for (size_t i = 0; i < c.length; i++)
@@ -240,7 +198,7 @@ static struct json_object *json_wait(struct kt_kernel *k, const struct kt_lock_g
 	return o;
 }
 
-static void print_json(struct kt_kernel *k, const struct kt_lock_graph *g)
+static void print_json(struct kt_kernel *k, const struct kt_lock_graph_view *g)
 {
 	struct json_object *root = json_object_new_object();
 	struct json_object *locks = json_object_new_array(), *cycles = json_object_new_array(),
@@ -371,11 +329,11 @@ static void print_wait_text(struct kt_kernel *k, const struct kt_task_wait *w)
 	       w->writer ? " (write)" : "");
 }
 
-static void print_chain_text(struct kt_kernel *k, const struct kt_lock_graph *g,
+static void print_chain_text(struct kt_kernel *k, const struct kt_lock_graph_view *g,
 			     const struct kt_task_wait *w)
 {
-	struct chain c;
-	chain_follow(g, w->task, &c);
+	struct kt_lock_chain c;
+	kt_lock_graph_chain(g->graph, w->task, &c);
 	if (!c.length)
 		return;
 	printf("  %d %s", w->pid, comm_of(k, w->task));
@@ -388,7 +346,7 @@ static void print_chain_text(struct kt_kernel *k, const struct kt_lock_graph *g,
 		printf("  (deadlock: back to %d)\n", c.steps[c.length - 1]->to_pid);
 		return;
 	}
-	const struct kt_task_wait *root = wait_of(g, c.steps[c.length - 1]->to);
+	const struct kt_task_wait *root = kt_lock_graph_wait_of(g->graph, c.steps[c.length - 1]->to);
 	if (root && root->kind != KT_WAIT_NONE)
 		printf("  (root, in %s%s%s)", kt_lock_kind_name(root->kind),
 		       root->function[0] ? " " : "", root->function);
@@ -398,7 +356,7 @@ static void print_chain_text(struct kt_kernel *k, const struct kt_lock_graph *g,
 }
 
 /* Waits on something that records no owner: each object once, with its waiters. */
-static void print_events_text(const struct kt_lock_graph *g)
+static void print_events_text(const struct kt_lock_graph_view *g)
 {
 	bool header = false;
 	for (size_t i = 0; i < g->nr_waits; i++) {
@@ -419,7 +377,7 @@ static void print_events_text(const struct kt_lock_graph *g)
 	}
 }
 
-static void print_text(struct kt_kernel *k, const struct kt_lock_graph *g)
+static void print_text(struct kt_kernel *k, const struct kt_lock_graph_view *g)
 {
 	printf("%-16s  %-13s %-28s %-22s %s\n", "LOCK", "KIND", "SYMBOL", "OWNER", "WAITERS");
 	for (size_t i = 0; i < g->nr_locks; i++)
@@ -448,7 +406,7 @@ static void print_text(struct kt_kernel *k, const struct kt_lock_graph *g)
 
 /* ---- DOT -------------------------------------------------------------- */
 
-static bool edge_in_cycle(const struct kt_lock_graph *g, uint64_t from,
+static bool edge_in_cycle(const struct kt_lock_graph_view *g, uint64_t from,
 			  uint64_t lock, uint64_t to)
 {
 	for (size_t i = 0; i < g->nr_cycles; i++) {
@@ -478,7 +436,7 @@ static void dot_task(struct kt_kernel *k, uint64_t task, int32_t pid)
 	printf("\\n%s\"];\n", t ? kt_task_state_name(t->state) : "?");
 }
 
-static void dot_tasks(struct kt_kernel *k, const struct kt_lock_graph *g)
+static void dot_tasks(struct kt_kernel *k, const struct kt_lock_graph_view *g)
 {
 	uint64_t done[512];
 	size_t n = 0;
@@ -505,7 +463,7 @@ static void dot_tasks(struct kt_kernel *k, const struct kt_lock_graph *g)
 	}
 }
 
-static void dot_locks(const struct kt_lock_graph *g)
+static void dot_locks(const struct kt_lock_graph_view *g)
 {
 	for (size_t i = 0; i < g->nr_locks; i++) {
 		const struct kt_lock *l = g->locks[i];
@@ -544,7 +502,7 @@ static void dot_locks(const struct kt_lock_graph *g)
 }
 
 /* Waits with no lock: completions, pages, I/O, sleeps. */
-static void dot_other_waits(const struct kt_lock_graph *g)
+static void dot_other_waits(const struct kt_lock_graph_view *g)
 {
 	for (size_t i = 0; i < g->nr_waits; i++) {
 		const struct kt_task_wait *w = &g->waits[i];
@@ -563,7 +521,7 @@ static void dot_other_waits(const struct kt_lock_graph *g)
 	}
 }
 
-static void print_dot(struct kt_kernel *k, const struct kt_lock_graph *g)
+static void print_dot(struct kt_kernel *k, const struct kt_lock_graph_view *g)
 {
 	printf("digraph locks {\n  rankdir=LR;\n  node [fontname=\"monospace\"];\n");
 	dot_tasks(k, g);
@@ -574,22 +532,24 @@ static void print_dot(struct kt_kernel *k, const struct kt_lock_graph *g)
 
 /* ---- The command ------------------------------------------------------ */
 
-/* --dot is ours; the rest goes to the common parser. */
+static int locks_option(void *ctx, int code, const char *arg)
+{
+	*(bool *)ctx = true; /* --dot, the one option of ours */
+	return 0;
+}
+
 static int parse(int argc, char **argv, struct kt_cli_opts *opts, enum format *format)
 {
-	char **rest = calloc((size_t)argc + 1, sizeof(*rest));
-	if (!rest)
-		return KT_EXIT_FAILURE;
-	int n = 0;
+	static const struct option longopts[] = {
+		{ "dot", no_argument, NULL, 'D' },
+		{ 0 },
+	};
 	bool dot = false;
-	for (int i = 0; i < argc; i++) {
-		if (i > 0 && strcmp(argv[i], "--dot") == 0)
-			dot = true;
-		else
-			rest[n++] = argv[i];
-	}
-	int status = kt_cli_parse_dump_opts("locks", n, rest, opts);
-	free(rest);
+	const struct kt_cli_parser p = {
+		.command = "locks", .common = KT_CLI_DUMP_OPTIONS, .longopts = longopts,
+		.option = locks_option, .ctx = &dot,
+	};
+	int status = kt_cli_parse_one_dump(&p, argc, argv, opts);
 	if (status)
 		return status;
 	if (dot && opts->json)
@@ -598,32 +558,31 @@ static int parse(int argc, char **argv, struct kt_cli_opts *opts, enum format *f
 	return 0;
 }
 
+struct locks_run {
+	struct kt_cli_opts opts;
+	enum format format;
+};
+
+static int locks_body(struct kt_kernel *k, void *ctx)
+{
+	const struct locks_run *r = ctx;
+	struct kt_lock_graph *graph;
+	struct kt_error *err = kt_lock_graph(k, &graph);
+	if (err) /* the error first: warnings follow it, as they follow a result */
+		return kt_cli_fail(kt_error_wrap(err, "%s", r->opts.dump));
+	const struct kt_lock_graph_view v = kt_lock_graph_view(graph);
+	if (r->format == JSON)
+		print_json(k, &v);
+	else if (r->format == DOT)
+		print_dot(k, &v);
+	else
+		print_text(k, &v);
+	kt_lock_graph_free(graph);
+	return KT_EXIT_OK;
+}
+
 int kt_cmd_locks(int argc, char **argv)
 {
-	struct kt_cli_opts opts;
-	enum format format = TEXT;
-	int status = parse(argc, argv, &opts, &format);
-	if (status)
-		return status;
-	struct kt_cli_session s;
-	status = kt_cli_open_kernel(&opts, &s);
-	if (status)
-		return status;
-	struct kt_lock_graph *graph;
-	struct kt_error *err = kt_lock_graph(s.kernel, &graph);
-	if (err) {
-		/* The error first: warnings follow it, as they follow a result. */
-		status = kt_cli_fail(kt_error_wrap(err, "%s", opts.dump));
-		kt_cli_close(&s);
-		return status;
-	}
-	if (format == JSON)
-		print_json(s.kernel, graph);
-	else if (format == DOT)
-		print_dot(s.kernel, graph);
-	else
-		print_text(s.kernel, graph);
-	kt_lock_graph_free(graph);
-	kt_cli_close(&s);
-	return KT_EXIT_OK;
+	struct locks_run r = { .format = TEXT };
+	return kt_cli_run_parsed(parse(argc, argv, &r.opts, &r.format), &r.opts, locks_body, &r);
 }

@@ -90,40 +90,39 @@ static int print_modules(struct kt_kernel *k, bool json, bool all)
 	return KT_EXIT_OK;
 }
 
-/* --all is ours; the rest is the common dump options. */
-static int parse(int argc, char **argv, struct kt_cli_opts *opts, bool *all,
-		 char ***rest)
+static int mod_option(void *ctx, int code, const char *arg)
 {
+	*(bool *)ctx = true; /* -a, --all: the one option of ours */
+	return 0;
+}
+
+static int parse(int argc, char **argv, struct kt_cli_opts *opts, bool *all)
+{
+	static const struct option longopts[] = {
+		{ "all", no_argument, NULL, 'a' },
+		{ 0 },
+	};
 	*all = false;
-	*rest = calloc((size_t)argc + 1, sizeof(**rest));
-	if (!*rest)
-		return kt_cli_fail(&kt_error_out_of_memory);
-	int n = 0;
-	for (int i = 0; i < argc; i++) {
-		if (i > 0 && (strcmp(argv[i], "--all") == 0 || strcmp(argv[i], "-a") == 0))
-			*all = true;
-		else
-			(*rest)[n++] = argv[i];
-	}
-	return kt_cli_parse_dump_opts("mod", n, *rest, opts);
+	const struct kt_cli_parser p = {
+		.command = "mod", .common = KT_CLI_DUMP_OPTIONS, .shortopts = "a",
+		.longopts = longopts, .option = mod_option, .ctx = all,
+	};
+	return kt_cli_parse_one_dump(&p, argc, argv, opts);
+}
+
+struct mod_run {
+	struct kt_cli_opts opts;
+	bool all;
+};
+
+static int mod_body(struct kt_kernel *k, void *ctx)
+{
+	const struct mod_run *r = ctx;
+	return print_modules(k, r->opts.json, r->all);
 }
 
 int kt_cmd_mod(int argc, char **argv)
 {
-	struct kt_cli_opts opts;
-	bool all;
-	char **rest;
-	int status = parse(argc, argv, &opts, &all, &rest);
-	if (status) {
-		free(rest);
-		return status;
-	}
-	struct kt_cli_session s;
-	status = kt_cli_open_kernel(&opts, &s);
-	free(rest); /* opts.dump points into argv, not into rest */
-	if (status)
-		return status;
-	status = print_modules(s.kernel, opts.json, all);
-	kt_cli_close(&s);
-	return status;
+	struct mod_run r;
+	return kt_cli_run_parsed(parse(argc, argv, &r.opts, &r.all), &r.opts, mod_body, &r);
 }

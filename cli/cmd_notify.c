@@ -10,17 +10,17 @@
 #include <sys/stat.h>
 
 #include "cli.h"
-#include "ktriage/config.h"
+#include "ktriage/services.h"
 
 int kt_cmd_notify(int argc, char **argv)
 {
-	struct kt_cli_store_opts opts;
+	struct kt_cli_opts opts;
 	int status = kt_cli_parse_store_opts("notify", false, argc, argv, &opts);
 	if (status)
 		return status;
 	char resolved[PATH_MAX];
-	if (!realpath(opts.operand, resolved))
-		return kt_cli_fail(kt_error_create(KT_ERR_IO, "%s: %m", opts.operand));
+	if (!realpath(opts.dump, resolved))
+		return kt_cli_fail(kt_error_create(KT_ERR_IO, "%s: %m", opts.dump));
 	char *dir = kt_cli_state_dir(opts.state_dir);
 	struct kt_error *err = kt_spool_request(dir, "scan", resolved);
 	free(dir);

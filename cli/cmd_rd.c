@@ -8,7 +8,6 @@
  * reaches the terminal raw.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,13 +27,20 @@ struct rd_opts {
 	int nr_operands;
 };
 
+static int rd_option(void *ctx, int code, const char *arg)
+{
+	struct rd_opts *o = ctx;
+	switch (code) {
+	case '1': case '2': case '4': case '8': o->unit = (unsigned)(code - '0'); return 0;
+	case 's': o->symbols = true; return 0;
+	case 'p': o->physical = true; return 0;
+	default: return kt_cli_usage("rd", "unknown option");
+	}
+}
+
 static int parse(int argc, char **argv, struct rd_opts *o)
 {
 	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "vmlinux", required_argument, NULL, 'v' },
-		{ "btf", required_argument, NULL, 'b' },
-		{ "help", no_argument, NULL, 'h' },
 		{ "8", no_argument, NULL, '1' },
 		{ "16", no_argument, NULL, '2' },
 		{ "32", no_argument, NULL, '4' },
@@ -43,26 +49,18 @@ static int parse(int argc, char **argv, struct rd_opts *o)
 	};
 	memset(o, 0, sizeof(*o));
 	o->unit = 8;
-	optind = 1;
-	int c;
 	/* getopt_long_only: crash spells the widths -8, -16, -32, -64. */
-	while ((c = getopt_long_only(argc, argv, "-spjh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 1:
-			if (o->nr_operands == 3)
-				return kt_cli_usage("rd", "too many operands");
-			o->operands[o->nr_operands++] = optarg;
-			break;
-		case '1': case '2': case '4': case '8': o->unit = (unsigned)(c - '0'); break;
-		case 's': o->symbols = true; break;
-		case 'p': o->physical = true; break;
-		case 'j': o->common.json = true; break;
-		case 'v': o->common.vmlinux = optarg; break;
-		case 'b': o->common.btf = optarg; break;
-		case 'h': exit(kt_cli_help("rd"));
-		default: return kt_cli_usage("rd", "unknown option");
-		}
-	}
+	const struct kt_cli_parser p = {
+		.command = "rd", .common = KT_CLI_JSON | KT_CLI_DEBUGINFO, .shortopts = "sp",
+		.longopts = longopts, .long_only = true, .option = rd_option, .ctx = o,
+	};
+	int status = kt_cli_parse(&p, argc, argv, &o->common);
+	if (status)
+		return status;
+	if (o->common.nr_operands > 3)
+		return kt_cli_usage("rd", "too many operands");
+	for (int i = 0; i < o->common.nr_operands; i++)
+		o->operands[o->nr_operands++] = o->common.operands[i];
 	if (o->nr_operands < 2)
 		return kt_cli_usage("rd", o->nr_operands ? "no ADDRESS given" : "no dump given");
 	if (o->symbols && o->unit != 8)
@@ -175,8 +173,9 @@ static int parse_count(const struct rd_opts *o, uint64_t *count)
 	return 0;
 }
 
-static int rd_body(struct kt_kernel *k, const struct rd_opts *o)
+static int rd_body(struct kt_kernel *k, void *ctx)
 {
+	const struct rd_opts *o = ctx;
 	uint64_t address, count;
 	int status = parse_count(o, &count);
 	if (!status)
@@ -211,14 +210,5 @@ static int rd_body(struct kt_kernel *k, const struct rd_opts *o)
 int kt_cmd_rd(int argc, char **argv)
 {
 	struct rd_opts o;
-	int status = parse(argc, argv, &o);
-	if (status)
-		return status;
-	struct kt_cli_session s;
-	status = kt_cli_open_kernel(&o.common, &s);
-	if (status)
-		return status;
-	status = rd_body(s.kernel, &o);
-	kt_cli_close(&s);
-	return kt_cli_finish_output(status);
+	return kt_cli_run_parsed(parse(argc, argv, &o), &o.common, rd_body, &o);
 }

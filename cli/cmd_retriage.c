@@ -7,12 +7,11 @@
 #include <stdlib.h>
 
 #include "cli.h"
-#include "ktriage/config.h"
-#include "ktriage/store.h"
+#include "ktriage/services.h"
 
 int kt_cmd_retriage(int argc, char **argv)
 {
-	struct kt_cli_store_opts opts;
+	struct kt_cli_opts opts;
 	int status = kt_cli_parse_store_opts("retriage", false, argc, argv, &opts);
 	if (status)
 		return status;
@@ -21,7 +20,7 @@ int kt_cmd_retriage(int argc, char **argv)
 	struct kt_error *err = kt_store_open(dir, true, &store);
 	struct kt_store_entry e = { 0 };
 	if (!err) {
-		err = kt_store_find(store, opts.operand, &e);
+		err = kt_store_find(store, opts.dump, &e);
 		kt_store_close(store);
 	}
 	char id[32];

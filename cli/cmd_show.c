@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "ktriage/store.h"
+#include "ktriage/services.h"
 
 static void add_string(struct json_object *o, const char *key, const char *value)
 {
@@ -104,7 +104,7 @@ static void print_text(const struct kt_store_entry *e, const struct kt_store_fin
 
 int kt_cmd_show(int argc, char **argv)
 {
-	struct kt_cli_store_opts opts;
+	struct kt_cli_opts opts;
 	int status = kt_cli_parse_store_opts("show", true, argc, argv, &opts);
 	if (status)
 		return status;
@@ -117,7 +117,7 @@ int kt_cmd_show(int argc, char **argv)
 	struct kt_store_entry e;
 	struct kt_store_finding *findings = NULL;
 	size_t n = 0;
-	err = kt_store_find(store, opts.operand, &e);
+	err = kt_store_find(store, opts.dump, &e);
 	if (!err && e.analysis_id && (err = kt_store_findings(store, e.analysis_id, &findings, &n)))
 		kt_store_entry_clear(&e);
 	kt_store_close(store);

@@ -6,7 +6,6 @@
  * per-CPU one on a CPU (crash's `p runqueues:1`).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,36 +22,30 @@ struct inspect_opts {
 	int nr_operands;
 };
 
+static int inspect_option(void *ctx, int code, const char *arg)
+{
+	struct inspect_opts *o = ctx;
+	if (code != 'x' && code != 'd')
+		return KT_EXIT_USAGE; /* getopt offers only these */
+	o->hex = code == 'x';
+	return 0;
+}
+
 static int parse(const char *command, int argc, char **argv,
 		 struct inspect_opts *o)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "vmlinux", required_argument, NULL, 'v' },
-		{ "btf", required_argument, NULL, 'b' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	memset(o, 0, sizeof(*o));
-	optind = 1;
-	int c;
-	/* "-": operands come back as 1, in order, among the options. */
-	while ((c = getopt_long(argc, argv, "-xdjh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 1:
-			if (o->nr_operands == MAX_OPERANDS)
-				return kt_cli_usage(command, "too many operands");
-			o->operands[o->nr_operands++] = optarg;
-			break;
-		case 'x': o->hex = true; break;
-		case 'd': o->hex = false; break;
-		case 'j': o->common.json = true; break;
-		case 'v': o->common.vmlinux = optarg; break;
-		case 'b': o->common.btf = optarg; break;
-		case 'h': exit(kt_cli_help(command));
-		default: return kt_cli_usage(command, "unknown option");
-		}
-	}
+	const struct kt_cli_parser p = {
+		.command = command, .common = KT_CLI_JSON | KT_CLI_DEBUGINFO, .shortopts = "xd",
+		.option = inspect_option, .ctx = o,
+	};
+	int status = kt_cli_parse(&p, argc, argv, &o->common);
+	if (status)
+		return status;
+	if (o->common.nr_operands > MAX_OPERANDS)
+		return kt_cli_usage(command, "too many operands");
+	for (int i = 0; i < o->common.nr_operands; i++)
+		o->operands[o->nr_operands++] = o->common.operands[i];
 	if (o->nr_operands < 1)
 		return kt_cli_usage(command, "no dump given");
 	o->common.dump = o->operands[0];
@@ -150,8 +143,9 @@ static int print_whole(struct kt_kernel *k, const struct inspect_opts *o,
 	return KT_EXIT_OK;
 }
 
-static int struct_body(struct kt_kernel *k, const struct inspect_opts *o)
+static int struct_body(struct kt_kernel *k, void *ctx)
 {
+	const struct inspect_opts *o = ctx;
 	char spec[256];
 	int next;
 	if (type_operand(o, spec, sizeof(spec), &next) || next != o->nr_operands - 1)
@@ -168,19 +162,10 @@ static int struct_body(struct kt_kernel *k, const struct inspect_opts *o)
 }
 
 static int run(const char *command, int argc, char **argv,
-	       int (*body)(struct kt_kernel *, const struct inspect_opts *))
+	       int (*body)(struct kt_kernel *, void *))
 {
 	struct inspect_opts o;
-	int status = parse(command, argc, argv, &o);
-	if (status)
-		return status;
-	struct kt_cli_session s;
-	status = kt_cli_open_kernel(&o.common, &s);
-	if (status)
-		return status;
-	status = body(s.kernel, &o);
-	kt_cli_close(&s);
-	return kt_cli_finish_output(status);
+	return kt_cli_run_parsed(parse(command, argc, argv, &o), &o.common, body, &o);
 }
 
 int kt_cmd_struct(int argc, char **argv)
@@ -189,8 +174,9 @@ int kt_cmd_struct(int argc, char **argv)
 }
 
 /* SYMBOL[.member...][:CPU] */
-static int p_body(struct kt_kernel *k, const struct inspect_opts *o)
+static int p_body(struct kt_kernel *k, void *ctx)
 {
+	const struct inspect_opts *o = ctx;
 	if (o->nr_operands != 2)
 		return kt_cli_usage("p", "give one SYMBOL");
 	char expr[256];

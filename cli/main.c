@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: MIT
-#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,86 +80,6 @@ int kt_cli_help(const char *command)
 			printf("Usage: ktriage %s %s\n%s\n", command,
 			       commands[i].args, commands[i].summary);
 	return KT_EXIT_OK;
-}
-
-int kt_cli_parse_store_opts(const char *command, bool with_json, int argc,
-			    char **argv, struct kt_cli_store_opts *opts)
-{
-	static const struct option longopts[] = {
-		{ "state-dir", required_argument, NULL, 's' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	memset(opts, 0, sizeof(*opts));
-	optind = 1;
-	int c;
-	while ((c = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
-		if (c == 's')
-			opts->state_dir = optarg;
-		else if (c == 'j' && with_json)
-			opts->json = true;
-		else if (c == 'h')
-			exit(kt_cli_help(command));
-		else
-			return kt_cli_usage(command, "unknown option");
-	}
-	if (optind != argc - 1)
-		return kt_cli_usage(command, optind >= argc ? "no dump given"
-							    : "one at a time");
-	opts->operand = argv[optind];
-	return 0;
-}
-
-int kt_cli_parse_dump_opts(const char *command, int argc, char **argv,
-			   struct kt_cli_opts *opts)
-{
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "vmlinux", required_argument, NULL, 'v' },
-		{ "btf", required_argument, NULL, 'b' },
-		{ "build-cache", required_argument, NULL, 'C' },
-		{ "log", required_argument, NULL, 'l' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	memset(opts, 0, sizeof(*opts));
-	optind = 1;
-	int c;
-	while ((c = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			opts->json = true;
-			break;
-		case 'v':
-			opts->vmlinux = optarg;
-			break;
-		case 'b':
-			opts->btf = optarg;
-			break;
-		case 'C':
-			opts->cache_settings = (struct kt_build_cache_settings){ .dir = optarg };
-			opts->cache = (struct kt_kernel_cache){ &opts->cache_settings,
-								kt_build_cache_fetch,
-								kt_build_cache_keep };
-			opts->build_cache = &opts->cache;
-			break;
-		case 'l':
-			if (strcmp(command, "analyze") != 0)
-				return kt_cli_usage(command, "unknown option");
-			opts->log = optarg;
-			break;
-		case 'h':
-			exit(kt_cli_help(command));
-		default:
-			return kt_cli_usage(command, "unknown option");
-		}
-	}
-	if (optind != argc - 1)
-		return kt_cli_usage(command, optind >= argc ? "no dump given"
-							    : "one dump at a time");
-	opts->dump = argv[optind];
-	return 0;
 }
 
 int main(int argc, char **argv)

@@ -48,20 +48,38 @@ void kt_cli_close(struct kt_cli_session *s)
 	s->dump = NULL;
 }
 
+int kt_cli_run_parsed(int status, const struct kt_cli_opts *opts,
+		      int (*body)(struct kt_kernel *kernel, void *ctx), void *ctx)
+{
+	if (status)
+		return status;
+	struct kt_cli_session s;
+	status = kt_cli_open_kernel(opts, &s);
+	if (status)
+		return status;
+	status = body(s.kernel, ctx);
+	kt_cli_close(&s);
+	return kt_cli_finish_output(status);
+}
+
+struct common_body {
+	int (*body)(struct kt_kernel *kernel, const struct kt_cli_opts *opts);
+	const struct kt_cli_opts *opts;
+};
+
+static int run_common_body(struct kt_kernel *kernel, void *ctx)
+{
+	const struct common_body *c = ctx;
+	return c->body(kernel, c->opts);
+}
+
 int kt_cli_run_on_kernel(const char *command, int argc, char **argv,
 			 int (*body)(struct kt_kernel *kernel, const struct kt_cli_opts *opts))
 {
 	struct kt_cli_opts opts;
-	int status = kt_cli_parse_dump_opts(command, argc, argv, &opts);
-	if (status)
-		return status;
-	struct kt_cli_session s;
-	status = kt_cli_open_kernel(&opts, &s);
-	if (status)
-		return status;
-	status = body(s.kernel, &opts);
-	kt_cli_close(&s);
-	return kt_cli_finish_output(status);
+	struct common_body c = { body, &opts };
+	return kt_cli_run_parsed(kt_cli_parse_dump_opts(command, argc, argv, &opts), &opts,
+				 run_common_body, &c);
 }
 
 int kt_cli_finish_output(int status)

@@ -8,7 +8,7 @@
 
 #include <json-c/json.h>
 
-#include "ktriage/inspect.h"
+#include "ktriage/kernel.h"
 
 /* label, then the value as gdb prints it at a nesting depth; no newline. */
 void kt_value_print_text(FILE *out, const char *label, const struct kt_value *value,

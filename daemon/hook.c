@@ -20,31 +20,37 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "ktriage/escape.h"
+#include "ktriage/base.h"
 #include "ktriaged.h"
 
 struct hook {
-	pid_t pid;
+	struct supervised_child child;
 	double timeout;
-	sd_event_source *child, *timer;
+};
+
+/* What the child needs: the command, its input, the job's fields. */
+struct hook_setup {
+	const char *command;
+	int input;
+	const struct finished_job *job;
+	const char *report_path;
 };
 
 static void hook_free(struct hook *h)
 {
-	sd_event_source_disable_unref(h->child);
-	sd_event_source_disable_unref(h->timer);
+	child_release(&h->child);
 	free(h);
 }
 
 static int on_hook_exit(sd_event_source *s, const siginfo_t *si, void *userdata)
 {
 	struct hook *h = userdata;
-	siginfo_t reaped;
-	waitid(P_PID, (id_t)h->pid, &reaped, WEXITED | WNOHANG);
+	child_reap(&h->child);
 	if (si->si_code != CLD_EXITED)
-		log_warning("Alert hook %d killed by signal %d", (int)h->pid, si->si_status);
+		log_warning("Alert hook %d killed by signal %d", (int)h->child.pid, si->si_status);
 	else if (si->si_status != 0)
-		log_warning("Alert hook %d exited with status %d", (int)h->pid, si->si_status);
+		log_warning("Alert hook %d exited with status %d", (int)h->child.pid,
+			    si->si_status);
 	hook_free(h);
 	return 0;
 }
@@ -52,9 +58,9 @@ static int on_hook_exit(sd_event_source *s, const siginfo_t *si, void *userdata)
 static int on_hook_timeout(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct hook *h = userdata;
-	log_warning("Alert hook %d still running after %.0f s: killing it", (int)h->pid,
+	log_warning("Alert hook %d still running after %.0f s: killing it", (int)h->child.pid,
 		    h->timeout);
-	kill(h->pid, SIGKILL);
+	kill(h->child.pid, SIGKILL);
 	return 0;
 }
 
@@ -94,13 +100,14 @@ static void set_env_raw_path(const char *key, const char *path)
 	free(raw);
 }
 
-static void hook_child(const char *command, int input, const struct finished_job *job,
-		       const char *report_path)
+static void hook_child(const void *arg)
 {
+	const struct hook_setup *setup = arg;
+	const struct finished_job *job = setup->job;
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	if (dup2(input, 0) < 0)
+	if (dup2(setup->input, 0) < 0)
 		_exit(127);
 	close_range(3, ~0U, 0);
 	/* The daemon's ambient capabilities (the unit's) are not the hook's. */
@@ -112,10 +119,12 @@ static void hook_child(const char *command, int input, const struct finished_job
 	set_env_raw_path("KTRIAGE_DUMP_BASE64", job->path);
 	set_env("KTRIAGE_DUMP_ID", id);
 	set_env("KTRIAGE_OUTCOME", kt_outcome_name(job->result->outcome));
-	set_env("KTRIAGE_VERDICT", report_field(job->result, "verdict"));
-	set_env("KTRIAGE_SIGNATURE", report_field(job->result, "signature"));
-	set_env("KTRIAGE_REPORT", report_path);
-	execl("/bin/sh", "sh", "-c", command, (char *)NULL);
+	struct kt_report_fields report;
+	kt_report_json_fields(job->result->report, &report);
+	set_env("KTRIAGE_VERDICT", report.verdict);
+	set_env("KTRIAGE_SIGNATURE", report.signature);
+	set_env("KTRIAGE_REPORT", setup->report_path);
+	execl("/bin/sh", "sh", "-c", setup->command, (char *)NULL);
 	_exit(127);
 }
 
@@ -141,27 +150,17 @@ int hook_run(struct manager *m, const struct finished_job *job, const char *repo
 		return -ENOMEM;
 	}
 	h->timeout = m->config.hook_timeout_seconds;
-	fflush(NULL);
-	h->pid = fork();
-	if (h->pid == 0)
-		hook_child(command, fd, job, report_path);
+	const struct hook_setup setup = {
+		.command = command, .input = fd, .job = job, .report_path = report_path,
+	};
+	const struct child_spec spec = {
+		.body = hook_child, .arg = &setup, .timeout_seconds = h->timeout,
+		.accuracy_usec = 100000, .on_exit = on_hook_exit, .on_timeout = on_hook_timeout,
+		.userdata = h, .what = "Alert hook", .noun = "process",
+	};
+	int r = child_start(m->event, &h->child, &spec);
 	close(fd);
-	if (h->pid < 0) {
-		log_error("Alert hook: fork: %m");
+	if (r < 0)
 		free(h);
-		return -errno;
-	}
-	int r = sd_event_add_child(m->event, &h->child, h->pid, WEXITED, on_hook_exit, h);
-	if (r >= 0)
-		r = sd_event_add_time_relative(m->event, &h->timer, CLOCK_MONOTONIC,
-					       (uint64_t)(h->timeout * 1e6), 100000,
-					       on_hook_timeout, h);
-	if (r < 0) {
-		log_error("Alert hook: cannot follow process %d: %s", (int)h->pid, strerror(-r));
-		kill(h->pid, SIGKILL);
-		waitpid(h->pid, NULL, 0);
-		hook_free(h);
-		return r;
-	}
-	return 0;
+	return r < 0 ? r : 0;
 }

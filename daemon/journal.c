@@ -21,7 +21,7 @@
 #include <syslog.h>
 #include <systemd/sd-journal.h>
 
-#include "ktriage/escape.h"
+#include "ktriage/base.h"
 #include "ktriaged.h"
 
 #define MESSAGE_ID_TRIAGED "bceb464aba9b42369946f2d1b7176d75"
@@ -72,12 +72,14 @@ int journal_record(const struct finished_job *job, const char *report_path)
 {
 	const struct worker_result *r = job->result;
 	bool triaged = r->outcome == KT_OUTCOME_TRIAGED;
-	const char *verdict = triaged ? report_field(r, "verdict") : NULL;
+	struct kt_report_fields report;
+	kt_report_json_fields(triaged ? r->report : NULL, &report);
+	const char *verdict = report.verdict;
 	struct fields f = { .n = 0 };
 	char message[1024], number[32];
 	if (triaged)
 		snprintf(message, sizeof(message), "Kernel crash dump %s: %s: %s", job->path,
-			 verdict ? verdict : "unknown", report_field(r, "summary") ?: "");
+			 verdict ? verdict : "unknown", report.summary ?: "");
 	else
 		snprintf(message, sizeof(message), "Kernel crash dump %s could not be triaged (%s): %s",
 			 job->path, kt_outcome_name(r->outcome), r->reason ? r->reason : "");
@@ -93,10 +95,10 @@ int journal_record(const struct finished_job *job, const char *report_path)
 	add(&f, "KTRIAGE_DUMP_ID", number);
 	add(&f, "KTRIAGE_OUTCOME", kt_outcome_name(r->outcome));
 	add(&f, "KTRIAGE_VERDICT", verdict);
-	add(&f, "KTRIAGE_SIGNATURE", triaged ? report_field(r, "signature") : NULL);
-	add(&f, "KTRIAGE_SUMMARY", triaged ? report_field(r, "summary") : NULL);
-	add(&f, "KTRIAGE_CONFIDENCE", triaged ? report_field(r, "confidence") : NULL);
-	add(&f, "KTRIAGE_PANIC", triaged ? report_panic(r) : NULL);
+	add(&f, "KTRIAGE_SIGNATURE", report.signature);
+	add(&f, "KTRIAGE_SUMMARY", report.summary);
+	add(&f, "KTRIAGE_CONFIDENCE", report.confidence_text);
+	add(&f, "KTRIAGE_PANIC", report.panic);
 	add(&f, "KTRIAGE_REPORT", report_path);
 	add(&f, "KTRIAGE_REASON", triaged ? NULL : r->reason);
 	int ret = sd_journal_sendv(f.iov, (int)f.n);

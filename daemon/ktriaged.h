@@ -17,10 +17,8 @@
 #include <sys/types.h>
 #include <systemd/sd-event.h>
 
-#include "ktriage/config.h"
+#include "ktriage/services.h"
 #include "ktriage/kernel.h"
-#include "ktriage/layout.h"
-#include "ktriage/store.h"
 
 /* Log lines with sd-daemon's "<N>" prefixes: journald keeps the priority. */
 void log_at(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -117,6 +115,28 @@ int worker_start(struct manager *m, struct job *job, const char *path, int dump_
 void worker_kill(struct worker *w);
 void worker_result_clear(struct worker_result *r);
 
+/* child.c: a forked child followed by the event loop, with a wall-time timer. */
+struct supervised_child {
+	pid_t pid;
+	sd_event_source *exit_source, *timer;
+};
+struct child_spec {
+	void (*body)(const void *arg); /* runs in the child; never returns */
+	const void *arg;
+	double timeout_seconds;
+	uint64_t accuracy_usec;
+	sd_event_child_handler_t on_exit;
+	sd_event_time_handler_t on_timeout;
+	void *userdata;
+	const char *what;  /* for the log: "Alert hook", the dump's path */
+	const char *noun;  /* "process", "worker" */
+};
+/* Fork and follow; 0, or -errno after logging (nothing left running). */
+int child_start(sd_event *event, struct supervised_child *c, const struct child_spec *spec);
+void child_reap(const struct supervised_child *c);
+void child_kill(const struct supervised_child *c);
+void child_release(struct supervised_child *c);
+
 /* sandbox.c: called in the worker, after fork, before reading the dump. */
 struct sandbox_limits {
 	double timeout_seconds;
@@ -140,9 +160,6 @@ struct finished_job {
 	bool already_stored;     /* the store recorded it (gave up on it) */
 	const char *alert_id;    /* KTRIAGE_ID, when delivered from the outbox */
 };
-/* Fields of a report, NULL when absent. */
-const char *report_field(const struct worker_result *r, const char *key);
-const char *report_panic(const struct worker_result *r);
 /* For a log line that names the path already: the reason without it. */
 const char *reason_without_path(const char *path, const char *reason, char *buf, size_t size);
 void outputs_record(struct manager *m, const struct finished_job *job);

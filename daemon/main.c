@@ -21,7 +21,7 @@
 #include <unistd.h>
 #include <systemd/sd-daemon.h>
 
-#include "ktriage/escape.h"
+#include "ktriage/base.h"
 #include "ktriaged.h"
 
 int log_max_priority = 6;

@@ -14,28 +14,6 @@
 
 #include "ktriaged.h"
 
-const char *report_field(const struct worker_result *r, const char *key)
-{
-	struct json_object *v;
-	if (!r || !r->report || !json_object_object_get_ex(r->report, key, &v) ||
-	    json_object_is_type(v, json_type_null))
-		return NULL;
-	return json_object_get_string(v);
-}
-
-/* The panic message: top-level "panic", or the input's. */
-const char *report_panic(const struct worker_result *r)
-{
-	const char *panic = report_field(r, "panic");
-	struct json_object *input, *v;
-	if (!panic && r && r->report &&
-	    json_object_object_get_ex(r->report, "input", &input) &&
-	    json_object_object_get_ex(input, "panic", &v) &&
-	    json_object_is_type(v, json_type_string))
-		panic = json_object_get_string(v);
-	return panic;
-}
-
 static bool store_record(struct manager *m, const struct finished_job *job,
 			 const char *report_path)
 {
@@ -77,11 +55,11 @@ static void log_outcome(const struct finished_job *job)
 {
 	const struct worker_result *r = job->result;
 	char why[1024];
+	struct kt_report_fields f;
+	kt_report_json_fields(r->report, &f);
 	if (r->outcome == KT_OUTCOME_TRIAGED)
-		log_notice("%s: %s (%s): %s", job->path,
-			   report_field(r, "verdict") ?: "unknown",
-			   report_field(r, "signature") ?: "no signature",
-			   report_field(r, "summary") ?: "");
+		log_notice("%s: %s (%s): %s", job->path, f.verdict ?: "unknown",
+			   f.signature ?: "no signature", f.summary ?: "");
 	else
 		log_warning("%s: triage %s: %s", job->path, kt_outcome_name(r->outcome),
 			    reason_without_path(job->path, r->reason ? r->reason : "no reason given",

@@ -34,10 +34,9 @@
 #include <unistd.h>
 
 #include "ktriage/analyzer.h"
-#include "ktriage/build_cache.h"
 #include "ktriage/dump.h"
 #include "ktriage/kernel.h"
-#include "ktriage/layout.h"
+#include "ktriage/services.h"
 #include "ktriaged.h"
 
 enum { EXIT_DONE = 0, EXIT_FAILED = 1, EXIT_NOT_READY = 3, EXIT_NO_SANDBOX = 4 };
@@ -57,7 +56,7 @@ struct worker {
 	enum worker_mode mode;
 	worker_done_fn done;
 	struct worker **slot; /* the job's pointer to us, cleared when we end */
-	pid_t pid;
+	struct supervised_child child;
 	int memfd;
 	int stderr_fd;              /* the read end of the worker's stderr */
 	int cache_fds[KT_BUILD_CACHE_KINDS]; /* -1 when there are none */
@@ -65,7 +64,7 @@ struct worker {
 	size_t stderr_len, stderr_logged;
 	double started, timeout;
 	bool timed_out;
-	sd_event_source *child, *timer, *stderr_source;
+	sd_event_source *stderr_source;
 };
 
 /* ---- In the child ---------------------------------------------------- */
@@ -195,8 +194,9 @@ static bool child_descriptors(const struct child_setup *c)
 	return true;
 }
 
-static void child_main(const struct child_setup *c)
+static void child_main(const void *arg)
 {
+	const struct child_setup *c = arg;
 	/* Die with the daemon: a kill -9 of it must not leave an orphan. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != c->parent)
 		_exit(EXIT_NO_SANDBOX);
@@ -237,8 +237,7 @@ static void child_main(const struct child_setup *c)
 
 static void worker_free(struct worker *w)
 {
-	sd_event_source_disable_unref(w->child);
-	sd_event_source_disable_unref(w->timer);
+	child_release(&w->child);
 	sd_event_source_disable_unref(w->stderr_source);
 	if (w->memfd >= 0)
 		close(w->memfd);
@@ -269,7 +268,7 @@ static void adopt_cache_outputs(struct worker *w)
 		struct kt_error *err = kt_build_cache_adopt(w->m->build_cache_dir, w->cache_fds[i],
 							    KT_BUILD_CACHE_DEFAULT_BYTES);
 		if (err && err->code != KT_ERR_NOT_FOUND)
-			log_warning("worker %d: %s", (int)w->pid, kt_error_string(err));
+			log_warning("worker %d: %s", (int)w->child.pid, kt_error_string(err));
 		kt_error_free(err);
 	}
 }
@@ -279,10 +278,10 @@ static void flush_stderr_line(struct worker *w)
 	if (!w->stderr_len)
 		return;
 	if (w->stderr_logged < MAX_STDERR_LOGGED)
-		log_warning("worker %d: %.*s", (int)w->pid, (int)w->stderr_len, w->stderr_line);
+		log_warning("worker %d: %.*s", (int)w->child.pid, (int)w->stderr_len, w->stderr_line);
 	else if (w->stderr_logged - w->stderr_len < MAX_STDERR_LOGGED)
 		log_warning("worker %d: more than %u bytes on stderr; the rest is dropped",
-			    (int)w->pid, MAX_STDERR_LOGGED);
+			    (int)w->child.pid, MAX_STDERR_LOGGED);
 	w->stderr_len = 0;
 }
 
@@ -390,9 +389,7 @@ static int on_child_exit(sd_event_source *s, const siginfo_t *si, void *userdata
 {
 	struct worker *w = userdata;
 	struct manager *m = w->m;
-	/* Reap now; sd-event's own reaping afterwards finds nothing. */
-	siginfo_t reaped;
-	waitid(P_PID, (id_t)w->pid, &reaped, WEXITED | WNOHANG);
+	child_reap(&w->child);
 	struct worker_result r = { .started = w->started, .finished = now_realtime() };
 	drain_stderr(w);
 	flush_stderr_line(w);
@@ -407,7 +404,7 @@ static int on_child_exit(sd_event_source *s, const siginfo_t *si, void *userdata
 	free(out);
 	struct job *job = w->job;
 	worker_done_fn done = w->done;
-	log_debug("worker %d exited (%s)", (int)w->pid, r.reason ? r.reason : "ok");
+	log_debug("worker %d exited (%s)", (int)w->child.pid, r.reason ? r.reason : "ok");
 	m->busy--;
 	*w->slot = NULL;
 	worker_free(w);
@@ -420,9 +417,9 @@ static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct worker *w = userdata;
 	log_warning("worker %d: wall-time limit of %g s reached, killing it",
-		    (int)w->pid, w->timeout);
+		    (int)w->child.pid, w->timeout);
 	w->timed_out = true;
-	kill(w->pid, SIGKILL);
+	kill(w->child.pid, SIGKILL);
 	return 0;
 }
 
@@ -441,17 +438,10 @@ static int make_worker_fds(struct worker *w, const char *path, int *stderr_write
 	return fcntl(w->stderr_fd, F_SETFL, O_NONBLOCK) < 0 ? -errno : 0;
 }
 
-static int follow_worker(struct manager *m, struct worker *w)
+static int follow_stderr(struct manager *m, struct worker *w)
 {
-	int r = sd_event_add_child(m->event, &w->child, w->pid, WEXITED, on_child_exit, w);
-	if (r >= 0)
-		r = sd_event_add_time_relative(m->event, &w->timer, CLOCK_MONOTONIC,
-					       (uint64_t)(w->timeout * 1e6), 1000,
-					       on_timeout, w);
-	if (r >= 0)
-		r = sd_event_add_io(m->event, &w->stderr_source, w->stderr_fd, EPOLLIN,
-				    on_worker_stderr, w);
-	return r;
+	return sd_event_add_io(m->event, &w->stderr_source, w->stderr_fd, EPOLLIN,
+			       on_worker_stderr, w);
 }
 
 int worker_start(struct manager *m, struct job *job, const char *path, int dump_fd,
@@ -482,25 +472,22 @@ int worker_start(struct manager *m, struct job *job, const char *path, int dump_
 			    .memory_limit_mb = m->config.memory_limit_mb,
 			    .uid = m->worker_uid, .gid = m->worker_gid },
 	};
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid == 0)
-		child_main(&setup);
-	r = -errno;
+	const struct child_spec spec = {
+		.body = child_main, .arg = &setup, .timeout_seconds = w->timeout,
+		.accuracy_usec = 1000, .on_exit = on_child_exit, .on_timeout = on_timeout,
+		.userdata = w, .what = path, .noun = "worker",
+	};
+	r = child_start(m->event, &w->child, &spec);
 	close(stderr_write);
-	if (pid < 0) {
-		log_error("%s: fork: %s", path, strerror(-r));
+	if (r >= 0 && (r = follow_stderr(m, w)) < 0) {
+		log_error("%s: cannot follow worker %d: %s", path, (int)w->child.pid, strerror(-r));
+		child_kill(&w->child);
+	}
+	if (r < 0) {
 		worker_free(w);
 		return r;
 	}
-	w->pid = pid;
-	if ((r = follow_worker(m, w)) < 0) {
-		log_error("%s: cannot follow worker %d: %s", path, (int)pid, strerror(-r));
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-		worker_free(w);
-		return r;
-	}
+	pid_t pid = w->child.pid;
 	m->busy++;
 	w->slot = out;
 	*out = w;
@@ -512,8 +499,7 @@ int worker_start(struct manager *m, struct job *job, const char *path, int dump_
 /* Stop a worker now (daemon stopping, job dropped); its callback is not called. */
 void worker_kill(struct worker *w)
 {
-	kill(w->pid, SIGKILL);
-	waitpid(w->pid, NULL, 0);
+	child_kill(&w->child);
 	w->m->busy--;
 	worker_free(w);
 }

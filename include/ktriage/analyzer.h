@@ -24,8 +24,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "ktriage/error.h"
-#include "ktriage/escape.h"
+#include "ktriage/base.h"
 #include "ktriage/kernel.h"
 
 struct json_object;

@@ -28,7 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ktriage/error.h"
+#include "ktriage/base.h"
 
 #define KT_BUILD_CACHE_MAX_SECTIONS 8
 /* The default bound on a cache directory: some 6 MB a build. */

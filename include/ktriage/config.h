@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "ktriage/error.h"
+#include "ktriage/base.h"
 
 #define KT_CONFIG_DEFAULT_PATH "/etc/ktriage/ktriaged.conf"
 #define KT_STATE_DEFAULT_DIR "/var/lib/ktriage"

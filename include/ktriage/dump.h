@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ktriage/error.h"
+#include "ktriage/base.h"
 
 struct kt_dump;
 

@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #include "ktriage/dump.h"
-#include "ktriage/error.h"
+#include "ktriage/base.h"
 #include "ktriage/inspect.h"
 
 /* ---- VMCOREINFO ------------------------------------------------------ */
@@ -520,21 +520,49 @@ struct kt_lock_cycle {
 /*
  * The wait-for graph: what every blocked (UN) task waits on, every lock
  * one of them waits on (decoded and cross-checked with its own waiters),
- * the task-to-task edges and their cycles.  Free with kt_lock_graph_free.
+ * the task-to-task edges and their cycles.  Opaque: asked through the
+ * queries below (lib/kernel/lock_queries.c).  Free with kt_lock_graph_free.
  */
-struct kt_lock_graph {
-	struct kt_lock **locks;
-	size_t nr_locks;
-	struct kt_task_wait *waits;
-	size_t nr_waits;
-	struct kt_wait_edge *edges;
-	size_t nr_edges;
-	struct kt_lock_cycle *cycles;
-	size_t nr_cycles;
-};
-
+struct kt_lock_graph;
 struct kt_error *kt_lock_graph(struct kt_kernel *kernel,
 			       struct kt_lock_graph **out);
 void kt_lock_graph_free(struct kt_lock_graph *graph);
+
+/* Everything in the graph, read-only, in the order it was found; a NULL graph is empty. */
+struct kt_lock_graph_view {
+	const struct kt_lock_graph *graph;
+	const struct kt_lock *const *locks;
+	const struct kt_task_wait *waits;
+	const struct kt_wait_edge *edges;
+	const struct kt_lock_cycle *cycles;
+	size_t nr_locks, nr_waits, nr_edges, nr_cycles;
+};
+struct kt_lock_graph_view kt_lock_graph_view(const struct kt_lock_graph *graph);
+/* The lock at an address, what a task (or a pid) waits on: NULL for none. */
+const struct kt_lock *kt_lock_graph_lock_at(const struct kt_lock_graph *graph,
+					    uint64_t address);
+const struct kt_task_wait *kt_lock_graph_wait_of(const struct kt_lock_graph *graph,
+						 uint64_t task);
+const struct kt_task_wait *kt_lock_graph_wait_of_pid(const struct kt_lock_graph *graph,
+						     int32_t pid);
+/* The task of a pid that waits for another through a lock, 0 for none. */
+uint64_t kt_lock_graph_waiter_task(const struct kt_lock_graph *graph, int32_t pid);
+/* Is the pid on one of the graph's cycles? */
+bool kt_lock_graph_in_cycle(const struct kt_lock_graph *graph, int32_t pid);
+
+/*
+ * From a waiter along its first edges towards the root of its wait: each
+ * step waits for the next; stops at a task with no edge (the root), or at
+ * an edge back to a task of the chain (cycle set), after at most
+ * KT_LOCK_CHAIN_MAX steps.
+ */
+#define KT_LOCK_CHAIN_MAX 64
+struct kt_lock_chain {
+	const struct kt_wait_edge *steps[KT_LOCK_CHAIN_MAX];
+	size_t length;
+	bool cycle;
+};
+void kt_lock_graph_chain(const struct kt_lock_graph *graph, uint64_t task,
+			 struct kt_lock_chain *chain);
 
 #endif

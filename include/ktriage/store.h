@@ -27,7 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ktriage/error.h"
+#include "ktriage/base.h"
 
 struct json_object;
 struct kt_store;
@@ -96,6 +96,34 @@ struct kt_store_analysis {
 	struct json_object *report;/* the analyze --json report; NULL unless triaged */
 	const char *report_path;   /* NULL when none was written */
 };
+
+/*
+ * What the sinks read of a report (the analyze --json document), typed: the
+ * one place that knows its keys (lib/services/report_fields.c).  Strings
+ * point into the report; NULL where it has no such field.
+ */
+struct kt_report_fields {
+	const char *verdict, *signature, *summary;
+	bool has_confidence;
+	double confidence;
+	const char *confidence_text; /* as the JSON spells it */
+	const char *panic;           /* top-level, or the input's */
+	const char *host, *kernel_release;
+};
+void kt_report_json_fields(struct json_object *report, struct kt_report_fields *out);
+
+struct kt_report_finding_fields {
+	struct json_object *json;    /* the finding itself */
+	const char *verdict, *signature, *summary;
+	bool has_confidence;
+	double confidence;
+	const char *confidence_text;
+	bool primary;
+};
+size_t kt_report_json_nr_findings(struct json_object *report);
+/* false when there is no finding at index. */
+bool kt_report_json_finding(struct json_object *report, size_t index,
+		       struct kt_report_finding_fields *out);
 
 /* Record the outcome of the running dump id; *analysis_id may be NULL. */
 struct kt_error *kt_store_finish(struct kt_store *store, int64_t id,

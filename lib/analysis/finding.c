@@ -55,15 +55,6 @@ char *kt_finding_strdup(struct kt_finding_draft *f, const char *s)
 	return f ? kt_arena_strdup(f->arena, s) : NULL;
 }
 
-void kt_finding_summary(struct kt_finding_draft *f, const char *fmt, ...)
-{
-	if (!f)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	f->pub.summary = kt_arena_vprintf(f->arena, fmt, ap);
-	va_end(ap);
-}
 
 void kt_finding_confidence(struct kt_finding_draft *f, double confidence)
 {
@@ -79,6 +70,29 @@ void kt_finding_add_sources(struct kt_finding_draft *f, unsigned sources)
 
 #define GROW(f, array, count, cap) \
 	kt_arena_grow((f)->arena, (void **)&(array), (count), &(cap), sizeof(*(array)))
+
+/* out = the text of a variadic adder's format and arguments, in the arena. */
+#define FORMAT_ARGS(arena, fmt, out)					\
+	do {								\
+		va_list ap_;						\
+		va_start(ap_, fmt);					\
+		(out) = kt_arena_vprintf((arena), (fmt), ap_);		\
+		va_end(ap_);						\
+	} while (0)
+
+void kt_finding_summary(struct kt_finding_draft *f, const char *fmt, ...)
+{
+	if (f)
+		FORMAT_ARGS(f->arena, fmt, f->pub.summary);
+}
+
+/* Append text to a list of strings in the arena; NULL (out of memory) is dropped. */
+static void push_text(struct kt_arena *arena, const char ***list, size_t *count, size_t *cap,
+		      const char *text)
+{
+	if (text && kt_arena_grow(arena, (void **)list, *count, cap, sizeof(**list)))
+		(*list)[(*count)++] = text;
+}
 
 void kt_finding_add_line(struct kt_finding_draft *f, size_t line)
 {
@@ -251,24 +265,20 @@ static void add_pair(struct kt_finding_draft *f, const struct kt_fact **array,
 
 void kt_finding_fact(struct kt_finding_draft *f, const char *key, const char *fmt, ...)
 {
+	char *value;
 	if (!f)
 		return;
-	va_list ap;
-	va_start(ap, fmt);
-	char *value = kt_arena_vprintf(f->arena, fmt, ap);
-	va_end(ap);
+	FORMAT_ARGS(f->arena, fmt, value);
 	add_pair(f, &f->pub.facts, &f->pub.nr_facts, &f->cap_facts, key, value, KT_FROM_LOG);
 }
 
 void kt_finding_fact_from(struct kt_finding_draft *f, unsigned sources, const char *key,
 			  const char *fmt, ...)
 {
+	char *value;
 	if (!f)
 		return;
-	va_list ap;
-	va_start(ap, fmt);
-	char *value = kt_arena_vprintf(f->arena, fmt, ap);
-	va_end(ap);
+	FORMAT_ARGS(f->arena, fmt, value);
 	add_pair(f, &f->pub.facts, &f->pub.nr_facts, &f->cap_facts, key, value, sources);
 }
 
@@ -335,30 +345,22 @@ void kt_finding_registers_from(struct kt_finding_draft *f, const struct kt_oops 
 
 void kt_finding_advice(struct kt_finding_draft *f, const char *fmt, ...)
 {
+	char *advice;
 	if (!f)
 		return;
-	va_list ap;
-	va_start(ap, fmt);
-	char *advice = kt_arena_vprintf(f->arena, fmt, ap);
-	va_end(ap);
+	FORMAT_ARGS(f->arena, fmt, advice);
 	const char **list = (const char **)f->pub.advice;
-	if (!advice || !GROW(f, list, f->pub.nr_advice, f->cap_advice))
-		return;
-	list[f->pub.nr_advice++] = advice;
+	push_text(f->arena, &list, &f->pub.nr_advice, &f->cap_advice, advice);
 	f->pub.advice = list;
 }
 
 void kt_finding_sign(struct kt_finding_draft *f, const char *fmt, ...)
 {
+	char *part;
 	if (!f)
 		return;
-	va_list ap;
-	va_start(ap, fmt);
-	char *part = kt_arena_vprintf(f->arena, fmt, ap);
-	va_end(ap);
-	if (!part || !GROW(f, f->sign_parts, f->nr_sign_parts, f->cap_sign_parts))
-		return;
-	f->sign_parts[f->nr_sign_parts++] = part;
+	FORMAT_ARGS(f->arena, fmt, part);
+	push_text(f->arena, &f->sign_parts, &f->nr_sign_parts, &f->cap_sign_parts, part);
 }
 
 void kt_finding_sign_frames(struct kt_finding_draft *f, const struct kt_text_frame *rip,
@@ -416,25 +418,17 @@ enum kt_claim kt_analysis_finding_claim(const struct kt_analysis *analysis, size
 void kt_analysis_note(struct kt_analysis *analysis, const char *fmt, ...)
 {
 	struct kt_report *report = analysis->report;
-	va_list ap;
-	va_start(ap, fmt);
-	char *note = kt_arena_vprintf(report->arena, fmt, ap);
-	va_end(ap);
+	char *note;
+	FORMAT_ARGS(report->arena, fmt, note);
 	report->input.partial = true;
-	if (note && kt_arena_grow(report->arena, (void **)&report->notes, report->nr_notes,
-				  &report->cap_notes, sizeof(*report->notes)))
-		report->notes[report->nr_notes++] = note;
+	push_text(report->arena, &report->notes, &report->nr_notes, &report->cap_notes, note);
 }
 
 void kt_analysis_disagree(struct kt_analysis *analysis, const char *fmt, ...)
 {
 	struct kt_report *report = analysis->report;
-	va_list ap;
-	va_start(ap, fmt);
-	char *text = kt_arena_vprintf(report->arena, fmt, ap);
-	va_end(ap);
+	char *text;
+	FORMAT_ARGS(report->arena, fmt, text);
 	char *note = text ? kt_arena_printf(report->arena, "log and memory disagree: %s", text) : NULL;
-	if (note && kt_arena_grow(report->arena, (void **)&report->notes, report->nr_notes,
-				  &report->cap_notes, sizeof(*report->notes)))
-		report->notes[report->nr_notes++] = note;
+	push_text(report->arena, &report->notes, &report->nr_notes, &report->cap_notes, note);
 }

@@ -42,25 +42,6 @@ static int64_t hung_threshold(struct kt_analysis *a, const struct kt_log_facts *
 	return least > 0 ? least : FALLBACK_THRESHOLD_SECONDS;
 }
 
-/* The graph's wait of a pid, or NULL. */
-static const struct kt_task_wait *graph_wait(const struct kt_lock_graph *g, int32_t pid)
-{
-	for (size_t i = 0; g && i < g->nr_waits; i++)
-		if (g->waits[i].pid == pid)
-			return &g->waits[i];
-	return NULL;
-}
-
-/* Is pid in a wait-for cycle? (An owner merely sleeping is evidence, not a hung task.) */
-static bool in_cycle(const struct kt_lock_graph *g, int32_t pid)
-{
-	for (size_t c = 0; g && c < g->nr_cycles; c++)
-		for (size_t k = 0; k < g->cycles[c].length; k++)
-			if (g->cycles[c].pids[k] == pid)
-				return true;
-	return false;
-}
-
 /* A memory stack as the log's trace type, so one classifier reads both. */
 static void memory_trace(struct kt_analysis *a, const struct kt_task *task,
 			 struct kt_text_trace *trace)
@@ -103,7 +84,7 @@ static const char *lock_name(struct kt_arena *arena, const char *symbol)
 static void attach_memory_wait(struct kt_analysis *a, const struct kt_lock_graph *g,
 			       struct kt_hung_report *h, const struct kt_wait *logged)
 {
-	const struct kt_task_wait *w = graph_wait(g, h->pid);
+	const struct kt_task_wait *w = kt_lock_graph_wait_of_pid(g, h->pid);
 	if (!w || w->kind == KT_WAIT_NONE)
 		return;
 	h->memory_kind = kt_lock_kind_name(w->kind);
@@ -139,8 +120,7 @@ static bool tells_of_hang(struct kt_analysis *a, const struct kt_log_facts *fact
 	size_t count;
 	if (!kt_model_tasks(a, &count))
 		return false;
-	const struct kt_lock_graph *g = kt_model_graph(a);
-	return g && g->nr_cycles;
+	return kt_lock_graph_view(kt_model_graph(a)).nr_cycles > 0;
 }
 
 static bool add_memory_report(struct kt_analysis *a, struct kt_log_facts *facts, size_t *cap,
@@ -177,7 +157,7 @@ static void merge_tasks(struct kt_analysis *a, struct kt_log_facts *facts,
 			continue;
 		}
 		int64_t seconds = kt_model_blocked_seconds(a, t);
-		if (seconds < threshold && !in_cycle(g, t->pid))
+		if (seconds < threshold && !kt_lock_graph_in_cycle(g, t->pid))
 			continue;
 		added += add_memory_report(a, facts, &cap, t, seconds);
 	}

@@ -195,7 +195,7 @@ static struct kt_evidence_lock *add_lock(struct kt_analysis *a, struct kt_findin
 
 /* What each task of the finding waits on, as memory says. */
 static void task_waits(struct kt_analysis *a, struct kt_finding_draft *f,
-		       const struct kt_lock_graph *g)
+		       const struct kt_lock_graph_view *g)
 {
 	for (size_t i = 0; i < g->nr_waits; i++) {
 		const struct kt_task_wait *w = &g->waits[i];
@@ -210,20 +210,28 @@ static void task_waits(struct kt_analysis *a, struct kt_finding_draft *f,
 	}
 }
 
+static const char *lock_name(const struct kt_lock_graph_view *g, uint64_t address, char *buf,
+			     size_t size)
+{
+	const char *module;
+	const struct kt_lock *lock = kt_lock_graph_lock_at(g->graph, address);
+	snprintf(buf, size, "a lock");
+	if (lock && *lock->symbol)
+		split_symbol(lock->symbol, buf, size, &module);
+	return buf;
+}
+
 /*
  * "containerd-shim:107 waits for cgroup_mutex held by runc:[2:INIT]:108,
  * which waits for cgroup_threadgroup_rwsem held by containerd-shim:107"
  */
-static const char *cycle_text(struct kt_analysis *a, const struct kt_lock_graph *g,
+static const char *cycle_text(struct kt_analysis *a, const struct kt_lock_graph_view *g,
 			      const struct kt_lock_cycle *c)
 {
 	char text[640] = "";
 	for (size_t i = 0; i < c->length && strlen(text) < 480; i++) {
-		char symbol[192] = "a lock";
-		const char *module;
-		for (size_t l = 0; l < g->nr_locks; l++)
-			if (g->locks[l]->address == c->locks[i] && *g->locks[l]->symbol)
-				split_symbol(g->locks[l]->symbol, symbol, sizeof(symbol), &module);
+		char symbol[192];
+		lock_name(g, c->locks[i], symbol, sizeof(symbol));
 		int32_t holder = c->pids[(i + 1) % c->length];
 		const char *comm = comm_of(a, c->pids[i]), *holder_comm = comm_of(a, holder);
 		if (i == 0)
@@ -235,63 +243,42 @@ static const char *cycle_text(struct kt_analysis *a, const struct kt_lock_graph 
 	return kt_arena_strdup(a->arena, text);
 }
 
-static const char *lock_name(const struct kt_lock_graph *g, uint64_t address, char *buf,
-			     size_t size)
-{
-	const char *module;
-	snprintf(buf, size, "a lock");
-	for (size_t l = 0; l < g->nr_locks; l++)
-		if (g->locks[l]->address == address && *g->locks[l]->symbol)
-			split_symbol(g->locks[l]->symbol, buf, size, &module);
-	return buf;
-}
-
 /*
  * From a waiter to the root of its wait, along the graph's edges: "103
  * cfgstore_wrk/0 -> cfg_lock -> 102 cfgstore_flush, waiting on
  * completion cfg_io_done".  Bounded by the number of edges; stops at a
  * task seen before (a cycle, reported on its own).
  */
-static const char *chain_text(struct kt_analysis *a, const struct kt_lock_graph *g, int32_t pid)
+static const char *chain_text(struct kt_analysis *a, const struct kt_lock_graph_view *g,
+			      int32_t pid)
 {
 	char text[640] = "", name[192];
-	int32_t seen[64];
-	size_t nr_seen = 0;
 	const char *comm = comm_of(a, pid);
 	snprintf(text, sizeof(text), "%s:%d", comm ? comm : "?", pid);
-	for (size_t hops = 0; hops <= g->nr_edges && nr_seen < 64; hops++) {
-		const struct kt_wait_edge *e = NULL;
-		for (size_t i = 0; i < g->nr_edges && !e; i++)
-			if (g->edges[i].from_pid == pid)
-				e = &g->edges[i];
-		for (size_t i = 0; i < nr_seen; i++)
-			if (seen[i] == pid)
-				return kt_arena_printf(a->arena, "%s (a cycle)", text);
-		seen[nr_seen++] = pid;
-		if (!e)
-			break;
+	struct kt_lock_chain chain;
+	kt_lock_graph_chain(g->graph, kt_lock_graph_waiter_task(g->graph, pid), &chain);
+	for (size_t i = 0; i < chain.length; i++) {
+		const struct kt_wait_edge *e = chain.steps[i];
 		comm = comm_of(a, e->to_pid);
 		if (strlen(text) < 500)
 			snprintf(text + strlen(text), sizeof(text) - strlen(text), " -> %s -> %s:%d",
 				 lock_name(g, e->lock, name, sizeof(name)), comm ? comm : "?", e->to_pid);
-		pid = e->to_pid;
 	}
-	for (size_t i = 0; i < g->nr_waits; i++) {
-		const struct kt_task_wait *w = &g->waits[i];
-		if (w->pid != pid || w->kind == KT_WAIT_NONE)
-			continue;
-		if (kt_lock_kind_has_owner(w->kind))
-			break; /* blocked on a lock without a known owner: the chain ends unknown */
+	if (chain.cycle)
+		return kt_arena_printf(a->arena, "%s (a cycle)", text);
+	int32_t root = chain.length ? chain.steps[chain.length - 1]->to_pid : pid;
+	const struct kt_task_wait *w = kt_lock_graph_wait_of_pid(g->graph, root);
+	/* Blocked on a lock without a known owner: the chain ends unknown. */
+	if (w && w->kind != KT_WAIT_NONE && !kt_lock_kind_has_owner(w->kind))
 		return kt_arena_printf(a->arena, "%s, waiting on %s%s%s (in %s)", text,
 				       kt_lock_kind_name(w->kind), *w->symbol ? " " : "",
 				       w->symbol, w->function);
-	}
-	return nr_seen > 1 ? kt_arena_strdup(a->arena, text) : NULL;
+	return chain.length ? kt_arena_strdup(a->arena, text) : NULL;
 }
 
 /* The graph's cycles through the finding's tasks, as facts. */
 static void note_cycles(struct kt_analysis *a, struct kt_finding_draft *f,
-			const struct kt_lock_graph *g, struct kt_model_lock_summary *out)
+			const struct kt_lock_graph_view *g, struct kt_model_lock_summary *out)
 {
 	for (size_t i = 0; i < g->nr_cycles; i++) {
 		const struct kt_lock_cycle *c = &g->cycles[i];
@@ -309,7 +296,7 @@ static void note_cycles(struct kt_analysis *a, struct kt_finding_draft *f,
 }
 
 /* What the busiest lock's owner waits on in turn: the likely root. */
-static void note_root_wait(struct kt_analysis *a, const struct kt_lock_graph *g,
+static void note_root_wait(struct kt_analysis *a, const struct kt_lock_graph_view *g,
 			   struct kt_model_lock_summary *out)
 {
 	if (out->busiest && out->busiest->owner_pid >= 0) {
@@ -329,7 +316,7 @@ static void note_root_wait(struct kt_analysis *a, const struct kt_lock_graph *g,
  * the finding's tasks share: "completion ev_ready [evwait]".
  */
 static void shared_event(struct kt_analysis *a, struct kt_finding_draft *f,
-			 const struct kt_lock_graph *g, struct kt_model_lock_summary *out)
+			 const struct kt_lock_graph_view *g, struct kt_model_lock_summary *out)
 {
 	const struct kt_task_wait *best = NULL;
 	for (size_t i = 0; i < g->nr_waits; i++) {
@@ -370,8 +357,8 @@ bool kt_model_locks(struct kt_analysis *a, struct kt_finding_draft *f,
 		    struct kt_model_lock_summary *out)
 {
 	*out = (struct kt_model_lock_summary){ .root_pid = -1 };
-	struct kt_lock_graph *g = graph_of(a);
-	if (!g || !f)
+	const struct kt_lock_graph_view view = kt_lock_graph_view(graph_of(a)), *g = &view;
+	if (!g->graph || !f)
 		return false;
 	size_t most = 0;
 	shared_event(a, f, g, out);
@@ -408,7 +395,7 @@ bool kt_model_locks(struct kt_analysis *a, struct kt_finding_draft *f,
 
 /* ---- Spinning CPUs ---------------------------------------------------- */
 
-static const struct kt_task_wait *spinner_of(const struct kt_lock_graph *g,
+static const struct kt_task_wait *spinner_of(const struct kt_lock_graph_view *g,
 					     const struct kt_lock *lock, int cpu)
 {
 	const struct kt_task_wait *any = NULL;
@@ -425,7 +412,7 @@ static const struct kt_task_wait *spinner_of(const struct kt_lock_graph *g,
 }
 
 /* The lock the CPU spins on, else one whose likely holder runs on it. */
-static const struct kt_lock *spin_lock_of(const struct kt_lock_graph *g, int cpu, bool *spins)
+static const struct kt_lock *spin_lock_of(const struct kt_lock_graph_view *g, int cpu, bool *spins)
 {
 	for (size_t i = 0; i < g->nr_locks; i++) {
 		const struct kt_lock *lock = g->locks[i];
@@ -450,8 +437,9 @@ bool kt_model_spin(struct kt_analysis *a, struct kt_finding_draft *f, int cpu,
 {
 	*out = (struct kt_model_spin){ .spinner_pid = -1, .spinner_cpu = -1,
 				       .holder_pid = -1, .holder_cpu = -1 };
-	struct kt_lock_graph *g = graph_of(a);
-	const struct kt_lock *lock = g && f && cpu >= 0 ? spin_lock_of(g, cpu, &out->cpu_spins) : NULL;
+	const struct kt_lock_graph_view view = kt_lock_graph_view(graph_of(a)), *g = &view;
+	const struct kt_lock *lock = g->graph && f && cpu >= 0 ? spin_lock_of(g, cpu, &out->cpu_spins)
+							       : NULL;
 	if (!lock)
 		return false;
 	const struct kt_task_wait *w = spinner_of(g, lock, cpu);

@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "internal.h"
-#include "ktriage/bytes.h"
+#include "ktriage/base.h"
 
 /* disk_dump_header.status and page_desc.flags */
 #define DH_COMPRESSED_ZLIB 0x1

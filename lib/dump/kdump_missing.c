@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "internal.h"
-#include "ktriage/bytes.h"
+#include "ktriage/base.h"
 
 static bool desc_lost(struct kt_dump *dump, const uint8_t *raw)
 {

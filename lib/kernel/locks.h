@@ -13,6 +13,18 @@
 
 #include "layouts.h"
 
+/* The wait-for graph (kernel.h keeps it opaque; lock_queries.c answers for it). */
+struct kt_lock_graph {
+	struct kt_lock **locks;
+	size_t nr_locks;
+	struct kt_task_wait *waits;
+	size_t nr_waits;
+	struct kt_wait_edge *edges;
+	size_t nr_edges;
+	struct kt_lock_cycle *cycles;
+	size_t nr_cycles;
+};
+
 /* kernel/locking/mutex.c */
 #define KT_MUTEX_FLAG_WAITERS 0x01ull
 #define KT_MUTEX_FLAG_HANDOFF 0x02ull

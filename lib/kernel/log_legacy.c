@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ktriage/bytes.h"
+#include "ktriage/base.h"
 #include "log_reader.h"
 
 /* ---- The legacy log_buf (3.5 .. 5.9) ------------------------------ */

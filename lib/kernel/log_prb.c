@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ktriage/bytes.h"
+#include "ktriage/base.h"
 #include "log_reader.h"
 
 /* ---- The lockless ringbuffer (5.10+) ------------------------------- */

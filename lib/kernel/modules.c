@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ktriage/bytes.h"
+#include "ktriage/base.h"
 #include "modules.h"
 #include "symtab.h"
 

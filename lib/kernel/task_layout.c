@@ -14,7 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ktriage/bytes.h"
+#include "ktriage/base.h"
 #include "task_layout.h"
 
 #define TASK "struct task_struct"

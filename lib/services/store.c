@@ -400,51 +400,9 @@ struct kt_error *kt_store_claim(struct kt_store *store,
 
 /* ---- Recording an outcome -------------------------------------------- */
 
-static const char *json_string(struct json_object *obj, const char *key)
+static void bind_optional_double(sqlite3_stmt *stmt, int index, bool has, double v)
 {
-	struct json_object *v;
-	if (!obj || !json_object_object_get_ex(obj, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
-static bool json_double(struct json_object *obj, const char *key, double *out)
-{
-	struct json_object *v;
-	if (!obj || !json_object_object_get_ex(obj, key, &v) ||
-	    !(json_object_is_type(v, json_type_double) ||
-	      json_object_is_type(v, json_type_int)))
-		return false;
-	*out = json_object_get_double(v);
-	return true;
-}
-
-static const char *input_string(struct json_object *report, const char *key)
-{
-	struct json_object *input;
-	if (!report || !json_object_object_get_ex(report, "input", &input))
-		return NULL;
-	return json_string(input, key);
-}
-
-/* The panic string, wherever this schema version keeps it. */
-static const char *report_panic(struct json_object *report)
-{
-	const char *panic = json_string(report, "panic");
-	if (!panic) {
-		struct json_object *input;
-		if (json_object_object_get_ex(report, "input", &input))
-			panic = json_string(input, "panic");
-	}
-	return panic;
-}
-
-static void bind_optional_double(sqlite3_stmt *stmt, int index,
-				 struct json_object *obj, const char *key)
-{
-	double v;
-	if (json_double(obj, key, &v))
+	if (has)
 		sqlite3_bind_double(stmt, index, v);
 	else
 		sqlite3_bind_null(stmt, index);
@@ -462,21 +420,22 @@ static struct kt_error *insert_analysis(struct kt_store *store, int64_t id,
 		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &stmt);
 	if (err)
 		return err;
-	struct json_object *r = a->report;
+	struct kt_report_fields r;
+	kt_report_json_fields(a->report, &r);
 	sqlite3_bind_int64(stmt, 1, id);
 	sqlite3_bind_double(stmt, 2, a->started);
 	sqlite3_bind_double(stmt, 3, a->finished);
 	sqlite3_bind_text(stmt, 4, a->tool_version ? a->tool_version : KT_VERSION, -1, SQLITE_STATIC);
 	sqlite3_bind_text(stmt, 5, kt_outcome_name(a->outcome), -1, SQLITE_STATIC);
 	sqlite3_bind_text(stmt, 6, a->reason, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 7, json_string(r, "verdict"), -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 8, json_string(r, "signature"), -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 9, json_string(r, "summary"), -1, SQLITE_STATIC);
-	bind_optional_double(stmt, 10, r, "confidence");
-	sqlite3_bind_text(stmt, 11, r ? report_panic(r) : NULL, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 7, r.verdict, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 8, r.signature, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 9, r.summary, -1, SQLITE_STATIC);
+	bind_optional_double(stmt, 10, r.has_confidence, r.confidence);
+	sqlite3_bind_text(stmt, 11, r.panic, -1, SQLITE_STATIC);
 	sqlite3_bind_text(stmt, 12, a->report_path, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 13, input_string(r, "host"), -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 14, input_string(r, "kernel_release"), -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 13, r.host, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 14, r.kernel_release, -1, SQLITE_STATIC);
 	if (sqlite3_step(stmt) != SQLITE_DONE)
 		err = kt_store_error(store, "record an analysis");
 	else
@@ -485,21 +444,12 @@ static struct kt_error *insert_analysis(struct kt_store *store, int64_t id,
 	return err;
 }
 
-static bool finding_is_primary(struct json_object *finding, size_t position)
-{
-	struct json_object *v;
-	if (json_object_object_get_ex(finding, "primary", &v))
-		return json_object_get_boolean(v);
-	return position == 0; /* the schema puts the primary first */
-}
-
 static struct kt_error *insert_findings(struct kt_store *store,
 					int64_t analysis_id,
 					struct json_object *report)
 {
-	struct json_object *findings;
-	if (!report || !json_object_object_get_ex(report, "findings", &findings) ||
-	    !json_object_is_type(findings, json_type_array))
+	size_t n = kt_report_json_nr_findings(report);
+	if (!n)
 		return NULL;
 	sqlite3_stmt *stmt;
 	struct kt_error *err = kt_store_prepare(store,
@@ -508,18 +458,16 @@ static struct kt_error *insert_findings(struct kt_store *store,
 		" VALUES (?, ?, ?, ?, ?, ?, ?, ?)", &stmt);
 	if (err)
 		return err;
-	size_t n = json_object_array_length(findings);
-	for (size_t i = 0; i < n && !err; i++) {
-		struct json_object *f = json_object_array_get_idx(findings, i);
-		const char *verdict = json_string(f, "verdict");
+	struct kt_report_finding_fields f;
+	for (size_t i = 0; i < n && !err && kt_report_json_finding(report, i, &f); i++) {
 		sqlite3_bind_int64(stmt, 1, analysis_id);
 		sqlite3_bind_int64(stmt, 2, (sqlite3_int64)i);
-		sqlite3_bind_int(stmt, 3, finding_is_primary(f, i));
-		sqlite3_bind_text(stmt, 4, verdict ? verdict : "unknown", -1, SQLITE_STATIC);
-		sqlite3_bind_text(stmt, 5, json_string(f, "signature"), -1, SQLITE_STATIC);
-		sqlite3_bind_text(stmt, 6, json_string(f, "summary"), -1, SQLITE_STATIC);
-		bind_optional_double(stmt, 7, f, "confidence");
-		sqlite3_bind_text(stmt, 8, json_object_to_json_string_ext(f, JSON_C_TO_STRING_PLAIN),
+		sqlite3_bind_int(stmt, 3, f.primary);
+		sqlite3_bind_text(stmt, 4, f.verdict ? f.verdict : "unknown", -1, SQLITE_STATIC);
+		sqlite3_bind_text(stmt, 5, f.signature, -1, SQLITE_STATIC);
+		sqlite3_bind_text(stmt, 6, f.summary, -1, SQLITE_STATIC);
+		bind_optional_double(stmt, 7, f.has_confidence, f.confidence);
+		sqlite3_bind_text(stmt, 8, json_object_to_json_string_ext(f.json, JSON_C_TO_STRING_PLAIN),
 				  -1, SQLITE_TRANSIENT);
 		if (sqlite3_step(stmt) != SQLITE_DONE)
 			err = kt_store_error(store, "record a finding");

@@ -19,7 +19,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "ktriage/error.h"
+#include "ktriage/base.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

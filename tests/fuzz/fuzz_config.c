@@ -7,7 +7,7 @@
 #include <stdlib.h>
 
 #include "fuzz.h"
-#include "ktriage/config.h"
+#include "ktriage/services.h"
 
 static FILE *sink;
 

@@ -11,26 +11,15 @@ import json
 import os
 import re
 import subprocess
+import sys
 import unittest
 
-KTRIAGE = os.environ.get("KTRIAGE", "build/ktriage")
-SAMPLE = os.environ.get("KT_SAMPLE", "samples/cgroup_deadlock")
-VMCORES = os.environ.get("KT_VMCORES", "../shared/vmcores")
-
-
-def dump_dirs():
-    dirs = [SAMPLE]
-    if os.path.isdir(VMCORES):
-        dirs += sorted(os.path.join(VMCORES, d) for d in os.listdir(VMCORES)
-                       if os.path.exists(os.path.join(VMCORES, d, "vmcore.kdump")))
-    return dirs
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from corpus import KTRIAGE, dump_dirs, run_ktriage  # noqa: E402
 
 
 def ktriage(*args):
-    out = subprocess.run([KTRIAGE, *args], capture_output=True, text=True, timeout=120)
-    if out.returncode != 0:
-        raise AssertionError(f"ktriage {' '.join(args)} exited {out.returncode}: {out.stderr}")
-    return out.stdout
+    return run_ktriage(*args, timeout=120).stdout
 
 
 FRAME = re.compile(r"^#\d+ (?P<what>.*?)\s+pc=0x(?P<pc>[0-9a-f]+)")

@@ -17,12 +17,12 @@ import lzma
 import os
 import shutil
 import struct
-import subprocess
 import tempfile
+import sys
 import unittest
 
-KTRIAGE = os.environ.get("KTRIAGE", "build/ktriage")
-VMCORES = os.environ.get("KT_VMCORES", "../shared/vmcores")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from corpus import VMCORES, ElfDump, run_ktriage  # noqa: E402
 OTHER_KERNELS = [os.environ.get("KT_VMCORES_54", "../shared/vmcores-5.4"),
                  os.environ.get("KT_VMCORES_515", "../shared/vmcores-5.15")]
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -30,50 +30,25 @@ START_KERNEL_MAP = 0xffffffff80000000
 
 
 def run(*args, check=True):
-    out = subprocess.run([KTRIAGE, *args], capture_output=True, text=True, timeout=300)
-    if check and out.returncode != 0:
-        raise AssertionError(f"ktriage {' '.join(args)} exited {out.returncode}: {out.stderr}")
-    return out
+    return run_ktriage(*args, check=check)
 
 
 def symbol(dump, name):
     return int(run("sym", dump, name).stdout.split()[0], 16)
 
 
-class Elf:
+class Elf(ElfDump):
     """An ELF dump's physical PT_LOADs, and its kernel image mapping."""
 
     def __init__(self, path):
-        self.file = open(path, "r+b")
-        header = self.file.read(64)
-        phoff, = struct.unpack_from("<Q", header, 32)
-        phentsize, phnum = struct.unpack_from("<HH", header, 54)
-        self.loads = []
-        for i in range(phnum):
-            self.file.seek(phoff + i * phentsize)
-            p_type, _, offset, _, paddr, filesz = struct.unpack("<IIQQQQ", self.file.read(40))
-            if p_type == 1:
-                self.loads.append((paddr, filesz, offset))
+        super().__init__(path)
         self.file.seek(0)
         head = self.file.read(1 << 16)
         at = head.find(b"NUMBER(phys_base)=")
         self.phys_base = int(head[at:head.find(b"\n", at)].split(b"=")[1]) if at >= 0 else 0
 
-    def offset(self, vaddr):
-        paddr = vaddr - START_KERNEL_MAP + self.phys_base
-        for start, size, offset in self.loads:
-            if start <= paddr < start + size:
-                return offset + paddr - start
-        raise AssertionError(f"0x{vaddr:x} is not in the dump")
-
-    def read(self, vaddr, size):
-        self.file.seek(self.offset(vaddr))
-        return self.file.read(size)
-
-    def write(self, vaddr, data):
-        self.file.seek(self.offset(vaddr))
-        self.file.write(data)
-        self.file.flush()
+    def physical(self, vaddr):
+        return vaddr - START_KERNEL_MAP + self.phys_base
 
 
 def kdump_reader():

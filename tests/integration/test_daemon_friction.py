@@ -12,7 +12,7 @@
 - a watched directory missing at start is watched as soon as it appears
   (no periodic rescan in these tests: rescan_seconds = 0).
 
-The same harness as test_daemon.py: the real daemon, inotify and SQLite.
+The same harness as test_daemon.py (daemon_harness.py): the real daemon, inotify and SQLite.
 """
 import json
 import os
@@ -21,13 +21,12 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-# Not DaemonTest itself: imported here, its tests would run twice.
-from test_daemon import KTRIAGED, SAMPLE, Daemon, sample_dump, wait_for  # noqa: E402
+from daemon_harness import (KTRIAGED, SAMPLE, DaemonTestCase, sample_dump,  # noqa: E402
+                            wait_for)
 
 
 def drop(daemon, name, src=None, data=None, directory=None):
@@ -57,25 +56,8 @@ def lines_naming(text, path):
 
 
 @unittest.skipUnless(os.path.exists(KTRIAGED), "ktriaged is not built (%s)" % KTRIAGED)
-class FrictionTest(unittest.TestCase):
-    def setUp(self):
-        self.root = tempfile.mkdtemp(prefix="kt-friction-")
-        self.daemons = []
-
-    def tearDown(self):
-        for d in self.daemons:
-            if d.proc and d.proc.poll() is None:
-                d.kill9()
-        shutil.rmtree(self.root, ignore_errors=True)
-
-    def daemon(self, **kwargs):
-        d = Daemon(self.root, **kwargs)
-        self.daemons.append(d)
-        return d
-
-    def stop(self, d):
-        self.assertEqual(d.stop(), 0, "ktriaged did not stop cleanly on SIGTERM:\n%s"
-                         % d.log_text()[-4000:])
+class FrictionTest(DaemonTestCase):
+    prefix = "kt-friction-"
 
     def test_a_file_that_cannot_be_a_dump_is_decided_at_once(self):
         d = self.daemon(probe_retries=6).start()

@@ -6,6 +6,9 @@
 (b) The built archives, copied, with an object that calls the analysis layer
     added to the dump reader's archive: the calls check fails and names the
     call; the unmodified copies pass.
+(c) An entry point includes a part of a layer's public header instead of
+    the header itself: the include check fails and names the header to use;
+    so does a public header no layer owns.
 """
 import glob
 import os
@@ -49,15 +52,31 @@ class Layers(unittest.TestCase):
             self.assertFalse(os.path.exists(os.path.join(tmp, "build")),
                              "make layers built before it checked the includes")
 
-    def test_private_header_from_an_entry_point_fails(self):
+    def includes_check_with(self, path, text, mode="a"):
+        """The include check on a copy of the sources with text written to path."""
         with tempfile.TemporaryDirectory() as tmp:
             copy_sources(tmp)
-            with open(os.path.join(tmp, "cli", "main.c"), "a") as f:
-                f.write('#include "../lib/kernel/internal.h"\n')
-            run = subprocess.run(["python3", CHECK, "--root", tmp, "--includes-only"],
-                                 capture_output=True, text=True)
-            self.assertNotEqual(run.returncode, 0)
-            self.assertIn("kernel's private header", run.stderr)
+            with open(os.path.join(tmp, path), mode) as f:
+                f.write(text)
+            return subprocess.run(["python3", CHECK, "--root", tmp, "--includes-only"],
+                                  capture_output=True, text=True)
+
+    def test_private_header_from_an_entry_point_fails(self):
+        run = self.includes_check_with("cli/main.c", '#include "../lib/kernel/internal.h"\n')
+        self.assertNotEqual(run.returncode, 0)
+        self.assertIn("kernel's private header", run.stderr)
+
+    def test_a_part_of_a_public_header_from_outside_its_layer_fails(self):
+        run = self.includes_check_with("cli/main.c", '#include "ktriage/store.h"\n')
+        self.assertNotEqual(run.returncode, 0)
+        self.assertIn("cli/main.c", run.stderr)
+        self.assertIn('include "ktriage/services.h"', run.stderr)
+
+    def test_a_second_public_header_fails(self):
+        run = self.includes_check_with("include/ktriage/cache.h",
+                                       "/* a second public header */\n", "w")
+        self.assertNotEqual(run.returncode, 0)
+        self.assertIn("include/ktriage/cache.h: a public header of no layer", run.stderr)
 
     def test_planted_upward_call_fails_the_calls_check(self):
         archives = sorted(glob.glob(os.path.join(BUILD, "lib", "libkt_*.a")))

@@ -17,32 +17,16 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import unittest
 
-KTRIAGE = os.environ.get("KTRIAGE", "build/ktriage")
-SAMPLE = os.environ.get("KT_SAMPLE", "samples/cgroup_deadlock")
-VMCORES = os.environ.get("KT_VMCORES", "../shared/vmcores")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from corpus import KTRIAGE, SAMPLE, VMCORES, dump_dirs, manifest, run_ktriage  # noqa: E402
 VMLINUX_DIR = os.environ.get("KT_VMLINUX_DIR", "/tmp/kt/debug/usr/lib/debug/boot")
 
 
-def dump_dirs():
-    dirs = [SAMPLE]
-    if os.path.isdir(VMCORES):
-        dirs += sorted(os.path.join(VMCORES, d) for d in os.listdir(VMCORES)
-                       if os.path.exists(os.path.join(VMCORES, d, "vmcore.kdump")))
-    return dirs
-
-
 def run(*args):
-    out = subprocess.run([KTRIAGE, *args], capture_output=True, text=True, timeout=300)
-    if out.returncode != 0:
-        raise AssertionError(f"ktriage {' '.join(args)} exited {out.returncode}: {out.stderr}")
-    return out.stdout
-
-
-def manifest(d):
-    with open(os.path.join(d, "manifest.json")) as f:
-        return json.load(f)
+    return run_ktriage(*args).stdout
 
 
 def locks_json(d, *extra):

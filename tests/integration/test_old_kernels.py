@@ -21,9 +21,11 @@ import json
 import os
 import re
 import subprocess
+import sys
 import unittest
 
-KTRIAGE = os.environ.get("KTRIAGE", "build/ktriage")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from corpus import KTRIAGE, manifest, run_ktriage  # noqa: E402
 CORPORA = [os.environ.get("KT_VMCORES_515", "../shared/vmcores-5.15"),
            os.environ.get("KT_VMCORES_54", "../shared/vmcores-5.4"),
            os.environ.get("KT_VMCORES_OLD_EXTRA", "/tmp/kt/oldk/vmcores-5.15")]
@@ -42,15 +44,7 @@ def old_dumps():
 
 
 def run(*args):
-    out = subprocess.run([KTRIAGE, *args], capture_output=True, text=True, timeout=300)
-    if out.returncode != 0:
-        raise AssertionError(f"ktriage {' '.join(args)} exited {out.returncode}: {out.stderr}")
-    return out.stdout
-
-
-def manifest(d):
-    with open(os.path.join(d, "manifest.json")) as f:
-        return json.load(f)
+    return run_ktriage(*args).stdout
 
 
 def vmcoreinfo(d):

@@ -23,7 +23,7 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_daemon import KTRIAGE, KTRIAGED, Daemon, sample_dump  # noqa: E402
+from daemon_harness import KTRIAGE, KTRIAGED, Daemon, sample_dump  # noqa: E402
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CONTRIB = os.path.join(TOP, "contrib", "prometheus")

@@ -14,11 +14,11 @@ import shutil
 import struct
 import subprocess
 import tempfile
+import sys
 import unittest
 
-KTRIAGE = os.environ.get("KTRIAGE", "build/ktriage")
-SAMPLE = os.environ.get("KT_SAMPLE", "samples/cgroup_deadlock")
-VMCORES = os.environ.get("KT_VMCORES", "../shared/vmcores")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from corpus import KTRIAGE, SAMPLE, VMCORES, ElfDump  # noqa: E402
 
 # crash's names -> drgn's (and /proc's) letters.
 DRGN_LETTER = {"RU": "R", "IN": "S", "UN": "D", "ID": "I", "ST": "T", "TR": "t",
@@ -175,41 +175,13 @@ class PsWithVmlinux(unittest.TestCase):
         self.assertEqual(json.loads(with_dwarf.stdout), ps_json(SAMPLE))
 
 
-class ElfImage:
+class ElfImage(ElfDump):
     """A QEMU ELF dump (physical PT_LOADs) opened for patching in place."""
 
-    def __init__(self, path):
-        self.file = open(path, "r+b")
-        header = self.file.read(64)
-        phoff, = struct.unpack_from("<Q", header, 32)
-        phentsize, phnum = struct.unpack_from("<HH", header, 54)
-        self.loads = []
-        for i in range(phnum):
-            self.file.seek(phoff + i * phentsize)
-            p_type, _, offset, _, paddr, filesz = struct.unpack("<IIQQQQ", self.file.read(40))
-            if p_type == 1:
-                self.loads.append((paddr, filesz, offset))
-
-    def offset(self, vaddr):
+    def physical(self, vaddr):
         # The direct map starts at page_offset_base, which KASLR aligns to
         # 1 GiB; these guests have 256 MiB, so the low 30 bits are physical.
-        paddr = vaddr & ((1 << 30) - 1)
-        for start, size, offset in self.loads:
-            if start <= paddr < start + size:
-                return offset + paddr - start
-        raise AssertionError(f"0x{vaddr:x} is not in the dump")
-
-    def read(self, vaddr, size):
-        self.file.seek(self.offset(vaddr))
-        return self.file.read(size)
-
-    def write(self, vaddr, data):
-        self.file.seek(self.offset(vaddr))
-        self.file.write(data)
-        self.file.flush()
-
-    def close(self):
-        self.file.close()
+        return vaddr & ((1 << 30) - 1)
 
 
 class PsOnDamagedLists(unittest.TestCase):

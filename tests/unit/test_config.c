@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ktriage/config.h"
+#include "ktriage/services.h"
 
 static char *write_temp(const char *text)
 {

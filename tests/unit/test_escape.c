@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ktriage/escape.h"
+#include "ktriage/base.h"
 
 static void expect_escaped(const char *in, size_t len, unsigned flags, const char *want)
 {

@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ktriage/layout.h"
+#include "ktriage/services.h"
 
 static const uint8_t no_head[1];
 

@@ -332,20 +332,21 @@ static void test_sample_graph(void **state)
 	struct kt_error *err = kt_lock_graph(k, &g);
 	if (err)
 		fail_msg("kt_lock_graph: %s", kt_error_string(err));
-	assert_int_equal(g->nr_locks, 2);
-	assert_int_equal(g->nr_cycles, 1);
-	assert_int_equal(g->cycles[0].length, 2);
-	assert_int_equal(g->cycles[0].pids[0], 107);
-	assert_int_equal(g->cycles[0].pids[1], 108);
+	const struct kt_lock_graph_view v = kt_lock_graph_view(g);
+	assert_int_equal(v.nr_locks, 2);
+	assert_int_equal(v.nr_cycles, 1);
+	assert_int_equal(v.cycles[0].length, 2);
+	assert_int_equal(v.cycles[0].pids[0], 107);
+	assert_int_equal(v.cycles[0].pids[1], 108);
 	uint64_t mutex, rwsem;
 	assert_null(kt_symbol_address(k, "cgroup_mutex", &mutex));
 	assert_null(kt_symbol_address(k, "cgroup_threadgroup_rwsem", &rwsem));
-	assert_int_equal(g->cycles[0].locks[0], mutex);
-	assert_int_equal(g->cycles[0].locks[1], rwsem);
-	for (size_t i = 0; i < g->nr_locks; i++)
-		if (g->locks[i]->kind == KT_LOCK_PERCPU_RWSEM &&
-		    (g->locks[i]->nr_readers != 1 || g->locks[i]->reader_pids[0] != 107))
-			fail_msg("readers of cgroup_threadgroup_rwsem: %zu", g->locks[i]->nr_readers);
+	assert_int_equal(v.cycles[0].locks[0], mutex);
+	assert_int_equal(v.cycles[0].locks[1], rwsem);
+	for (size_t i = 0; i < v.nr_locks; i++)
+		if (v.locks[i]->kind == KT_LOCK_PERCPU_RWSEM &&
+		    (v.locks[i]->nr_readers != 1 || v.locks[i]->reader_pids[0] != 107))
+			fail_msg("readers of cgroup_threadgroup_rwsem: %zu", v.locks[i]->nr_readers);
 	kt_lock_graph_free(g);
 }
 

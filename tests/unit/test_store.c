@@ -18,7 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ktriage/store.h"
+#include "ktriage/services.h"
 
 struct fixture {
 	char dir[64];
