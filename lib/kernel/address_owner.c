@@ -15,14 +15,6 @@
 
 #define MAX_FREE_OBJECTS 32768
 
-static bool member(struct kt_kernel *k, uint64_t base, const char *type,
-		   const char *name, uint64_t *value)
-{
-	struct kt_error *err = kt_read_member_uint(k, base, type, name, value);
-	kt_error_free(err);
-	return !err;
-}
-
 static bool symbol_value(struct kt_kernel *k, const char *name, uint64_t *value)
 {
 	uint64_t address;
@@ -78,8 +70,8 @@ static bool on_freelist(struct kt_kernel *k, uint64_t cache, uint64_t head,
 {
 	uint64_t offset, random = 0;
 	bool hardened = kt_type_has_member(k, "struct kmem_cache", "random");
-	if (!member(k, cache, "struct kmem_cache", "offset", &offset) ||
-	    (hardened && !member(k, cache, "struct kmem_cache", "random", &random)))
+	if (!kt_try_member(k, cache, "struct kmem_cache", "offset", &offset) ||
+	    (hardened && !kt_try_member(k, cache, "struct kmem_cache", "random", &random)))
 		return false;
 	uint64_t p = head;
 	bool found = false;
@@ -110,18 +102,18 @@ static bool object_is_free(struct kt_kernel *k, const struct kt_address_owner *o
 {
 	uint64_t freelist = 0, percpu, c, slab, cpu_freelist;
 	*cpu_free = 0;
-	bool on_slab_list = member(k, o->slab, slab_type, "freelist", &freelist) &&
+	bool on_slab_list = kt_try_member(k, o->slab, slab_type, "freelist", &freelist) &&
 			    on_freelist(k, o->kmem_cache, freelist, o->object, NULL);
-	if (!member(k, o->kmem_cache, "struct kmem_cache", "cpu_slab", &percpu))
+	if (!kt_try_member(k, o->kmem_cache, "struct kmem_cache", "cpu_slab", &percpu))
 		return on_slab_list;
 	const char *slab_member = kt_type_has_member(k, "struct kmem_cache_cpu", "slab")
 					  ? "slab" : "page";
 	for (unsigned cpu = 0; cpu < kt_kernel_nr_cpus(k); cpu++) {
 		struct kt_error *err = kt_kernel_per_cpu(k, percpu, cpu, &c);
 		kt_error_free(err);
-		if (!err && member(k, c, "struct kmem_cache_cpu", slab_member, &slab) &&
+		if (!err && kt_try_member(k, c, "struct kmem_cache_cpu", slab_member, &slab) &&
 		    slab == o->slab &&
-		    member(k, c, "struct kmem_cache_cpu", "freelist", &cpu_freelist))
+		    kt_try_member(k, c, "struct kmem_cache_cpu", "freelist", &cpu_freelist))
 			return on_freelist(k, o->kmem_cache, cpu_freelist, o->object, cpu_free) ||
 			       on_slab_list;
 	}
@@ -142,8 +134,8 @@ static void find_slab(struct kt_kernel *k, struct kt_address_owner *o)
 	o->object = s.object;
 	o->object_offset = s.offset;
 	o->object_size = s.size;
-	member(k, s.slab, slab_type, "objects", &o->slab_objects);
-	member(k, s.slab, slab_type, "inuse", &o->slab_inuse);
+	kt_try_member(k, s.slab, slab_type, "objects", &o->slab_objects);
+	kt_try_member(k, s.slab, slab_type, "inuse", &o->slab_inuse);
 	uint64_t cpu_free;
 	o->object_free = object_is_free(k, o, slab_type, &cpu_free);
 	o->slab_inuse -= cpu_free < o->slab_inuse ? cpu_free : o->slab_inuse;
@@ -183,12 +175,12 @@ static void find_page(struct kt_kernel *k, struct kt_address_owner *o)
 	if (err || !o->readable || !symbol_value(k, "vmemmap_base", &vmemmap))
 		return;
 	uint64_t page = vmemmap + o->physical / k->page_size * page_size;
-	if (!member(k, page, "struct page", "flags", &o->page_flags))
+	if (!kt_try_member(k, page, "struct page", "flags", &o->page_flags))
 		return;
 	o->page = page;
-	member(k, page, "struct page", "mapping", &o->page_mapping);
-	member(k, page, "struct page", "index", &o->page_index);
-	member(k, page, "struct page", "_refcount.counter", &count);
+	kt_try_member(k, page, "struct page", "mapping", &o->page_mapping);
+	kt_try_member(k, page, "struct page", "index", &o->page_index);
+	kt_try_member(k, page, "struct page", "_refcount.counter", &count);
 	o->page_count = (int32_t)count;
 }
 

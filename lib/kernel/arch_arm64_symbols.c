@@ -110,21 +110,6 @@ static size_t function_targets(struct kt_kernel *k, const char *function,
 	return kt_arm64_code_targets(insns, count, address, targets, MAX_TARGETS);
 }
 
-static bool read_u64(struct kt_kernel *k, uint64_t address, uint64_t *value)
-{
-	struct kt_error *err = kt_kernel_read_u64(k, address, value);
-	kt_error_free(err);
-	return !err;
-}
-
-static bool member(struct kt_kernel *k, uint64_t base, const char *type,
-		   const char *name, uint64_t *value)
-{
-	struct kt_error *err = kt_read_member_uint(k, base, type, name, value);
-	kt_error_free(err);
-	return !err;
-}
-
 static bool is_swapper(struct kt_kernel *k, uint64_t task)
 {
 	uint64_t comm_offset, pid;
@@ -134,7 +119,7 @@ static bool is_swapper(struct kt_kernel *k, uint64_t task)
 		err = kt_kernel_read(k, task + comm_offset, comm, sizeof(comm));
 	kt_error_free(err);
 	return !err && memcmp(comm, SWAPPER, sizeof(SWAPPER)) == 0 &&
-	       member(k, task, "struct task_struct", "pid", &pid) && pid == 0;
+	       kt_try_member(k, task, "struct task_struct", "pid", &pid) && pid == 0;
 }
 
 /*
@@ -151,12 +136,12 @@ static void recover_per_cpu(struct kt_kernel *k, struct kt_arm64_data_symbols *d
 		size_t n = function_targets(k, functions[f], t);
 		for (size_t a = 0; a < n; a++) {
 			uint64_t offset0, cpu, idle;
-			if (!read_u64(k, t[a], &offset0) || !offset0)
+			if (!kt_try_read_u64(k, t[a], &offset0) || !offset0)
 				continue;
 			for (size_t b = 0; b < n; b++) {
 				uint64_t rq = t[b] + offset0;
-				if (b == a || !member(k, rq, "struct rq", "cpu", &cpu) || cpu != 0 ||
-				    !member(k, rq, "struct rq", "idle", &idle) || !is_swapper(k, idle))
+				if (b == a || !kt_try_member(k, rq, "struct rq", "cpu", &cpu) || cpu != 0 ||
+				    !kt_try_member(k, rq, "struct rq", "idle", &idle) || !is_swapper(k, idle))
 					continue;
 				d->per_cpu_offset = t[a];
 				d->runqueues = t[b];
@@ -171,13 +156,13 @@ static void recover_per_cpu(struct kt_kernel *k, struct kt_arm64_data_symbols *d
 static bool is_module_list(struct kt_kernel *k, uint64_t head, bool *empty)
 {
 	uint64_t next, prev, back;
-	if (!read_u64(k, head, &next) || !read_u64(k, head + 8, &prev))
+	if (!kt_try_read_u64(k, head, &next) || !kt_try_read_u64(k, head + 8, &prev))
 		return false;
 	*empty = next == head && prev == head;
 	if (*empty)
 		return true;
 	return kt_kernel_is_kernel_address(k, next) && !kt_arm64_in_image(k, next) &&
-	       read_u64(k, next + 8, &back) && back == head;
+	       kt_try_read_u64(k, next + 8, &back) && back == head;
 }
 
 static void recover_modules(struct kt_kernel *k, struct kt_arm64_data_symbols *d)
@@ -205,7 +190,7 @@ static void recover_taint(struct kt_kernel *k, struct kt_arm64_data_symbols *d)
 	size_t n = function_targets(k, "test_taint", t);
 	/* Through an anchor the last address formed is the variable. */
 	for (size_t i = n; i-- > 0;) {
-		if (kt_arm64_in_image(k, t[i]) && read_u64(k, t[i], &mask) && mask < (1ull << 24)) {
+		if (kt_arm64_in_image(k, t[i]) && kt_try_read_u64(k, t[i], &mask) && mask < (1ull << 24)) {
 			d->tainted_mask = t[i];
 			return;
 		}
@@ -260,8 +245,8 @@ static bool wait_list_consistent(struct kt_kernel *k, uint64_t lock, const char 
 	uint64_t offset, next, back;
 	struct kt_error *err = kt_type_offsetof(k, type, list, &offset);
 	kt_error_free(err);
-	return !err && read_u64(k, lock + offset, &next) && kt_kernel_is_kernel_address(k, next) &&
-	       read_u64(k, next + 8, &back) && back == lock + offset;
+	return !err && kt_try_read_u64(k, lock + offset, &next) && kt_kernel_is_kernel_address(k, next) &&
+	       kt_try_read_u64(k, next + 8, &back) && back == lock + offset;
 }
 
 /* A percpu_rw_semaphore: read_count points into the image's per-CPU template. */
@@ -269,7 +254,7 @@ static bool is_percpu_rwsem(struct kt_kernel *k, uint64_t lock)
 {
 	static const char *const type = "struct percpu_rw_semaphore";
 	uint64_t read_count;
-	return member(k, lock, type, "read_count", &read_count) &&
+	return kt_try_member(k, lock, type, "read_count", &read_count) &&
 	       kt_arm64_in_image(k, read_count) &&
 	       wait_list_consistent(k, lock, type, "waiters.head");
 }

@@ -18,14 +18,6 @@
 #define MAX_PATH_DEPTH 256
 #define MAX_NAME 256
 
-static bool member(struct kt_kernel *k, uint64_t base, const char *type,
-		   const char *name, uint64_t *value)
-{
-	struct kt_error *err = kt_read_member_uint(k, base, type, name, value);
-	kt_error_free(err);
-	return !err;
-}
-
 /* The struct mount around a vfsmount. */
 static bool mount_of(struct kt_kernel *k, uint64_t vfsmount, uint64_t *mount)
 {
@@ -44,8 +36,8 @@ static bool prepend_name(struct kt_kernel *k, uint64_t dentry, char *buf,
 {
 	uint64_t name_ptr, len;
 	char name[MAX_NAME];
-	if (!member(k, dentry, "struct dentry", "d_name.name", &name_ptr) ||
-	    !member(k, dentry, "struct dentry", "d_name.len", &len))
+	if (!kt_try_member(k, dentry, "struct dentry", "d_name.name", &name_ptr) ||
+	    !kt_try_member(k, dentry, "struct dentry", "d_name.len", &len))
 		return false;
 	struct kt_error *err = kt_kernel_read_string(k, name_ptr, name, sizeof(name));
 	if (err) {
@@ -76,12 +68,12 @@ static void dentry_path(struct kt_kernel *k, uint64_t vfsmount, uint64_t dentry,
 	if (!mount_of(k, vfsmount, &mount))
 		return;
 	for (int depth = 0; depth < MAX_PATH_DEPTH; depth++) {
-		if (!member(k, vfsmount, "struct vfsmount", "mnt_root", &root) ||
-		    !member(k, dentry, "struct dentry", "d_parent", &parent))
+		if (!kt_try_member(k, vfsmount, "struct vfsmount", "mnt_root", &root) ||
+		    !kt_try_member(k, dentry, "struct dentry", "d_parent", &parent))
 			return;
 		if (dentry == root || dentry == parent) {
-			if (!member(k, mount, "struct mount", "mnt_parent", &mount_parent) ||
-			    !member(k, mount, "struct mount", "mnt_mountpoint", &mountpoint))
+			if (!kt_try_member(k, mount, "struct mount", "mnt_parent", &mount_parent) ||
+			    !kt_try_member(k, mount, "struct mount", "mnt_mountpoint", &mountpoint))
 				return;
 			if (mount_parent == mount || dentry != root)
 				break; /* the namespace's root, or a detached tree */
@@ -118,10 +110,10 @@ static void read_file(struct kt_kernel *k, uint64_t file, struct kt_open_file *f
 {
 	uint64_t mnt = 0, mode = 0;
 	f->file = file;
-	member(k, file, "struct file", "f_path.dentry", &f->dentry);
-	member(k, file, "struct file", "f_path.mnt", &mnt);
-	member(k, file, "struct file", "f_inode", &f->inode);
-	if (f->inode && member(k, f->inode, "struct inode", "i_mode", &mode))
+	kt_try_member(k, file, "struct file", "f_path.dentry", &f->dentry);
+	kt_try_member(k, file, "struct file", "f_path.mnt", &mnt);
+	kt_try_member(k, file, "struct file", "f_inode", &f->inode);
+	if (f->inode && kt_try_member(k, f->inode, "struct inode", "i_mode", &mode))
 		snprintf(f->type, sizeof(f->type), "%s", file_type(mode));
 	if (mnt && f->dentry)
 		dentry_path(k, mnt, f->dentry, f->path, sizeof(f->path));
@@ -131,13 +123,13 @@ static void fs_paths(struct kt_kernel *k, const struct kt_task *t,
 		     struct kt_task_files *out)
 {
 	uint64_t fs, mnt, dentry;
-	if (!member(k, t->address, "struct task_struct", "fs", &fs) || !fs)
+	if (!kt_try_member(k, t->address, "struct task_struct", "fs", &fs) || !fs)
 		return;
-	if (member(k, fs, "struct fs_struct", "root.mnt", &mnt) &&
-	    member(k, fs, "struct fs_struct", "root.dentry", &dentry))
+	if (kt_try_member(k, fs, "struct fs_struct", "root.mnt", &mnt) &&
+	    kt_try_member(k, fs, "struct fs_struct", "root.dentry", &dentry))
 		dentry_path(k, mnt, dentry, out->root, sizeof(out->root));
-	if (member(k, fs, "struct fs_struct", "pwd.mnt", &mnt) &&
-	    member(k, fs, "struct fs_struct", "pwd.dentry", &dentry))
+	if (kt_try_member(k, fs, "struct fs_struct", "pwd.mnt", &mnt) &&
+	    kt_try_member(k, fs, "struct fs_struct", "pwd.dentry", &dentry))
 		dentry_path(k, mnt, dentry, out->cwd, sizeof(out->cwd));
 }
 
@@ -145,8 +137,8 @@ static struct kt_error *read_fds(struct kt_kernel *k, uint64_t fdt,
 				 struct kt_task_files *out)
 {
 	uint64_t max_fds, array;
-	if (!member(k, fdt, "struct fdtable", "max_fds", &max_fds) ||
-	    !member(k, fdt, "struct fdtable", "fd", &array))
+	if (!kt_try_member(k, fdt, "struct fdtable", "max_fds", &max_fds) ||
+	    !kt_try_member(k, fdt, "struct fdtable", "fd", &array))
 		return kt_error_create(KT_ERR_INVALID, "fdtable at 0x%llx cannot be read",
 				       (unsigned long long)fdt);
 	if (max_fds > MAX_FDS) {
@@ -181,11 +173,11 @@ struct kt_error *kt_task_files(struct kt_kernel *k, const struct kt_task *t,
 	memset(out, 0, sizeof(*out));
 	uint64_t files, fdt;
 	fs_paths(k, t, out);
-	if (!member(k, t->address, "struct task_struct", "files", &files))
+	if (!kt_try_member(k, t->address, "struct task_struct", "files", &files))
 		return kt_error_create(KT_ERR_INVALID, "task %d: files cannot be read", t->pid);
 	if (!files)
 		return NULL; /* an exited task, or a kernel thread without files */
-	if (!member(k, files, "struct files_struct", "fdt", &fdt))
+	if (!kt_try_member(k, files, "struct files_struct", "fdt", &fdt))
 		return kt_error_create(KT_ERR_INVALID, "task %d: files->fdt cannot be read", t->pid);
 	struct kt_error *err = read_fds(k, fdt, out);
 	if (err)

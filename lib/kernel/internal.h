@@ -245,6 +245,10 @@ struct kt_error *kt_read_member_u64(struct kt_kernel *kernel, uint64_t base,
 struct kt_error *kt_read_member_uint(struct kt_kernel *kernel, uint64_t base,
 				     const char *type, const char *member,
 				     uint64_t *value);
+/* The same as probes: true when read, nothing kept of why not. */
+bool kt_try_member(struct kt_kernel *kernel, uint64_t base, const char *type,
+		   const char *member, uint64_t *value);
+bool kt_try_read_u64(struct kt_kernel *kernel, uint64_t address, uint64_t *value);
 
 /*
  * Walking a kernel list_head list (list.c): bounded by limit (at most

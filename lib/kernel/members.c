@@ -49,3 +49,16 @@ struct kt_error *kt_read_member_u64(struct kt_kernel *k, uint64_t base,
 		return err;
 	return kt_kernel_read_u64(k, base + offset, value);
 }
+
+/* Probing reads: the walkers that skip what they cannot read need only
+ * whether it worked (kt_error_catch frees what said why). */
+bool kt_try_member(struct kt_kernel *k, uint64_t base, const char *type,
+		   const char *member, uint64_t *value)
+{
+	return !kt_error_catch(kt_read_member_uint(k, base, type, member, value));
+}
+
+bool kt_try_read_u64(struct kt_kernel *k, uint64_t address, uint64_t *value)
+{
+	return !kt_error_catch(kt_kernel_read_u64(k, address, value));
+}

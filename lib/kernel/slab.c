@@ -17,21 +17,6 @@
 /* A kmem_cache larger than this is not one. */
 #define MAX_OBJECT_SIZE (64ull << 20)
 
-static bool read_u64(struct kt_kernel *k, uint64_t address, uint64_t *value)
-{
-	struct kt_error *err = kt_kernel_read_u64(k, address, value);
-	kt_error_free(err);
-	return !err;
-}
-
-static bool member(struct kt_kernel *k, uint64_t base, const char *type,
-		   const char *name, uint64_t *value)
-{
-	struct kt_error *err = kt_read_member_uint(k, base, type, name, value);
-	kt_error_free(err);
-	return !err;
-}
-
 /* The head struct page of the page holding a direct-map address. */
 static bool head_page(struct kt_kernel *k, uint64_t address, uint64_t *vmemmap,
 		      uint64_t *head)
@@ -52,10 +37,10 @@ static bool head_page(struct kt_kernel *k, uint64_t address, uint64_t *vmemmap,
 		return false;
 	}
 	uint64_t compound;
-	if (!read_u64(k, symbol, vmemmap))
+	if (!kt_try_read_u64(k, symbol, vmemmap))
 		return false;
 	uint64_t page = *vmemmap + paddr / k->page_size * page_size;
-	if (!member(k, page, "struct page", "compound_head", &compound))
+	if (!kt_try_member(k, page, "struct page", "compound_head", &compound))
 		return false;
 	*head = compound & 1 ? compound - 1 : page;
 	return true;
@@ -77,8 +62,8 @@ static bool is_slab(struct kt_kernel *k, uint64_t head)
 static bool slab_cache(struct kt_kernel *k, uint64_t head, uint64_t *cache)
 {
 	if (kt_type_has_member(k, "struct slab", "slab_cache"))
-		return member(k, head, "struct slab", "slab_cache", cache);
-	return member(k, head, "struct page", "slab_cache", cache);
+		return kt_try_member(k, head, "struct slab", "slab_cache", cache);
+	return kt_try_member(k, head, "struct page", "slab_cache", cache);
 }
 
 bool kt_slab_object_at(struct kt_kernel *k, uint64_t address,
@@ -88,11 +73,11 @@ bool kt_slab_object_at(struct kt_kernel *k, uint64_t address,
 	memset(out, 0, sizeof(*out));
 	if (!head_page(k, address, &vmemmap, &head) || !is_slab(k, head) ||
 	    !slab_cache(k, head, &cache) || !kt_kernel_is_kernel_address(k, cache) ||
-	    !member(k, cache, "struct kmem_cache", "size", &size) ||
-	    !member(k, cache, "struct kmem_cache", "object_size", &object_size) ||
-	    !member(k, cache, "struct kmem_cache", "name", &name))
+	    !kt_try_member(k, cache, "struct kmem_cache", "size", &size) ||
+	    !kt_try_member(k, cache, "struct kmem_cache", "object_size", &object_size) ||
+	    !kt_try_member(k, cache, "struct kmem_cache", "name", &name))
 		return false;
-	member(k, cache, "struct kmem_cache", "red_left_pad", &pad);
+	kt_try_member(k, cache, "struct kmem_cache", "red_left_pad", &pad);
 	struct kt_error *err = kt_type_sizeof(k, "struct page", &page_size);
 	if (err || !size || size > MAX_OBJECT_SIZE || head < vmemmap) {
 		kt_error_free(err);

@@ -30,20 +30,12 @@ struct slab_reader {
 	bool hardened;           /* kmem_cache.random exists */
 };
 
-static bool member(struct kt_kernel *k, uint64_t base, const char *type,
-		   const char *name, uint64_t *value)
-{
-	struct kt_error *err = kt_read_member_uint(k, base, type, name, value);
-	kt_error_free(err);
-	return !err;
-}
-
 /* objects - inuse of one slab; false when it cannot be read or is absurd. */
 static bool slab_free(const struct slab_reader *r, uint64_t slab, uint64_t *free)
 {
 	uint64_t objects, inuse;
-	if (!member(r->kernel, slab, r->slab_type, "objects", &objects) ||
-	    !member(r->kernel, slab, r->slab_type, "inuse", &inuse) ||
+	if (!kt_try_member(r->kernel, slab, r->slab_type, "objects", &objects) ||
+	    !kt_try_member(r->kernel, slab, r->slab_type, "inuse", &inuse) ||
 	    inuse > objects)
 		return false;
 	*free = objects - inuse;
@@ -55,8 +47,8 @@ static uint64_t freelist_length(const struct slab_reader *r, uint64_t cache,
 				uint64_t head, bool *damaged)
 {
 	uint64_t offset = 0, random = 0, count = 0;
-	if (!member(r->kernel, cache, "struct kmem_cache", "offset", &offset) ||
-	    (r->hardened && !member(r->kernel, cache, "struct kmem_cache", "random", &random))) {
+	if (!kt_try_member(r->kernel, cache, "struct kmem_cache", "offset", &offset) ||
+	    (r->hardened && !kt_try_member(r->kernel, cache, "struct kmem_cache", "random", &random))) {
 		*damaged = true;
 		return 0;
 	}
@@ -83,7 +75,7 @@ static uint64_t cpu_free(const struct slab_reader *r, uint64_t cache,
 {
 	struct kt_kernel *k = r->kernel;
 	uint64_t percpu, c, slab = 0, freelist = 0, partial = 0, free = 0, n;
-	if (!member(k, cache, "struct kmem_cache", "cpu_slab", &percpu) || !percpu)
+	if (!kt_try_member(k, cache, "struct kmem_cache", "cpu_slab", &percpu) || !percpu)
 		return 0;
 	struct kt_error *err = kt_kernel_per_cpu(k, percpu, cpu, &c);
 	if (err) {
@@ -93,8 +85,8 @@ static uint64_t cpu_free(const struct slab_reader *r, uint64_t cache,
 	}
 	const char *slab_member = kt_type_has_member(k, "struct kmem_cache_cpu", "slab")
 					  ? "slab" : "page";
-	member(k, c, "struct kmem_cache_cpu", slab_member, &slab);
-	member(k, c, "struct kmem_cache_cpu", "freelist", &freelist);
+	kt_try_member(k, c, "struct kmem_cache_cpu", slab_member, &slab);
+	kt_try_member(k, c, "struct kmem_cache_cpu", "freelist", &freelist);
 	if (slab && slab_free(r, slab, &n))
 		free += n;
 	else if (slab)
@@ -102,11 +94,11 @@ static uint64_t cpu_free(const struct slab_reader *r, uint64_t cache,
 	free += freelist_length(r, cache, freelist, damaged);
 	if (!kt_type_has_member(k, "struct kmem_cache_cpu", "partial"))
 		return free;
-	member(k, c, "struct kmem_cache_cpu", "partial", &partial);
+	kt_try_member(k, c, "struct kmem_cache_cpu", "partial", &partial);
 	size_t i;
 	for (i = 0; partial && i < MAX_PARTIAL_SLABS; i++) {
 		if (!slab_free(r, partial, &n) ||
-		    !member(k, partial, r->slab_type, "next", &partial)) {
+		    !kt_try_member(k, partial, r->slab_type, "next", &partial)) {
 			*damaged = true;
 			break;
 		}
@@ -132,8 +124,8 @@ static void node_counts(const struct slab_reader *r, uint64_t node,
 	struct kt_error *err = kt_type_offsetof(k, r->slab_type, list, &list_offset);
 	if (!err)
 		err = kt_type_offsetof(k, "struct kmem_cache_node", "partial", &head_offset);
-	if (err || !member(k, node, "struct kmem_cache_node", "nr_slabs.counter", &slabs) ||
-	    !member(k, node, "struct kmem_cache_node", "total_objects.counter", &objects)) {
+	if (err || !kt_try_member(k, node, "struct kmem_cache_node", "nr_slabs.counter", &slabs) ||
+	    !kt_try_member(k, node, "struct kmem_cache_node", "total_objects.counter", &objects)) {
 		kt_error_free(err);
 		*damaged = true;
 		return;
@@ -199,10 +191,10 @@ static struct kt_error *read_cache(const struct slab_reader *r, uint64_t address
 	uint64_t name = 0, oo = 0;
 	memset(c, 0, sizeof(*c));
 	c->address = address;
-	if (!member(k, address, "struct kmem_cache", "object_size", &c->object_size) ||
-	    !member(k, address, "struct kmem_cache", "size", &c->size) ||
-	    !member(k, address, "struct kmem_cache", "oo.x", &oo) ||
-	    !member(k, address, "struct kmem_cache", "name", &name))
+	if (!kt_try_member(k, address, "struct kmem_cache", "object_size", &c->object_size) ||
+	    !kt_try_member(k, address, "struct kmem_cache", "size", &c->size) ||
+	    !kt_try_member(k, address, "struct kmem_cache", "oo.x", &oo) ||
+	    !kt_try_member(k, address, "struct kmem_cache", "name", &name))
 		return kt_error_create(KT_ERR_INVALID,
 				       "kmem_cache at 0x%llx cannot be read",
 				       (unsigned long long)address);

@@ -12,14 +12,6 @@
 
 static const char *const counters[] = { "MM_FILEPAGES", "MM_ANONPAGES", "MM_SHMEMPAGES" };
 
-static bool member(struct kt_kernel *k, uint64_t base, const char *type,
-		   const char *name, uint64_t *value)
-{
-	struct kt_error *err = kt_read_member_uint(k, base, type, name, value);
-	kt_error_free(err);
-	return !err;
-}
-
 /* Sum of the counters of an rss_stat array of `width`-byte signed counts. */
 static int64_t sum_counters(struct kt_kernel *k, uint64_t array, unsigned width)
 {
@@ -68,7 +60,7 @@ static int64_t thread_counts(struct kt_kernel *k, int32_t tgid, uint64_t mm)
 	for (size_t i = 0; i < count; i++) {
 		uint64_t task_mm;
 		if (tasks[i].tgid == tgid &&
-		    member(k, tasks[i].address, "struct task_struct", "mm", &task_mm) && task_mm == mm)
+		    kt_try_member(k, tasks[i].address, "struct task_struct", "mm", &task_mm) && task_mm == mm)
 			sum += sum_counters(k, tasks[i].address + offset, 4);
 	}
 	return sum;
@@ -79,14 +71,14 @@ struct kt_error *kt_task_memory(struct kt_kernel *k, const struct kt_task *t,
 {
 	uint64_t mm, total_vm, offset;
 	*vsz_kb = *rss_kb = 0;
-	if (!member(k, t->address, "struct task_struct", "mm", &mm))
+	if (!kt_try_member(k, t->address, "struct task_struct", "mm", &mm))
 		return kt_error_create(KT_ERR_INVALID, "task %d: mm cannot be read", t->pid);
 	if (!mm)
 		return NULL;
 	struct kt_error *err = kt_type_offsetof(k, "struct mm_struct", "rss_stat.count", &offset);
 	if (err)
 		return kt_error_wrap(err, "task %d: RSS", t->pid);
-	if (!member(k, mm, "struct mm_struct", "total_vm", &total_vm))
+	if (!kt_try_member(k, mm, "struct mm_struct", "total_vm", &total_vm))
 		return kt_error_create(KT_ERR_INVALID, "task %d: mm 0x%llx cannot be read",
 				       t->pid, (unsigned long long)mm);
 	int64_t pages = sum_counters(k, mm + offset, 8) + thread_counts(k, t->tgid, mm);
