@@ -17,20 +17,6 @@
 
 #include "ktriaged.h"
 
-static int write_all(int fd, const char *data, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, data, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Write a file atomically with the given mode; shared with prometheus.c. */
 int write_file_atomic(const char *path, const char *data, size_t len, mode_t mode);
 int write_file_atomic(const char *path, const char *data, size_t len, mode_t mode)
@@ -43,7 +29,7 @@ int write_file_atomic(const char *path, const char *data, size_t len, mode_t mod
 	if (fd < 0) {
 		r = -errno;
 	} else {
-		if ((r = write_all(fd, data, len)) == 0 && fchmod(fd, mode) < 0)
+		if ((r = kt_write_all(fd, data, len)) == 0 && fchmod(fd, mode) < 0)
 			r = -errno;
 		if (r == 0 && fsync(fd) < 0)
 			r = -errno;

@@ -69,17 +69,11 @@ struct worker {
 
 /* ---- In the child ---------------------------------------------------- */
 
+/* The child's output: a worker that cannot hand in its result has failed. */
 static void write_all(int fd, const char *data, size_t len)
 {
-	while (len) {
-		ssize_t n = write(fd, data, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			_exit(EXIT_FAILED);
-		data += n;
-		len -= (size_t)n;
-	}
+	if (kt_write_all(fd, data, len) < 0)
+		_exit(EXIT_FAILED);
 }
 
 static void fail_with(struct kt_error *err, int status)

@@ -72,32 +72,6 @@ static struct kt_error *entry_path(const char *dir, const char *build_id,
 	return NULL;
 }
 
-static bool read_all(int fd, void *buf, size_t len)
-{
-	for (size_t done = 0; done < len;) {
-		ssize_t n = read(fd, (char *)buf + done, len - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return false;
-		done += (size_t)n;
-	}
-	return true;
-}
-
-static bool write_all(int fd, const void *buf, size_t len)
-{
-	for (size_t done = 0; done < len;) {
-		ssize_t n = write(fd, (const char *)buf + done, len - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return false;
-		done += (size_t)n;
-	}
-	return true;
-}
-
 static uint32_t crc(const void *data, size_t size)
 {
 	return libdeflate_crc32(0, data, size);
@@ -135,7 +109,7 @@ static bool read_sections(int fd, const struct section_header *t, size_t count,
 	for (size_t i = 0; i < count; i++) {
 		s[i].size = (size_t)t[i].size;
 		s[i].data = malloc(s[i].size ? s[i].size : 1);
-		if (!s[i].data || !read_all(fd, s[i].data, s[i].size) ||
+		if (!s[i].data || kt_read_all(fd, s[i].data, s[i].size) < 0 ||
 		    crc(s[i].data, s[i].size) != t[i].crc)
 			return false;
 	}
@@ -158,7 +132,7 @@ static bool read_entry(int fd, const char *build_id, const char *kind, size_t co
 	struct section_header t[KT_BUILD_CACHE_MAX_SECTIONS];
 	return fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
 	       (uint64_t)st.st_size <= MAX_ENTRY_BYTES &&
-	       read_all(fd, &h, sizeof(h)) && read_all(fd, t, count * sizeof(*t)) &&
+	       kt_read_all(fd, &h, sizeof(h)) == 0 && kt_read_all(fd, t, count * sizeof(*t)) == 0 &&
 	       check_layout(&h, t, count, build_id, kind, (uint64_t)st.st_size) &&
 	       read_sections(fd, t, count, s);
 }
@@ -197,10 +171,10 @@ static bool write_entry(int fd, const char *build_id, const char *kind, size_t c
 	struct section_header t[KT_BUILD_CACHE_MAX_SECTIONS] = { { 0 } };
 	for (size_t i = 0; i < count; i++)
 		t[i] = (struct section_header){ s[i].size, crc(s[i].data, s[i].size), 0 };
-	if (!write_all(fd, &h, sizeof(h)) || !write_all(fd, t, count * sizeof(*t)))
+	if (kt_write_all(fd, &h, sizeof(h)) < 0 || kt_write_all(fd, t, count * sizeof(*t)) < 0)
 		return false;
 	for (size_t i = 0; i < count; i++)
-		if (!write_all(fd, s[i].data, s[i].size))
+		if (kt_write_all(fd, s[i].data, s[i].size) < 0)
 			return false;
 	return true;
 }
