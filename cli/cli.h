@@ -25,6 +25,9 @@ struct kt_command {
 
 /* Print "ktriage: <message>" on stderr and return the exit status for it. */
 int kt_cli_fail(struct kt_error *err);
+/* One line on stderr through the escaping rule: messages carry file names,
+ * task names and text read from the dump. */
+void kt_cli_error_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int kt_cli_usage(const char *command, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Print a JSON value, pretty, followed by a newline, and free it. */

@@ -304,8 +304,8 @@ static struct kt_error *nothing_selected(struct kt_kernel *k, const struct bt_op
 static int print_cpu_stacks(struct kt_kernel *k, const struct bt_options *o,
 			    struct kt_error *why)
 {
-	fprintf(stderr, "ktriage: warning: %s: no task list (%s); the stacks of the CPUs "
-			"from the registers they saved\n", o->common.dump, kt_error_string(why));
+	kt_cli_error_line("ktriage: warning: %s: no task list (%s); the stacks of the CPUs "
+			"from the registers they saved", o->common.dump, kt_error_string(why));
 	kt_error_free(why);
 	size_t cpus = kt_dump_prstatus_count(kt_kernel_dump(k));
 	struct json_object *array = o->common.json ? json_object_new_array() : NULL;
@@ -315,7 +315,7 @@ static int print_cpu_stacks(struct kt_kernel *k, const struct bt_options *o,
 		struct kt_stack *s;
 		struct kt_error *err = kt_stack_unwind_cpu(k, (unsigned)cpu, &s);
 		if (err) {
-			fprintf(stderr, "ktriage: CPU %zu: %s\n", cpu, kt_error_string(err));
+			kt_cli_error_line("ktriage: CPU %zu: %s", cpu, kt_error_string(err));
 			kt_error_free(err);
 			continue;
 		}
@@ -357,7 +357,7 @@ static int print_selected(struct kt_kernel *k, const struct bt_options *o)
 		struct kt_stack *s;
 		err = kt_stack_unwind(k, t, &s);
 		if (err) {
-			fprintf(stderr, "ktriage: pid %d: %s\n", t->pid, kt_error_string(err));
+			kt_cli_error_line("ktriage: pid %d: %s", t->pid, kt_error_string(err));
 			kt_error_free(err);
 			continue;
 		}

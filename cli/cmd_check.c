@@ -68,7 +68,7 @@ static void count_failure(struct check_result *r, struct kt_error *err,
 	else
 		r->bad++;
 	if (!quiet && r->missing + r->bad <= MAX_REPORTED_ERRORS)
-		fprintf(stderr, "ktriage: %s\n", kt_error_string(err));
+		kt_cli_error_line("ktriage: %s", kt_error_string(err));
 	kt_error_free(err);
 }
 

@@ -35,7 +35,7 @@ const struct kt_task *kt_cli_find_task(struct kt_kernel *k, const char *text)
 			t = kt_task_by_address(k, a);
 	}
 	if (!t)
-		fprintf(stderr, "ktriage: no task %s in the dump (a pid or a task_struct address)\n",
+		kt_cli_error_line("ktriage: no task %s in the dump (a pid or a task_struct address)",
 			text);
 	return t;
 }

@@ -216,7 +216,7 @@ static int list_dumps(const char *state_dir, const struct kt_store_filter *filte
 	err = kt_pending_read(dir, &pending, &nr_pending);
 	free(dir);
 	if (err) { /* the list of what is recorded still stands */
-		fprintf(stderr, "ktriage: %s\n", kt_error_string(err));
+		kt_cli_error_line("ktriage: %s", kt_error_string(err));
 		kt_error_free(err);
 	}
 	print_list(entries, n, pending, nr_pending, filter, json);

@@ -66,7 +66,7 @@ int kt_cli_parse_address(struct kt_kernel *k, const char *text,
 	struct kt_error *err = kt_symbol_address(k, text, address);
 	if (err) {
 		kt_error_free(err);
-		fprintf(stderr, "ktriage: %s is neither an address nor a symbol\n", text);
+		kt_cli_error_line("ktriage: %s is neither an address nor a symbol", text);
 		return KT_EXIT_FAILURE;
 	}
 	return 0;

@@ -50,7 +50,7 @@ int kt_cmd_sym(int argc, char **argv)
 		}
 		err = kt_symbol_address(kernel, argv[i], &address);
 		if (err) {
-			fprintf(stderr, "ktriage: %s\n", kt_error_string(err));
+			kt_cli_error_line("ktriage: %s", kt_error_string(err));
 			kt_error_free(err);
 			status = KT_EXIT_FAILURE;
 			continue;

@@ -41,9 +41,27 @@ static void usage(FILE *out)
 	fprintf(out, "\nktriage COMMAND --help for a command's options.\n");
 }
 
+void kt_cli_error_line(const char *fmt, ...)
+{
+	va_list ap;
+	char *line = NULL;
+	va_start(ap, fmt);
+	int n = vasprintf(&line, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		fputs("ktriage: out of memory\n", stderr);
+		return;
+	}
+	if (n > 0 && line[n - 1] == '\n')
+		line[--n] = '\0';
+	kt_escape_write(stderr, line, (size_t)n, 0);
+	fputc('\n', stderr);
+	free(line);
+}
+
 int kt_cli_fail(struct kt_error *err)
 {
-	fprintf(stderr, "ktriage: %s\n", kt_error_string(err));
+	kt_cli_error_line("ktriage: %s", kt_error_string(err));
 	int status = err && err->code == KT_ERR_USAGE ? KT_EXIT_USAGE
 						      : KT_EXIT_FAILURE;
 	kt_error_free(err);
@@ -101,7 +119,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < NR_COMMANDS; i++)
 		if (strcmp(commands[i].name, name) == 0)
 			return commands[i].run(argc - 1, argv + 1);
-	fprintf(stderr, "ktriage: unknown command '%s'\n", name);
+	kt_cli_error_line("ktriage: unknown command '%s'", name);
 	usage(stderr);
 	return KT_EXIT_USAGE;
 }

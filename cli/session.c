@@ -40,7 +40,7 @@ void kt_cli_close(struct kt_cli_session *s)
 	if (s->kernel) {
 		size_t n = kt_kernel_warning_count(s->kernel);
 		for (size_t i = 0; i < n; i++)
-			fprintf(stderr, "ktriage: warning: %s\n", kt_kernel_warning(s->kernel, i));
+			kt_cli_error_line("ktriage: warning: %s", kt_kernel_warning(s->kernel, i));
 	}
 	kt_kernel_close(s->kernel);
 	kt_dump_close(s->dump);
